@@ -1,0 +1,208 @@
+use super::*;
+
+fn ip(input: &str) -> String {
+    parse_ip(input)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .to_string()
+}
+
+#[test]
+fn ipv4_forms() {
+    assert_eq!(ip("192.0.2.1"), "192.0.2.1");
+    assert_eq!(ip(" 192.0.2.1 "), "192.0.2.1");
+    assert_eq!(ip("192.0.2.1:8080"), "192.0.2.1");
+    assert_eq!(ip("192.0.2[.]1"), "192.0.2.1");
+    assert_eq!(ip("192(.)0(.)2(.)1"), "192.0.2.1");
+}
+
+#[test]
+fn ipv4_leading_zeros_are_decimal() {
+    assert_eq!(ip("010.001.002.003"), "10.1.2.3");
+    assert_eq!(ip("192.000.002.010"), "192.0.2.10");
+}
+
+#[test]
+fn ipv4_rejections() {
+    let err = parse_ip("300.1.1.1").unwrap_err();
+    assert_eq!(err.reason, Reason::OctetOverflow("300".into()));
+    assert!(err.to_string().contains("\"300.1.1.1\""), "{err}");
+    assert!(err.to_string().contains("octet 300 is over 255"), "{err}");
+    assert!(parse_ip("1.2.3").is_err());
+    assert!(parse_ip("0x7f.0.0.1").is_err());
+    assert!(parse_ip("1.2.3.4.5").is_err());
+    assert!(parse_ip("1234.1.1.1").is_err());
+    assert_eq!(parse_ip("").unwrap_err().reason, Reason::Empty);
+}
+
+#[test]
+fn ipv6_forms() {
+    assert_eq!(ip("2001:db8::1"), "2001:db8::1");
+    assert_eq!(ip("2001:0DB8:0000:0000:0000:0000:0000:0001"), "2001:db8::1");
+    assert_eq!(ip("[2001:db8::1]"), "2001:db8::1");
+    assert_eq!(ip("[2001:db8::1]:443"), "2001:db8::1");
+    assert_eq!(ip("fe80::1%eth0"), "fe80::1");
+    assert_eq!(ip("2001:db8[:]:1"), "2001:db8::1");
+}
+
+#[test]
+fn ipv4_mapped_becomes_ipv4() {
+    assert_eq!(ip("::ffff:192.0.2.7"), "192.0.2.7");
+    assert_eq!(ip("::ffff:c000:0207"), "192.0.2.7");
+}
+
+#[test]
+fn domain_canonical_form() {
+    let d = parse_domain("WWW.Example.COM.").unwrap();
+    assert_eq!(d.name, "www.example.com");
+    assert_eq!(d.registered.as_deref(), Some("example.com"));
+    assert_eq!(d.suffix, "com");
+
+    let d = parse_domain("a.b.example.co.uk").unwrap();
+    assert_eq!(d.registered.as_deref(), Some("example.co.uk"));
+    assert_eq!(d.suffix, "co.uk");
+
+    assert_eq!(parse_domain("example[.]org").unwrap().name, "example.org");
+}
+
+#[test]
+fn domain_idn_to_punycode() {
+    let d = parse_domain("例子.测试").unwrap();
+    assert_eq!(d.name, "xn--fsqu00a.xn--0zwm56d");
+    let d = parse_domain("Bücher.example").unwrap();
+    assert_eq!(d.name, "xn--bcher-kva.example");
+    assert_eq!(
+        parse_domain("xn--bcher-kva.example").unwrap().name,
+        "xn--bcher-kva.example"
+    );
+}
+
+#[test]
+fn domain_rejections() {
+    assert_eq!(
+        parse_domain("localhost").unwrap_err().reason,
+        Reason::SingleLabel
+    );
+    assert!(matches!(
+        parse_domain("exa mple.com").unwrap_err().reason,
+        Reason::BadDomainChar(' ')
+    ));
+    assert!(matches!(
+        parse_domain("a..com").unwrap_err().reason,
+        Reason::BadLabel(_)
+    ));
+    assert!(matches!(
+        parse_domain("192.0.2.1").unwrap_err().reason,
+        Reason::NumericTld(_)
+    ));
+    assert!(parse_domain("https://example.com/").is_err());
+    let long_label = format!("{}.com", "a".repeat(64));
+    assert!(matches!(
+        parse_domain(&long_label).unwrap_err().reason,
+        Reason::BadLabel(_)
+    ));
+}
+
+#[test]
+fn url_forms() {
+    let u = parse_url("hxxps://Example[.]COM/Login?a=1").unwrap();
+    assert_eq!(u.url, "https://example.com/Login?a=1");
+    assert!(
+        matches!(&u.host, UrlHost::Domain(d) if d.registered.as_deref() == Some("example.com"))
+    );
+
+    let u = parse_url("http://192.0.2.5:8080/bin.sh").unwrap();
+    assert_eq!(u.url, "http://192.0.2.5:8080/bin.sh");
+    assert!(matches!(u.host, UrlHost::Ip(_)));
+
+    assert_eq!(
+        parse_url("example.net/path").unwrap().url,
+        "http://example.net/path"
+    );
+    assert_eq!(
+        parse_url("HXXP://example.org:80/").unwrap().url,
+        "http://example.org/"
+    );
+    assert_eq!(
+        parse_url("http://[2001:db8::5]/x").unwrap().url,
+        "http://[2001:db8::5]/x"
+    );
+}
+
+#[test]
+fn url_rejections() {
+    assert!(matches!(
+        parse_url("ftp://example.com/").unwrap_err().reason,
+        Reason::BadScheme(_)
+    ));
+    assert!(parse_url("http://").is_err());
+    assert!(parse_url("http://exa mple.com/").is_err());
+}
+
+#[test]
+fn hash_forms() {
+    let md5 = "D41D8CD98F00B204E9800998ECF8427E";
+    assert_eq!(
+        parse_hash(md5).unwrap(),
+        (HashKind::Md5, md5.to_ascii_lowercase())
+    );
+    assert_eq!(parse_hash(&"a".repeat(40)).unwrap().0, HashKind::Sha1);
+    assert_eq!(parse_hash(&"B".repeat(64)).unwrap().0, HashKind::Sha256);
+    assert_eq!(
+        parse_hash(&"a".repeat(33)).unwrap_err().reason,
+        Reason::HashLength(33)
+    );
+    assert_eq!(
+        parse_hash(&"g".repeat(32)).unwrap_err().reason,
+        Reason::NotHex('g')
+    );
+}
+
+#[test]
+fn cve_forms() {
+    assert_eq!(parse_cve("cve-2021-44228").unwrap(), "CVE-2021-44228");
+    assert_eq!(parse_cve("CVE-2024-1234567").unwrap(), "CVE-2024-1234567");
+    assert!(parse_cve("CVE-21-44228").is_err());
+    assert!(parse_cve("CVE-2021-123").is_err());
+}
+
+#[test]
+fn parse_any_picks_type() {
+    assert_eq!(
+        Indicator::parse_any("192.0.2.1").unwrap().kind(),
+        IndicatorKind::Ip
+    );
+    assert_eq!(
+        Indicator::parse_any("example.com").unwrap().kind(),
+        IndicatorKind::Domain
+    );
+    assert_eq!(
+        Indicator::parse_any("hxxp://example.com/a").unwrap().kind(),
+        IndicatorKind::Url
+    );
+    assert_eq!(
+        Indicator::parse_any(&"0".repeat(64)).unwrap().kind(),
+        IndicatorKind::Hash
+    );
+    assert_eq!(
+        Indicator::parse_any("cve-2021-44228").unwrap().kind(),
+        IndicatorKind::Cve
+    );
+    let err = Indicator::parse_any("not an indicator").unwrap_err();
+    assert_eq!(err.reason, Reason::Unrecognised);
+    assert!(err.to_string().contains("\"not an indicator\""));
+}
+
+#[test]
+fn error_message_in_chinese() {
+    let err = parse_ip("300.1.1.1").unwrap_err();
+    let zh = err.message(Lang::ZhCn);
+    assert!(zh.contains("无效的 IP 地址"), "{zh}");
+    assert!(zh.contains("300.1.1.1"), "{zh}");
+}
+
+#[test]
+fn refang_leaves_plain_values_alone() {
+    assert_eq!(refang("2001:db8::/32"), "2001:db8::/32");
+    assert_eq!(refang("http://example.com/[x]"), "http://example.com/[x]");
+    assert_eq!(refang("hXXps://example[.]com"), "https://example.com");
+}

@@ -1,0 +1,23 @@
+//! Indicator types, canonical parsing and the shapes every other tiq crate exchanges.
+//!
+//! This crate owns three things and does no I/O:
+//! - [`indicator`]: parsing user input (IPs, domains, URLs, hashes, CVE ids, defanged forms)
+//!   into one canonical [`Indicator`], with errors that name the value and the accepted forms;
+//! - [`record`]: what a feed parser hands to a sink ([`Sighting`], [`AllowEntry`], [`AsnRange`]);
+//! - [`report`]: the common report returned by every surface, and [`Lang`] for its text.
+//!
+//! The feed parsers, the store and the engine all depend on it; it depends on none of them.
+
+pub mod indicator;
+pub mod lang;
+pub mod record;
+pub mod report;
+
+pub use indicator::{HashKind, Indicator, IndicatorKind, ParseError, refang};
+pub use lang::Lang;
+pub use record::{
+    AllowCategory, AllowEntry, AllowMatch, AsnRange, ClaimKind, Sighting, Subject, ThreatType,
+};
+pub use report::{
+    BenignMatch, Evidence, IndicatorRef, Profile, Related, Report, Tag, ThreatLevel, Verdict,
+};
