@@ -87,7 +87,9 @@ impl ClaimKind {
 }
 
 /// Threat type of a claim, ordered from the most to the least severe in [`ThreatType::severity`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ThreatType {
     /// Command-and-control server of malware or of an attack framework.

@@ -143,6 +143,11 @@ pub struct Profile {
     /// ISO 3166 country code from the geolocation databases.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
+    /// Province, state or region, where the geolocation database has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub asn: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]

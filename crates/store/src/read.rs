@@ -1,0 +1,353 @@
+//! Lookups the engine makes while analysing one indicator.
+
+use std::net::IpAddr;
+
+use rusqlite::{Row, params_from_iter};
+use tiq_model::{AllowCategory, ClaimKind, ThreatType};
+
+use crate::Store;
+use crate::error::StoreError;
+use crate::key::{address_key, is_v4_key, key_address, mask};
+
+/// A sighting as stored, with the source it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSighting {
+    pub source: String,
+    pub provider: String,
+    pub source_reference: Option<String>,
+    pub imported_at: String,
+    /// `ip`, `network`, `domain`, `url`, `md5`, `sha1` or `sha256`.
+    pub kind: String,
+    pub value: String,
+    pub claim: ClaimKind,
+    pub threat: ThreatType,
+    pub labels: Vec<String>,
+    pub family: Option<String>,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    pub weight: f64,
+    pub reference: Option<String>,
+}
+
+/// An allow-list entry as stored, with the list it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAllow {
+    pub source: String,
+    /// `network`, `hostname`, `exact`, `substring` or `regex`.
+    pub match_kind: String,
+    pub value: String,
+    pub category: AllowCategory,
+    pub rank: Option<u32>,
+}
+
+/// The ASN range containing an address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsnMatch {
+    pub asn: u32,
+    pub organization: String,
+    pub start: IpAddr,
+    pub end: IpAddr,
+    pub source: String,
+}
+
+/// One imported source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRow {
+    pub name: String,
+    pub provider: String,
+    pub title: String,
+    pub format: String,
+    pub reference: Option<String>,
+    pub origin: String,
+    pub file: Option<String>,
+    pub imported_at: String,
+    pub records: u64,
+    pub rejected: u64,
+}
+
+const SIGHTING_COLUMNS: &str = "s.name, s.provider, s.reference, s.imported_at, g.kind, g.value, g.claim, g.threat, \
+     g.labels, g.family, g.first_seen, g.last_seen, g.weight, g.reference";
+
+impl Store {
+    /// Sightings whose canonical value is one of `values` (IPs, domains, URLs, hashes).
+    pub fn sightings_by_values(
+        &self,
+        values: &[String],
+    ) -> Result<Vec<StoredSighting>, StoreError> {
+        if values.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {SIGHTING_COLUMNS} FROM sightings g JOIN sources s ON s.id = g.source_id
+             WHERE g.value IN ({}) AND g.kind != 'network' ORDER BY s.name, g.value",
+            placeholders(values.len())
+        );
+        self.query_sightings(&sql, values)
+    }
+
+    /// Network sightings (CIDR listings) that contain `ip`.
+    pub fn sightings_by_network(&self, ip: IpAddr) -> Result<Vec<StoredSighting>, StoreError> {
+        let (keys, prefixes) = candidate_networks(ip);
+        let sql = format!(
+            "SELECT {SIGHTING_COLUMNS}, g.net, g.prefix FROM sightings g JOIN sources s ON s.id = g.source_id
+             WHERE g.net IN ({}) ORDER BY s.name",
+            placeholders(keys.len())
+        );
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let mut rows = statement.query(params_from_iter(keys.iter()))?;
+        let mut found = Vec::new();
+        while let Some(row) = rows.next()? {
+            if contains(&prefixes, row.get(14)?, row.get(15)?) {
+                found.push(sighting_from_row(row)?);
+            }
+        }
+        Ok(found)
+    }
+
+    /// URL sightings whose host is one of `hosts`, at most `limit`.
+    pub fn sightings_by_url_host(
+        &self,
+        hosts: &[String],
+        limit: usize,
+    ) -> Result<Vec<StoredSighting>, StoreError> {
+        if hosts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {SIGHTING_COLUMNS} FROM sightings g JOIN sources s ON s.id = g.source_id
+             WHERE g.host IN ({}) ORDER BY g.value, s.name LIMIT {limit}",
+            placeholders(hosts.len())
+        );
+        self.query_sightings(&sql, hosts)
+    }
+
+    /// Other sightings of the given source, at most `limit`: indicators reported together.
+    pub fn sightings_by_source(
+        &self,
+        source: &str,
+        limit: usize,
+    ) -> Result<Vec<StoredSighting>, StoreError> {
+        let sql = format!(
+            "SELECT {SIGHTING_COLUMNS} FROM sightings g JOIN sources s ON s.id = g.source_id
+             WHERE s.name = ?1 ORDER BY g.kind, g.value LIMIT {limit}"
+        );
+        self.query_sightings(&sql, &[source.to_string()])
+    }
+
+    /// Domain sightings whose registered domain is `registered`, at most `limit`.
+    pub fn sightings_by_registered_domain(
+        &self,
+        registered: &str,
+        limit: usize,
+    ) -> Result<Vec<StoredSighting>, StoreError> {
+        let sql = format!(
+            "SELECT {SIGHTING_COLUMNS} FROM sightings g JOIN sources s ON s.id = g.source_id
+             WHERE g.registered = ?1 ORDER BY g.value, s.name LIMIT {limit}"
+        );
+        self.query_sightings(&sql, &[registered.to_string()])
+    }
+
+    /// Hostname and exact allow-list entries whose value is one of `values`.
+    pub fn allow_by_values(&self, values: &[String]) -> Result<Vec<StoredAllow>, StoreError> {
+        if values.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT s.name, a.match_kind, a.value, a.category, a.rank FROM allow_entries a
+             JOIN sources s ON s.id = a.source_id
+             WHERE a.value IN ({}) AND a.match_kind IN ('hostname', 'exact') ORDER BY s.name, a.value",
+            placeholders(values.len())
+        );
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let mut rows = statement.query(params_from_iter(values.iter()))?;
+        let mut found = Vec::new();
+        while let Some(row) = rows.next()? {
+            found.push(allow_from_row(row)?);
+        }
+        Ok(found)
+    }
+
+    /// Network allow-list entries that contain `ip`.
+    pub fn allow_by_network(&self, ip: IpAddr) -> Result<Vec<StoredAllow>, StoreError> {
+        let (keys, prefixes) = candidate_networks(ip);
+        let sql = format!(
+            "SELECT s.name, a.match_kind, a.value, a.category, a.rank, a.net, a.prefix FROM allow_entries a
+             JOIN sources s ON s.id = a.source_id WHERE a.net IN ({}) ORDER BY s.name",
+            placeholders(keys.len())
+        );
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let mut rows = statement.query(params_from_iter(keys.iter()))?;
+        let mut found = Vec::new();
+        while let Some(row) = rows.next()? {
+            if contains(&prefixes, row.get(5)?, row.get(6)?) {
+                found.push(allow_from_row(row)?);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Substring and regular-expression allow-list entries, which the caller matches itself.
+    pub fn allow_patterns(&self) -> Result<Vec<StoredAllow>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT s.name, a.match_kind, a.value, a.category, a.rank FROM allow_entries a
+             JOIN sources s ON s.id = a.source_id WHERE a.match_kind IN ('substring', 'regex')
+             ORDER BY s.name, a.value",
+        )?;
+        let mut rows = statement.query([])?;
+        let mut found = Vec::new();
+        while let Some(row) = rows.next()? {
+            found.push(allow_from_row(row)?);
+        }
+        Ok(found)
+    }
+
+    /// Finds the ASN range containing `ip`, if any source has one.
+    pub fn asn_for(&self, ip: IpAddr) -> Result<Option<AsnMatch>, StoreError> {
+        let key = address_key(ip).to_vec();
+        let mut statement = self.conn.prepare_cached(
+            "SELECT a.start, a.end, a.asn, a.organization, s.name FROM asn_ranges a
+             JOIN sources s ON s.id = a.source_id WHERE a.start <= ?1 ORDER BY a.start DESC LIMIT 1",
+        )?;
+        let mut rows = statement.query([&key])?;
+        let Some(row) = rows.next()? else {
+            return Ok(None);
+        };
+        let start: Vec<u8> = row.get(0)?;
+        let end: Vec<u8> = row.get(1)?;
+        if end < key || is_v4_key(&to_key(&start)?) != is_v4_key(&to_key(&key)?) {
+            return Ok(None);
+        }
+        Ok(Some(AsnMatch {
+            start: key_address(&start).ok_or_else(|| corrupt("asn_ranges.start", &start))?,
+            end: key_address(&end).ok_or_else(|| corrupt("asn_ranges.end", &end))?,
+            asn: row.get(2)?,
+            organization: row.get(3)?,
+            source: row.get(4)?,
+        }))
+    }
+
+    /// Number of sources and the time of the latest import (RFC 3339), if any.
+    pub fn source_summary(&self) -> Result<(u64, Option<String>), StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT count(*), max(imported_at) FROM sources")?;
+        Ok(statement.query_row([], |row| Ok((row.get::<_, i64>(0)? as u64, row.get(1)?)))?)
+    }
+
+    /// Lists every imported source, by name.
+    pub fn sources(&self) -> Result<Vec<SourceRow>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT name, provider, title, format, reference, origin, file, imported_at, records, rejected
+             FROM sources ORDER BY name",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok(SourceRow {
+                name: row.get(0)?,
+                provider: row.get(1)?,
+                title: row.get(2)?,
+                format: row.get(3)?,
+                reference: row.get(4)?,
+                origin: row.get(5)?,
+                file: row.get(6)?,
+                imported_at: row.get(7)?,
+                records: row.get::<_, i64>(8)? as u64,
+                rejected: row.get::<_, i64>(9)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn query_sightings(
+        &self,
+        sql: &str,
+        values: &[String],
+    ) -> Result<Vec<StoredSighting>, StoreError> {
+        let mut statement = self.conn.prepare_cached(sql)?;
+        let mut rows = statement.query(params_from_iter(values.iter()))?;
+        let mut found = Vec::new();
+        while let Some(row) = rows.next()? {
+            found.push(sighting_from_row(row)?);
+        }
+        Ok(found)
+    }
+}
+
+/// A network key and the prefix length it was masked to.
+type MaskedKey = ([u8; 16], u8);
+
+/// Keys of every network that could contain `ip`, and the prefix each key was masked to.
+fn candidate_networks(ip: IpAddr) -> (Vec<Vec<u8>>, Vec<MaskedKey>) {
+    let key = address_key(ip);
+    let shortest = if ip.is_ipv4() { 96 } else { 0 };
+    let prefixes: Vec<MaskedKey> = (shortest..=128u8).map(|p| (mask(key, p), p)).collect();
+    let mut keys: Vec<Vec<u8>> = prefixes.iter().map(|(k, _)| k.to_vec()).collect();
+    keys.dedup();
+    (keys, prefixes)
+}
+
+/// Checks whether a stored network (key and prefix) is one of the candidates.
+fn contains(candidates: &[MaskedKey], net: Vec<u8>, prefix: i64) -> bool {
+    candidates
+        .iter()
+        .any(|(key, p)| i64::from(*p) == prefix && key.as_slice() == net.as_slice())
+}
+
+fn placeholders(count: usize) -> String {
+    vec!["?"; count].join(", ")
+}
+
+fn to_key(bytes: &[u8]) -> Result<[u8; 16], StoreError> {
+    bytes.try_into().map_err(|_| corrupt("key", bytes))
+}
+
+fn corrupt(column: &'static str, value: &[u8]) -> StoreError {
+    StoreError::Corrupt {
+        column,
+        value: format!("{value:02x?}"),
+    }
+}
+
+fn sighting_from_row(row: &Row<'_>) -> Result<StoredSighting, StoreError> {
+    let claim: String = row.get(6)?;
+    let threat: String = row.get(7)?;
+    let labels: String = row.get(8)?;
+    Ok(StoredSighting {
+        source: row.get(0)?,
+        provider: row.get(1)?,
+        source_reference: row.get(2)?,
+        imported_at: row.get(3)?,
+        kind: row.get(4)?,
+        value: row.get(5)?,
+        claim: ClaimKind::from_name(&claim).ok_or(StoreError::Corrupt {
+            column: "sightings.claim",
+            value: claim,
+        })?,
+        threat: ThreatType::from_name(&threat).ok_or(StoreError::Corrupt {
+            column: "sightings.threat",
+            value: threat,
+        })?,
+        labels: serde_json::from_str(&labels).map_err(|_| StoreError::Corrupt {
+            column: "sightings.labels",
+            value: labels.clone(),
+        })?,
+        family: row.get(9)?,
+        first_seen: row.get(10)?,
+        last_seen: row.get(11)?,
+        weight: row.get(12)?,
+        reference: row.get(13)?,
+    })
+}
+
+fn allow_from_row(row: &Row<'_>) -> Result<StoredAllow, StoreError> {
+    let category: String = row.get(3)?;
+    Ok(StoredAllow {
+        source: row.get(0)?,
+        match_kind: row.get(1)?,
+        value: row.get(2)?,
+        category: AllowCategory::from_name(&category).ok_or(StoreError::Corrupt {
+            column: "allow_entries.category",
+            value: category,
+        })?,
+        rank: row.get(4)?,
+    })
+}

@@ -1,0 +1,126 @@
+//! Schema versions and migrations.
+//!
+//! The version lives in SQLite's `user_version`. Each entry of [`MIGRATIONS`] moves the
+//! schema one version up and runs in its own transaction, so an interrupted upgrade leaves
+//! the previous version intact. Released migrations are never edited, only appended.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use crate::error::StoreError;
+
+const MIGRATIONS: &[&str] = &[
+    // Version 1: sources, sightings, allow-list entries, ASN ranges.
+    r#"
+    CREATE TABLE sources (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,
+        provider    TEXT NOT NULL,
+        title       TEXT NOT NULL,
+        format      TEXT NOT NULL,
+        reference   TEXT,
+        origin      TEXT NOT NULL,   -- file the records came from
+        file        TEXT,            -- copy kept in the data directory (MaxMind DB files)
+        imported_at TEXT NOT NULL,   -- RFC 3339, UTC
+        records     INTEGER NOT NULL,
+        rejected    INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE sightings (
+        source_id  INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        kind       TEXT NOT NULL,    -- ip, network, domain, url, md5, sha1, sha256
+        value      TEXT NOT NULL,    -- canonical text
+        net        BLOB,             -- network: first address key (see key.rs)
+        prefix     INTEGER,          -- network: prefix length in the 128-bit space
+        host       TEXT,             -- url: host, for links between URLs and their hosts
+        registered TEXT,             -- domain and url: registered domain of the name or host
+        claim      TEXT NOT NULL,
+        threat     TEXT NOT NULL,
+        labels     TEXT NOT NULL,    -- JSON array of strings
+        family     TEXT,
+        first_seen TEXT,
+        last_seen  TEXT,
+        weight     REAL NOT NULL,
+        reference  TEXT
+    ) STRICT;
+    CREATE INDEX sightings_by_value ON sightings(value);
+    CREATE INDEX sightings_by_net ON sightings(net) WHERE net IS NOT NULL;
+    CREATE INDEX sightings_by_host ON sightings(host) WHERE host IS NOT NULL;
+    CREATE INDEX sightings_by_registered ON sightings(registered) WHERE registered IS NOT NULL;
+    CREATE INDEX sightings_by_source ON sightings(source_id);
+
+    CREATE TABLE allow_entries (
+        source_id  INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        match_kind TEXT NOT NULL,    -- network, hostname, exact, substring, regex
+        value      TEXT NOT NULL,
+        net        BLOB,
+        prefix     INTEGER,
+        category   TEXT NOT NULL,
+        rank       INTEGER
+    ) STRICT;
+    CREATE INDEX allow_by_value ON allow_entries(value) WHERE match_kind IN ('hostname', 'exact');
+    CREATE INDEX allow_by_net ON allow_entries(net) WHERE net IS NOT NULL;
+    CREATE INDEX allow_by_source ON allow_entries(source_id);
+
+    CREATE TABLE asn_ranges (
+        source_id    INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        start        BLOB NOT NULL,
+        end          BLOB NOT NULL,
+        asn          INTEGER NOT NULL,
+        organization TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX asn_by_start ON asn_ranges(start);
+    CREATE INDEX asn_by_source ON asn_ranges(source_id);
+    "#,
+];
+
+/// Schema version this build reads and writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+pub fn user_version(conn: &Connection) -> Result<u32, StoreError> {
+    Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
+}
+
+/// Applies every migration above the database's version.
+pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let found = user_version(conn)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as u32 + 1;
+        let step = |conn: &mut Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", version)?;
+            tx.commit()
+        };
+        step(conn).map_err(|source| StoreError::Migration { version, source })?;
+        tracing::info!(version, path = %path.display(), "migrated store schema");
+    }
+    Ok(())
+}
+
+/// Fails unless the database is at exactly this build's version.
+pub fn check_current(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let found = user_version(conn)?;
+    let path = path.to_path_buf();
+    match found.cmp(&SCHEMA_VERSION) {
+        std::cmp::Ordering::Equal => Ok(()),
+        std::cmp::Ordering::Greater => Err(StoreError::TooNew {
+            path,
+            found,
+            supported: SCHEMA_VERSION,
+        }),
+        std::cmp::Ordering::Less => Err(StoreError::TooOld {
+            path,
+            found,
+            supported: SCHEMA_VERSION,
+        }),
+    }
+}

@@ -1,0 +1,271 @@
+use std::net::IpAddr;
+
+use tiq_model::{
+    AllowCategory, AllowEntry, AllowMatch, AsnRange, ClaimKind, HashKind, Sighting, Subject,
+    ThreatType,
+};
+
+use super::*;
+
+fn meta(name: &str) -> SourceMeta {
+    SourceMeta {
+        name: name.to_string(),
+        provider: "test".to_string(),
+        title: "Test feed".to_string(),
+        format: "ip-list".to_string(),
+        reference: None,
+        origin: format!("/feeds/{name}.txt"),
+        file: None,
+    }
+}
+
+fn ip_sighting(ip: &str) -> Sighting {
+    Sighting::new(
+        Subject::Ip(ip.parse().unwrap()),
+        ClaimKind::Malicious,
+        ThreatType::Abuse,
+        0.5,
+    )
+}
+
+fn ip(text: &str) -> IpAddr {
+    text.parse().unwrap()
+}
+
+#[test]
+fn open_creates_current_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert!(dir.path().join(DB_FILE).exists());
+    drop(store);
+    let again = Store::open_read_only(dir.path()).unwrap();
+    assert_eq!(again.schema_version().unwrap(), SCHEMA_VERSION);
+}
+
+#[test]
+fn open_rejects_newer_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open(dir.path()).unwrap());
+    let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    drop(conn);
+    let error = Store::open(dir.path())
+        .err()
+        .expect("newer schema must be rejected");
+    assert!(matches!(error, StoreError::TooNew { .. }), "{error}");
+    assert!(error.to_string().contains("upgrade tiq"), "{error}");
+}
+
+#[test]
+fn read_only_open_of_missing_store_names_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let error = Store::open_read_only(dir.path()).err().unwrap();
+    assert!(error.to_string().contains("tiq import"), "{error}");
+}
+
+#[test]
+fn replace_source_has_no_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    for _ in 0..2 {
+        let mut writer = store.begin_replace(&meta("feed")).unwrap();
+        writer.sighting(&ip_sighting("192.0.2.1")).unwrap();
+        writer.sighting(&ip_sighting("192.0.2.2")).unwrap();
+        writer.commit(0).unwrap();
+    }
+    let found = store
+        .sightings_by_values(&["192.0.2.1".to_string()])
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    let sources = store.sources().unwrap();
+    assert_eq!(sources.len(), 1);
+    assert_eq!(sources[0].records, 2);
+}
+
+#[test]
+fn uncommitted_replace_keeps_earlier_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut writer = store.begin_replace(&meta("feed")).unwrap();
+    writer.sighting(&ip_sighting("192.0.2.1")).unwrap();
+    writer.commit(0).unwrap();
+
+    let mut writer = store.begin_replace(&meta("feed")).unwrap();
+    assert_eq!(writer.previous_records(), Some(1));
+    writer.sighting(&ip_sighting("198.51.100.9")).unwrap();
+    drop(writer);
+
+    assert_eq!(
+        store
+            .sightings_by_values(&["192.0.2.1".to_string()])
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .sightings_by_values(&["198.51.100.9".to_string()])
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn network_sightings_contain_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut writer = store.begin_replace(&meta("drop")).unwrap();
+    for net in ["192.0.2.0/24", "198.51.100.128/25", "2001:db8:1::/48"] {
+        let subject = Subject::Network(net.parse().unwrap());
+        writer
+            .sighting(&Sighting::new(
+                subject,
+                ClaimKind::Malicious,
+                ThreatType::HijackedNetwork,
+                0.9,
+            ))
+            .unwrap();
+    }
+    writer.commit(0).unwrap();
+
+    let hit = store.sightings_by_network(ip("192.0.2.200")).unwrap();
+    assert_eq!(hit.len(), 1);
+    assert_eq!(hit[0].value, "192.0.2.0/24");
+    assert_eq!(
+        store
+            .sightings_by_network(ip("198.51.100.200"))
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .sightings_by_network(ip("198.51.100.1"))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .sightings_by_network(ip("2001:db8:1:ffff::1"))
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .sightings_by_network(ip("2001:db8:2::1"))
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn allow_entries_match_by_network_and_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut writer = store.begin_replace(&meta("misp-warninglist/test")).unwrap();
+    let entries = [
+        AllowMatch::Network("203.0.113.0/28".parse().unwrap()),
+        AllowMatch::Hostname("example.org".into()),
+        AllowMatch::Exact("d41d8cd98f00b204e9800998ecf8427e".into()),
+        AllowMatch::Substring("cdn".into()),
+    ];
+    for matcher in entries {
+        writer
+            .allow(&AllowEntry {
+                matcher,
+                category: AllowCategory::Cdn,
+                rank: None,
+            })
+            .unwrap();
+    }
+    writer.commit(0).unwrap();
+
+    assert_eq!(store.allow_by_network(ip("203.0.113.5")).unwrap().len(), 1);
+    assert!(
+        store
+            .allow_by_network(ip("203.0.113.16"))
+            .unwrap()
+            .is_empty()
+    );
+    let found = store.allow_by_values(&["example.org".to_string()]).unwrap();
+    assert_eq!(found[0].match_kind, "hostname");
+    assert_eq!(found[0].category, AllowCategory::Cdn);
+    assert_eq!(store.allow_patterns().unwrap().len(), 1);
+}
+
+#[test]
+fn asn_lookup_respects_range_ends_and_families() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut writer = store.begin_replace(&meta("asn-ipv4")).unwrap();
+    let range = AsnRange {
+        start: ip("192.0.2.0"),
+        end: ip("192.0.2.127"),
+        asn: 64500,
+        organization: "Example Net".into(),
+    };
+    writer.asn_range(&range).unwrap();
+    let range = AsnRange {
+        start: ip("2001:db8::"),
+        end: ip("2001:db8::ffff"),
+        asn: 64501,
+        organization: "Example Six".into(),
+    };
+    writer.asn_range(&range).unwrap();
+    writer.commit(0).unwrap();
+
+    let hit = store.asn_for(ip("192.0.2.100")).unwrap().unwrap();
+    assert_eq!(hit.asn, 64500);
+    assert_eq!(hit.organization, "Example Net");
+    assert!(store.asn_for(ip("192.0.2.128")).unwrap().is_none());
+    assert!(store.asn_for(ip("192.0.1.255")).unwrap().is_none());
+    assert_eq!(
+        store.asn_for(ip("2001:db8::1")).unwrap().unwrap().asn,
+        64501
+    );
+}
+
+#[test]
+fn url_sightings_link_to_host_and_registered_domain() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut writer = store.begin_replace(&meta("urls")).unwrap();
+    for url in [
+        "http://192.0.2.8:8080/bin.sh",
+        "https://files.example.net/a.exe",
+    ] {
+        let subject = Subject::Url(url.to_string());
+        writer
+            .sighting(&Sighting::new(
+                subject,
+                ClaimKind::Malicious,
+                ThreatType::MalwareDownload,
+                0.8,
+            ))
+            .unwrap();
+    }
+    let subject = Subject::Hash(HashKind::Md5, "0".repeat(32));
+    writer
+        .sighting(&Sighting::new(
+            subject,
+            ClaimKind::Malicious,
+            ThreatType::Malware,
+            0.9,
+        ))
+        .unwrap();
+    writer.commit(0).unwrap();
+
+    let on_ip = store
+        .sightings_by_url_host(&["192.0.2.8".to_string()], 10)
+        .unwrap();
+    assert_eq!(on_ip.len(), 1);
+    assert_eq!(on_ip[0].value, "http://192.0.2.8:8080/bin.sh");
+    let under = store
+        .sightings_by_registered_domain("example.net", 10)
+        .unwrap();
+    assert_eq!(under.len(), 1);
+    assert_eq!(store.sightings_by_source("urls", 10).unwrap().len(), 3);
+}
