@@ -1,1 +1,160 @@
-//! placeholder
+//! Analysis and import: the only crate that talks to both the feed parsers and the store.
+//!
+//! - [`import`] walks files, detects their formats with `tiq-feeds` and replaces each
+//!   source's records in the store, keeping earlier data when a file is bad.
+//! - [`Engine`] serves the analysis tools: it looks an indicator up ([`lookup`]), weighs
+//!   the evidence ([`score`]) and explains the verdict in English or Chinese ([`text`]).
+//!
+//! Every surface (MCP, REST, CLI) calls the same [`Engine::analyze`], so all of them return
+//! the same report for the same data.
+
+mod geo;
+pub mod import;
+mod lookup;
+mod scope;
+pub mod score;
+pub mod text;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use tiq_model::{Indicator, IndicatorKind, Lang, ParseError, Report};
+use tiq_store::{Store, StoreError};
+
+pub use import::{FileOutcome, FileStatus, ImportOptions, ImportSummary};
+pub use scope::{AddressScope, address_scope};
+pub use tiq_store::SourceRow;
+
+/// Errors of an analysis request.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AnalyzeError {
+    /// The input is not a valid indicator of the requested type: the caller's mistake.
+    #[error(transparent)]
+    Invalid(#[from] ParseError),
+    /// The store failed: the operator's problem.
+    #[error("store lookup failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl AnalyzeError {
+    /// Renders the error in the requested language.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            AnalyzeError::Invalid(error) => error.message(lang),
+            AnalyzeError::Store(error) => match lang {
+                Lang::En => self.to_string(),
+                Lang::ZhCn => format!("本地数据库查询失败：{error}"),
+            },
+        }
+    }
+}
+
+/// Errors of opening the engine.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot read geolocation database {path}: {reason}")]
+    Geo { path: PathBuf, reason: String },
+}
+
+/// Number of SQLite connections kept for concurrent analyses.
+const READERS: usize = 4;
+
+/// The analysis engine over one data directory. Cheap to share behind an `Arc`.
+pub struct Engine {
+    readers: Mutex<Vec<Store>>,
+    data_dir: PathBuf,
+    geo: geo::GeoDatabases,
+    patterns: lookup::AllowPatterns,
+}
+
+impl Engine {
+    /// Opens the store in `data_dir` (creating an empty one when missing) and loads the
+    /// geolocation databases and pattern allow-lists into memory.
+    pub fn open(data_dir: &Path) -> Result<Engine, OpenError> {
+        let first = Store::open(data_dir)?;
+        let sources = first.sources()?;
+        let geo = geo::GeoDatabases::load(data_dir, &sources)?;
+        let patterns = lookup::AllowPatterns::load(&first)?;
+        let mut readers = vec![first];
+        for _ in 1..READERS {
+            readers.push(Store::open(data_dir)?);
+        }
+        tracing::info!(
+            data_dir = %data_dir.display(),
+            sources = sources.len(),
+            geo_databases = geo.len(),
+            "opened engine"
+        );
+        Ok(Engine {
+            readers: Mutex::new(readers),
+            data_dir: data_dir.to_path_buf(),
+            geo,
+            patterns,
+        })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Parses `input` as an indicator of `kind` and returns its report.
+    pub fn analyze(
+        &self,
+        kind: IndicatorKind,
+        input: &str,
+        lang: Lang,
+    ) -> Result<Report, AnalyzeError> {
+        let indicator = Indicator::parse_as(kind, input)?;
+        self.analyze_indicator(input, &indicator, lang)
+    }
+
+    /// Returns the report for an already parsed indicator.
+    pub fn analyze_indicator(
+        &self,
+        input: &str,
+        indicator: &Indicator,
+        lang: Lang,
+    ) -> Result<Report, AnalyzeError> {
+        let store = self.checkout()?;
+        let result = lookup::Findings::collect(&store, &self.geo, &self.patterns, indicator);
+        self.checkin(store);
+        let findings = result?;
+        let today = time::OffsetDateTime::now_utc().date();
+        Ok(score::build_report(input, indicator, findings, lang, today))
+    }
+
+    /// Lists the imported sources.
+    pub fn sources(&self) -> Result<Vec<tiq_store::SourceRow>, StoreError> {
+        let store = self.checkout()?;
+        let result = store.sources();
+        self.checkin(store);
+        result
+    }
+
+    fn checkout(&self) -> Result<Store, StoreError> {
+        let pooled = self
+            .readers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
+        match pooled {
+            Some(store) => Ok(store),
+            // Every pooled connection is busy, so this request gets one of its own.
+            None => Store::open(&self.data_dir),
+        }
+    }
+
+    fn checkin(&self, store: Store) {
+        let mut readers = self
+            .readers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if readers.len() < READERS {
+            readers.push(store);
+        }
+    }
+}

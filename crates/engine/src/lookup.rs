@@ -1,0 +1,391 @@
+//! Lookups: everything the store and the geolocation databases know about one indicator.
+
+use std::net::IpAddr;
+
+use regex::Regex;
+use tiq_model::indicator::{Domain, UrlHost};
+use tiq_model::{ClaimKind, Indicator, Related, Verdict};
+use tiq_store::{AsnMatch, Store, StoreError, StoredAllow, StoredSighting};
+
+use crate::geo::{GeoDatabases, Location};
+use crate::scope::{AddressScope, address_scope};
+
+/// Most related indicators of one kind listed in a report.
+const RELATED_LIMIT: usize = 20;
+
+/// Path by which a stored record reached the indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The record names the indicator itself.
+    Exact,
+    /// The record names a network that contains the address.
+    Network,
+    /// The record names a parent domain of the domain.
+    ParentDomain,
+    /// The record names a parent that is itself a public suffix (a dynamic-DNS or free
+    /// hosting zone such as `duckdns.org`), shared by unrelated owners.
+    SuffixParent,
+    /// The record names the host (or its parent domain or network) of the URL.
+    UrlHost,
+}
+
+#[derive(Debug, Clone)]
+pub struct SightingMatch {
+    pub sighting: StoredSighting,
+    pub via: Via,
+}
+
+#[derive(Debug, Clone)]
+pub struct AllowHit {
+    pub entry: StoredAllow,
+    pub via: Via,
+}
+
+/// Everything known about one indicator, before scoring.
+#[derive(Debug, Default)]
+pub struct Findings {
+    /// Scope of the address, or of the URL's host when it is an address.
+    pub scope: Option<AddressScope>,
+    pub sightings: Vec<SightingMatch>,
+    pub allows: Vec<AllowHit>,
+    pub asn: Option<AsnMatch>,
+    pub location: Option<Location>,
+    pub related: Vec<Related>,
+    /// Number of sources in the store.
+    pub sources_total: u64,
+    /// Latest import into the store.
+    pub latest_import: Option<String>,
+}
+
+/// Substring and regular-expression allow-list entries, compiled once.
+pub struct AllowPatterns {
+    substrings: Vec<StoredAllow>,
+    regexes: Vec<(Regex, StoredAllow)>,
+}
+
+impl AllowPatterns {
+    pub fn load(store: &Store) -> Result<AllowPatterns, StoreError> {
+        let mut substrings = Vec::new();
+        let mut regexes = Vec::new();
+        for entry in store.allow_patterns()? {
+            if entry.match_kind == "substring" {
+                substrings.push(entry);
+                continue;
+            }
+            match Regex::new(&entry.value) {
+                Ok(regex) => regexes.push((regex, entry)),
+                Err(error) => tracing::warn!(
+                    list = %entry.source,
+                    pattern = %entry.value,
+                    %error,
+                    "skipped an allow-list pattern that is not a valid regular expression"
+                ),
+            }
+        }
+        Ok(AllowPatterns {
+            substrings,
+            regexes,
+        })
+    }
+
+    fn matches(&self, value: &str, via: Via) -> Vec<AllowHit> {
+        let lower = value.to_ascii_lowercase();
+        let by_substring = self.substrings.iter().filter(|e| lower.contains(&e.value));
+        let by_regex = self
+            .regexes
+            .iter()
+            .filter(|(r, _)| r.is_match(&lower))
+            .map(|(_, e)| e);
+        by_substring
+            .chain(by_regex)
+            .map(|entry| AllowHit {
+                entry: entry.clone(),
+                via,
+            })
+            .collect()
+    }
+}
+
+impl Findings {
+    pub fn collect(
+        store: &Store,
+        geo: &GeoDatabases,
+        patterns: &AllowPatterns,
+        indicator: &Indicator,
+    ) -> Result<Findings, StoreError> {
+        let (sources_total, latest_import) = store.source_summary()?;
+        let mut findings = Findings {
+            sources_total,
+            latest_import,
+            ..Findings::default()
+        };
+        match indicator {
+            Indicator::Ip(ip) => findings.collect_ip(store, geo, *ip, Via::Exact)?,
+            Indicator::Domain(domain) => findings.collect_domain(store, patterns, domain, false)?,
+            Indicator::Url(url) => {
+                findings.collect_url(store, geo, patterns, &url.url, &url.host)?
+            }
+            Indicator::Hash { hex, .. } => findings.collect_hash(store, hex)?,
+            Indicator::Cve(_) => {}
+        }
+        Ok(findings)
+    }
+
+    fn collect_ip(
+        &mut self,
+        store: &Store,
+        geo: &GeoDatabases,
+        ip: IpAddr,
+        via: Via,
+    ) -> Result<(), StoreError> {
+        let scope = address_scope(ip);
+        self.scope = Some(scope);
+        if scope.is_internal() {
+            return Ok(());
+        }
+        let text = ip.to_string();
+        self.add_sightings(store.sightings_by_values(std::slice::from_ref(&text))?, via);
+        let network_via = if via == Via::Exact { Via::Network } else { via };
+        self.add_sightings(store.sightings_by_network(ip)?, network_via);
+        self.add_allows(store.allow_by_values(std::slice::from_ref(&text))?, via);
+        for mut entry in store.allow_by_network(ip)? {
+            // A list entry for a single address is shown and weighed as that address.
+            let host_length = if ip.is_ipv4() { "/32" } else { "/128" };
+            let entry_via = match entry.value.strip_suffix(host_length) {
+                Some(address) => {
+                    entry.value = address.to_string();
+                    via
+                }
+                None => network_via,
+            };
+            self.allows.push(AllowHit {
+                entry,
+                via: entry_via,
+            });
+        }
+        self.asn = store.asn_for(ip)?;
+        self.location = geo.locate(ip);
+        if via == Via::Exact {
+            self.add_hosted_urls(store, &text)?;
+        }
+        Ok(())
+    }
+
+    fn collect_domain(
+        &mut self,
+        store: &Store,
+        patterns: &AllowPatterns,
+        domain: &Domain,
+        as_url_host: bool,
+    ) -> Result<(), StoreError> {
+        let names = parent_names(domain);
+        let via_for = |value: &str| {
+            if as_url_host {
+                Via::UrlHost
+            } else if value == domain.name {
+                Via::Exact
+            } else if domain
+                .registered
+                .as_ref()
+                .is_some_and(|r| value.len() < r.len())
+            {
+                Via::SuffixParent
+            } else {
+                Via::ParentDomain
+            }
+        };
+        for sighting in store.sightings_by_values(&names)? {
+            let via = via_for(&sighting.value);
+            self.sightings.push(SightingMatch { sighting, via });
+        }
+        for entry in store.allow_by_values(&names)? {
+            // An exact-value list entry names one value, never its subdomains.
+            if entry.match_kind == "exact" && entry.value != domain.name {
+                continue;
+            }
+            let via = via_for(&entry.value);
+            self.allows.push(AllowHit { entry, via });
+        }
+        let pattern_via = if as_url_host {
+            Via::UrlHost
+        } else {
+            Via::Exact
+        };
+        self.allows
+            .extend(patterns.matches(&domain.name, pattern_via));
+        if !as_url_host {
+            self.add_hosted_urls(store, &domain.name)?;
+            self.add_siblings(store, domain)?;
+        }
+        Ok(())
+    }
+
+    fn collect_url(
+        &mut self,
+        store: &Store,
+        geo: &GeoDatabases,
+        patterns: &AllowPatterns,
+        url: &str,
+        host: &UrlHost,
+    ) -> Result<(), StoreError> {
+        let value = url.to_string();
+        self.add_sightings(
+            store.sightings_by_values(std::slice::from_ref(&value))?,
+            Via::Exact,
+        );
+        self.add_allows(
+            store.allow_by_values(std::slice::from_ref(&value))?,
+            Via::Exact,
+        );
+        self.allows.extend(patterns.matches(url, Via::Exact));
+        match host {
+            UrlHost::Ip(ip) => {
+                self.collect_ip(store, geo, *ip, Via::UrlHost)?;
+                self.related
+                    .push(related("ip", ip.to_string(), "host", None));
+            }
+            UrlHost::Domain(domain) => {
+                self.collect_domain(store, patterns, domain, true)?;
+                self.related
+                    .push(related("domain", domain.name.clone(), "host", None));
+            }
+        }
+        Ok(())
+    }
+
+    fn collect_hash(&mut self, store: &Store, hex: &str) -> Result<(), StoreError> {
+        let value = hex.to_string();
+        let sightings = store.sightings_by_values(std::slice::from_ref(&value))?;
+        for sighting in &sightings {
+            // Indicators a MISP event reports together with the hash.
+            if sighting.source.starts_with("misp-event/") {
+                for other in store.sightings_by_source(&sighting.source, RELATED_LIMIT + 1)? {
+                    if other.value != hex {
+                        self.related.push(related(
+                            &other.kind,
+                            other.value,
+                            "reported_together",
+                            verdict_of(other.claim),
+                        ));
+                    }
+                }
+            }
+        }
+        self.add_sightings(sightings, Via::Exact);
+        self.add_allows(
+            store.allow_by_values(std::slice::from_ref(&value))?,
+            Via::Exact,
+        );
+        Ok(())
+    }
+
+    fn add_sightings(&mut self, sightings: Vec<StoredSighting>, via: Via) {
+        self.sightings.extend(
+            sightings
+                .into_iter()
+                .map(|sighting| SightingMatch { sighting, via }),
+        );
+    }
+
+    fn add_allows(&mut self, entries: Vec<StoredAllow>, via: Via) {
+        self.allows
+            .extend(entries.into_iter().map(|entry| AllowHit { entry, via }));
+    }
+
+    fn add_hosted_urls(&mut self, store: &Store, host: &str) -> Result<(), StoreError> {
+        let mut seen = std::collections::BTreeSet::new();
+        for sighting in store.sightings_by_url_host(&[host.to_string()], RELATED_LIMIT * 2)? {
+            if seen.insert(sighting.value.clone()) && seen.len() <= RELATED_LIMIT {
+                self.related.push(related(
+                    "url",
+                    sighting.value,
+                    "hosted_on",
+                    verdict_of(sighting.claim),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn add_siblings(&mut self, store: &Store, domain: &Domain) -> Result<(), StoreError> {
+        let Some(registered) = &domain.registered else {
+            return Ok(());
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for sighting in store.sightings_by_registered_domain(registered, RELATED_LIMIT * 2)? {
+            if sighting.kind != "domain" || sighting.value == domain.name {
+                continue;
+            }
+            if seen.insert(sighting.value.clone()) && seen.len() <= RELATED_LIMIT {
+                let relation = if &sighting.value == registered {
+                    "parent_domain"
+                } else {
+                    "sibling_domain"
+                };
+                self.related.push(related(
+                    "domain",
+                    sighting.value,
+                    relation,
+                    verdict_of(sighting.claim),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Lists the domain and its parents down to the last two labels (`a.b.example.com`,
+/// `b.example.com`, `example.com`). Feeds list a zone to mean every name in it, and some
+/// zones are public suffixes (`duckdns.org`), so the walk does not stop at the registered
+/// domain; [`Via::SuffixParent`] marks those matches.
+fn parent_names(domain: &Domain) -> Vec<String> {
+    let mut names = vec![domain.name.clone()];
+    let mut current = domain.name.as_str();
+    while let Some((_, parent)) = current.split_once('.') {
+        if !parent.contains('.') {
+            break;
+        }
+        names.push(parent.to_string());
+        current = parent;
+    }
+    names
+}
+
+fn verdict_of(claim: ClaimKind) -> Option<Verdict> {
+    match claim {
+        ClaimKind::Malicious => Some(Verdict::Malicious),
+        ClaimKind::Suspicious => Some(Verdict::Suspicious),
+        ClaimKind::Benign => Some(Verdict::Benign),
+        ClaimKind::Context => None,
+    }
+}
+
+fn related(kind: &str, value: String, relation: &str, verdict: Option<Verdict>) -> Related {
+    Related {
+        kind: kind.to_string(),
+        value,
+        relation: relation.to_string(),
+        verdict,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parents_stop_at_two_labels() {
+        let domain = tiq_model::indicator::parse_domain("a.b.example.co.uk").unwrap();
+        assert_eq!(
+            parent_names(&domain),
+            [
+                "a.b.example.co.uk",
+                "b.example.co.uk",
+                "example.co.uk",
+                "co.uk"
+            ]
+        );
+        let domain = tiq_model::indicator::parse_domain("example.com").unwrap();
+        assert_eq!(parent_names(&domain), ["example.com"]);
+    }
+}

@@ -1,0 +1,617 @@
+//! Scoring: from findings to verdict, threat level and confidence.
+//!
+//! The model is written out, with worked examples, in `docs/scoring.md`; the constants here
+//! are the ones that page quotes. Scoring is a pure function of the findings and the date,
+//! so the same data gives the same report.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use tiq_model::indicator::UrlHost;
+use tiq_model::{
+    AllowCategory, BenignMatch, ClaimKind, Evidence, Indicator, IndicatorKind, IndicatorRef, Lang,
+    Profile, Report, Tag, ThreatLevel, ThreatType, Verdict,
+};
+
+use crate::lookup::{AllowHit, Findings, SightingMatch, Via};
+use crate::scope::AddressScope;
+use crate::text;
+
+/// Threat score at or above which malicious evidence makes the verdict malicious.
+pub const MALICIOUS_THRESHOLD: f64 = 0.6;
+/// Share of its weight a suspicious claim adds to the threat score.
+pub const SUSPICIOUS_SHARE: f64 = 0.5;
+/// Confidence factor when the indicator sits on shared infrastructure (cloud, CDN, shared zones).
+pub const SHARED_INFRASTRUCTURE_FACTOR: f64 = 0.8;
+/// Smallest factor ageing can bring a claim down to.
+pub const AGE_FLOOR: f64 = 0.25;
+
+/// Factor by which a record counts, by how it reached the indicator.
+pub fn via_factor(via: Via) -> f64 {
+    match via {
+        Via::Exact => 1.0,
+        Via::Network => 0.8,
+        Via::ParentDomain => 0.7,
+        Via::UrlHost => 0.6,
+        Via::SuffixParent => 0.3,
+    }
+}
+
+/// Half-life of a claim in days, by indicator type; `None` means the claim does not fade.
+pub fn half_life_days(kind: IndicatorKind) -> Option<f64> {
+    match kind {
+        IndicatorKind::Ip => Some(60.0),
+        IndicatorKind::Domain | IndicatorKind::Url => Some(180.0),
+        IndicatorKind::Hash | IndicatorKind::Cve => None,
+    }
+}
+
+/// Returns how strongly a known-benign list speaks for an indicator, 0 to 1. Zero means the
+/// list only describes the indicator (shared cloud space, reserved ranges) and proves nothing.
+pub fn allow_strength(category: AllowCategory) -> f64 {
+    match category {
+        AllowCategory::PublicResolver | AllowCategory::KnownFile => 0.95,
+        AllowCategory::Sinkhole => 0.9,
+        AllowCategory::Crawler | AllowCategory::ResearchScanner => 0.85,
+        AllowCategory::TopSite => 0.8,
+        AllowCategory::Cdn => 0.6,
+        AllowCategory::UrlShortener | AllowCategory::Other => 0.5,
+        AllowCategory::Cloud | AllowCategory::SharedNamespace | AllowCategory::Reserved => 0.0,
+    }
+}
+
+/// Builds the report for `indicator` from its findings, ageing claims relative to `today`.
+pub fn build_report(
+    input: &str,
+    indicator: &Indicator,
+    findings: Findings,
+    lang: Lang,
+    today: time::Date,
+) -> Report {
+    let kind = indicator.kind();
+    let weighed = weigh_sightings(kind, &findings.sightings, today);
+    let guard = guard_strength(indicator, &findings.allows);
+    let threat = threat_score(&weighed);
+    let shared = findings
+        .allows
+        .iter()
+        .any(|hit| is_shared(hit.entry.category));
+    let internal = findings.scope.is_some_and(AddressScope::is_internal);
+
+    let outcome = decide(&weighed, threat, guard, shared, internal);
+    let evidence = evidence_list(&weighed, &findings.allows, &outcome);
+    let profile = profile(indicator, &findings, &weighed);
+    let (families, actors) = families_and_actors(&weighed);
+    let (first_seen, last_seen) = seen_range(&weighed);
+
+    let mut report = Report {
+        input: input.to_string(),
+        indicator: IndicatorRef {
+            value: indicator.value(),
+            kind,
+        },
+        verdict: outcome.verdict,
+        threat_level: ThreatLevel::new(outcome.level),
+        confidence: round2(outcome.confidence),
+        tags: tags(&weighed),
+        families,
+        actors,
+        campaigns: Vec::new(),
+        techniques: Vec::new(),
+        related: findings.related.clone(),
+        profile,
+        benign_matches: benign_matches(&findings.allows),
+        evidence,
+        first_seen,
+        last_seen,
+        data_as_of: data_as_of(&weighed, &findings),
+        summary: String::new(),
+        recommendation: Vec::new(),
+        lang,
+    };
+    report.summary = text::summary(&report, findings.scope, &outcome, lang);
+    report.recommendation = text::recommendation(&report, findings.scope, lang);
+    report
+}
+
+/// A matched sighting with its weight after discounts.
+#[derive(Debug, Clone)]
+pub struct Weighed {
+    pub matched: SightingMatch,
+    pub weight: f64,
+    pub age_factor: f64,
+}
+
+/// The verdict and the numbers behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub verdict: Verdict,
+    pub level: u8,
+    pub confidence: f64,
+    /// Threat score from malicious and suspicious claims.
+    pub threat: f64,
+    /// Strength of the strongest known-benign match.
+    pub guard: f64,
+    /// A known-benign match outweighed malicious or suspicious claims.
+    pub outweighed: bool,
+}
+
+fn weigh_sightings(
+    kind: IndicatorKind,
+    sightings: &[SightingMatch],
+    today: time::Date,
+) -> Vec<Weighed> {
+    let mut weighed: Vec<Weighed> = sightings
+        .iter()
+        .map(|matched| {
+            let seen = matched
+                .sighting
+                .last_seen
+                .as_deref()
+                .or(matched.sighting.first_seen.as_deref());
+            let age_factor = age_factor(kind, seen, today);
+            let weight = matched.sighting.weight * via_factor(matched.via) * age_factor;
+            Weighed {
+                matched: matched.clone(),
+                weight,
+                age_factor,
+            }
+        })
+        .collect();
+    weighed.sort_by(|a, b| {
+        b.weight
+            .total_cmp(&a.weight)
+            .then_with(|| a.matched.sighting.source.cmp(&b.matched.sighting.source))
+            .then_with(|| a.matched.sighting.value.cmp(&b.matched.sighting.value))
+    });
+    weighed
+}
+
+/// Ageing factor of a claim last seen on `seen` (an ISO 8601 date or date-time).
+/// Claims without a date are not aged.
+pub fn age_factor(kind: IndicatorKind, seen: Option<&str>, today: time::Date) -> f64 {
+    let (Some(half_life), Some(seen)) = (half_life_days(kind), seen.and_then(parse_date)) else {
+        return 1.0;
+    };
+    let days = (today - seen).whole_days().max(0) as f64;
+    0.5f64.powf(days / half_life).max(AGE_FLOOR)
+}
+
+fn parse_date(text: &str) -> Option<time::Date> {
+    let date = text.get(..10)?;
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(date, &format).ok()
+}
+
+/// Combines claims into the threat score. Within one provider only the strongest claim
+/// counts, because mirrors and slices of one feed do not reinforce each other. Across
+/// providers the claims combine as independent signals, `1 - Π(1 - w)`.
+fn threat_score(weighed: &[Weighed]) -> f64 {
+    let mut by_provider: BTreeMap<&str, f64> = BTreeMap::new();
+    for item in weighed {
+        let share = match item.matched.sighting.claim {
+            ClaimKind::Malicious => 1.0,
+            ClaimKind::Suspicious => SUSPICIOUS_SHARE,
+            ClaimKind::Benign | ClaimKind::Context => continue,
+        };
+        let entry = by_provider
+            .entry(item.matched.sighting.provider.as_str())
+            .or_default();
+        *entry = entry.max(item.weight * share);
+    }
+    1.0 - by_provider
+        .values()
+        .fold(1.0, |rest, w| rest * (1.0 - w.clamp(0.0, 1.0)))
+}
+
+/// Strength of the strongest known-benign match. For a URL, lists that match only its host
+/// count for less, because a listed URL on a popular host is still a listed URL.
+fn guard_strength(indicator: &Indicator, allows: &[AllowHit]) -> f64 {
+    let url_host = matches!(indicator, Indicator::Url(_));
+    allows
+        .iter()
+        .map(|hit| {
+            let via = match hit.via {
+                Via::SuffixParent => 0.5,
+                Via::UrlHost if url_host => 0.5,
+                _ => 1.0,
+            };
+            allow_strength(hit.entry.category) * via
+        })
+        .fold(0.0, f64::max)
+}
+
+fn is_shared(category: AllowCategory) -> bool {
+    matches!(
+        category,
+        AllowCategory::Cloud | AllowCategory::Cdn | AllowCategory::SharedNamespace
+    )
+}
+
+fn decide(weighed: &[Weighed], threat: f64, guard: f64, shared: bool, internal: bool) -> Outcome {
+    let unknown = Outcome {
+        verdict: Verdict::Unknown,
+        level: 0,
+        confidence: 0.0,
+        threat,
+        guard,
+        outweighed: false,
+    };
+    if internal {
+        return unknown;
+    }
+    let shared_factor = if shared {
+        SHARED_INFRASTRUCTURE_FACTOR
+    } else {
+        1.0
+    };
+    let has_malicious = weighed
+        .iter()
+        .any(|w| w.matched.sighting.claim == ClaimKind::Malicious);
+
+    if threat > 0.0 {
+        if guard >= threat {
+            let confidence = guard * (1.0 - threat / 2.0);
+            return Outcome {
+                verdict: Verdict::Benign,
+                level: 1,
+                confidence,
+                threat,
+                guard,
+                outweighed: true,
+            };
+        }
+        let confidence = threat * (1.0 - guard / 2.0) * shared_factor;
+        let severity = max_severity(weighed);
+        if has_malicious && threat >= MALICIOUS_THRESHOLD {
+            let level = if threat < 0.8 {
+                severity.clamp(3, 4)
+            } else {
+                severity.max(3)
+            };
+            return Outcome {
+                verdict: Verdict::Malicious,
+                level,
+                confidence,
+                threat,
+                guard,
+                outweighed: false,
+            };
+        }
+        let level = if threat >= 0.4 && severity >= 4 { 3 } else { 2 };
+        return Outcome {
+            verdict: Verdict::Suspicious,
+            level,
+            confidence,
+            threat,
+            guard,
+            outweighed: false,
+        };
+    }
+    if guard > 0.0 {
+        return Outcome {
+            verdict: Verdict::Benign,
+            level: 1,
+            confidence: guard,
+            threat,
+            guard,
+            outweighed: false,
+        };
+    }
+    let context = weighed
+        .iter()
+        .filter(|w| w.matched.sighting.claim == ClaimKind::Context)
+        .map(|w| w.weight)
+        .fold(0.0, f64::max);
+    if context > 0.0 {
+        let confidence = context * shared_factor;
+        return Outcome {
+            verdict: Verdict::Suspicious,
+            level: 2,
+            confidence,
+            threat,
+            guard,
+            outweighed: false,
+        };
+    }
+    unknown
+}
+
+/// Highest severity among claims that carry real weight.
+fn max_severity(weighed: &[Weighed]) -> u8 {
+    weighed
+        .iter()
+        .filter(|w| {
+            matches!(
+                w.matched.sighting.claim,
+                ClaimKind::Malicious | ClaimKind::Suspicious
+            )
+        })
+        .filter(|w| w.weight >= 0.3)
+        .map(|w| w.matched.sighting.threat.severity())
+        .max()
+        .unwrap_or(2)
+}
+
+fn evidence_list(weighed: &[Weighed], allows: &[AllowHit], outcome: &Outcome) -> Vec<Evidence> {
+    let mut seen = BTreeSet::new();
+    let mut evidence = Vec::new();
+    for item in weighed {
+        let s = &item.matched.sighting;
+        if !seen.insert((s.source.clone(), s.value.clone(), s.threat)) {
+            continue;
+        }
+        evidence.push(Evidence {
+            source: s.source.clone(),
+            claim: s.claim,
+            threat_type: Some(s.threat),
+            matched: s.value.clone(),
+            labels: s.labels.clone(),
+            family: s.family.clone(),
+            first_seen: s.first_seen.clone(),
+            last_seen: s.last_seen.clone(),
+            weight: round2(item.weight),
+            reference: s.reference.clone().or_else(|| s.source_reference.clone()),
+            note: sighting_note(item, outcome),
+        });
+    }
+    for hit in allows {
+        if !seen.insert((
+            hit.entry.source.clone(),
+            hit.entry.value.clone(),
+            ThreatType::Suspicious,
+        )) {
+            continue;
+        }
+        evidence.push(Evidence {
+            source: hit.entry.source.clone(),
+            claim: ClaimKind::Benign,
+            threat_type: None,
+            matched: hit.entry.value.clone(),
+            labels: vec![hit.entry.category.name().to_string()],
+            family: None,
+            first_seen: None,
+            last_seen: None,
+            weight: round2(allow_strength(hit.entry.category)),
+            reference: None,
+            note: allow_note(hit),
+        });
+    }
+    evidence
+}
+
+fn sighting_note(item: &Weighed, outcome: &Outcome) -> Option<String> {
+    let mut notes = Vec::new();
+    match item.matched.via {
+        Via::Exact => {}
+        Via::Network => notes.push(format!(
+            "listed network {} contains the address",
+            item.matched.sighting.value
+        )),
+        Via::ParentDomain => notes.push(format!(
+            "listed parent domain {}",
+            item.matched.sighting.value
+        )),
+        Via::SuffixParent => notes.push(format!(
+            "listed zone {} is shared by unrelated owners",
+            item.matched.sighting.value
+        )),
+        Via::UrlHost => notes.push(format!(
+            "applies to the URL's host through {}",
+            item.matched.sighting.value
+        )),
+    }
+    if item.age_factor < 1.0 {
+        notes.push(format!("aged to {:.2} of its weight", item.age_factor));
+    }
+    if outcome.outweighed
+        && matches!(
+            item.matched.sighting.claim,
+            ClaimKind::Malicious | ClaimKind::Suspicious
+        )
+    {
+        notes.push("outweighed by a known-benign list".to_string());
+    }
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
+
+fn allow_note(hit: &AllowHit) -> Option<String> {
+    if allow_strength(hit.entry.category) == 0.0 {
+        return Some("describes the indicator; does not prove it benign".to_string());
+    }
+    match hit.via {
+        Via::ParentDomain | Via::SuffixParent => {
+            Some(format!("parent domain {} is listed", hit.entry.value))
+        }
+        Via::UrlHost => Some(format!("the URL's host matches {}", hit.entry.value)),
+        Via::Network => Some(format!("network {} contains the address", hit.entry.value)),
+        Via::Exact => None,
+    }
+}
+
+fn tags(weighed: &[Weighed]) -> Vec<Tag> {
+    let mut by_type: BTreeMap<ThreatType, BTreeSet<String>> = BTreeMap::new();
+    for item in weighed
+        .iter()
+        .filter(|w| w.matched.sighting.claim != ClaimKind::Benign)
+    {
+        let labels = by_type.entry(item.matched.sighting.threat).or_default();
+        labels.extend(item.matched.sighting.labels.iter().take(10).cloned());
+    }
+    let mut tags: Vec<Tag> = by_type
+        .into_iter()
+        .map(|(threat_type, labels)| Tag {
+            threat_type,
+            labels: labels.into_iter().collect(),
+        })
+        .collect();
+    tags.sort_by(|a, b| {
+        b.threat_type
+            .severity()
+            .cmp(&a.threat_type.severity())
+            .then(a.threat_type.name().cmp(b.threat_type.name()))
+    });
+    tags
+}
+
+fn families_and_actors(weighed: &[Weighed]) -> (Vec<String>, Vec<String>) {
+    let mut families: Vec<String> = Vec::new();
+    let mut actors: Vec<String> = Vec::new();
+    for item in weighed {
+        let s = &item.matched.sighting;
+        let Some(name) = &s.family else { continue };
+        if !matches!(s.claim, ClaimKind::Malicious | ClaimKind::Suspicious) {
+            continue;
+        }
+        let list = if s.threat == ThreatType::Apt {
+            &mut actors
+        } else {
+            &mut families
+        };
+        if !list.iter().any(|known| known.eq_ignore_ascii_case(name)) {
+            list.push(name.clone());
+        }
+    }
+    (families, actors)
+}
+
+fn seen_range(weighed: &[Weighed]) -> (Option<String>, Option<String>) {
+    let first = weighed
+        .iter()
+        .filter_map(|w| w.matched.sighting.first_seen.clone())
+        .min();
+    let last = weighed
+        .iter()
+        .filter_map(|w| {
+            w.matched
+                .sighting
+                .last_seen
+                .clone()
+                .or_else(|| w.matched.sighting.first_seen.clone())
+        })
+        .max();
+    (first, last)
+}
+
+fn data_as_of(weighed: &[Weighed], findings: &Findings) -> Option<String> {
+    weighed
+        .iter()
+        .map(|w| w.matched.sighting.imported_at.clone())
+        .min()
+        .or_else(|| findings.latest_import.clone())
+}
+
+fn benign_matches(allows: &[AllowHit]) -> Vec<BenignMatch> {
+    let mut seen = BTreeSet::new();
+    allows
+        .iter()
+        .filter(|hit| seen.insert((hit.entry.source.clone(), hit.entry.value.clone())))
+        .map(|hit| BenignMatch {
+            list: hit
+                .entry
+                .source
+                .strip_prefix("misp-warninglist/")
+                .unwrap_or(&hit.entry.source)
+                .to_string(),
+            category: hit.entry.category,
+            matched: hit.entry.value.clone(),
+            rank: hit.entry.rank,
+        })
+        .collect()
+}
+
+fn profile(indicator: &Indicator, findings: &Findings, weighed: &[Weighed]) -> Profile {
+    let mut profile = Profile {
+        flags: flags(findings, weighed),
+        ..Profile::default()
+    };
+    if let Some(scope) = findings.scope {
+        profile.scope = Some(scope.name().to_string());
+    }
+    if let Some(location) = &findings.location {
+        profile.country = location.country.clone();
+        profile.region = location.region.clone();
+        profile.city = location.city.clone();
+    }
+    if let Some(asn) = &findings.asn {
+        profile.asn = Some(asn.asn);
+        profile.as_name = Some(asn.organization.clone());
+        profile.network = Some(range_text(asn.start, asn.end));
+    }
+    match indicator {
+        Indicator::Domain(domain) => {
+            profile.registered_domain = domain.registered.clone();
+            profile.tld = Some(domain.suffix.clone());
+            profile.popularity_rank = top_site_rank(findings);
+        }
+        Indicator::Url(url) => {
+            let parsed = url::Url::parse(&url.url).ok();
+            profile.scheme = parsed.as_ref().map(|u| u.scheme().to_string());
+            profile.port = parsed.as_ref().and_then(|u| u.port_or_known_default());
+            profile.path = parsed.as_ref().map(|u| u.path().to_string());
+            profile.url_shortener = Some(profile.flags.iter().any(|f| f == "url_shortener"));
+            match &url.host {
+                UrlHost::Ip(ip) => profile.host = Some(ip.to_string()),
+                UrlHost::Domain(domain) => {
+                    profile.host = Some(domain.name.clone());
+                    profile.registered_domain = domain.registered.clone();
+                    profile.tld = Some(domain.suffix.clone());
+                }
+            }
+        }
+        Indicator::Hash { kind, .. } => profile.hash_type = Some(kind.name().to_string()),
+        Indicator::Ip(_) | Indicator::Cve(_) => {}
+    }
+    profile
+}
+
+fn flags(findings: &Findings, weighed: &[Weighed]) -> Vec<String> {
+    let mut flags = BTreeSet::new();
+    if let Some(scope) = findings.scope.filter(|s| *s != AddressScope::Public) {
+        flags.insert(scope.name().to_string());
+    }
+    for hit in &findings.allows {
+        flags.insert(hit.entry.category.name().to_string());
+    }
+    for item in weighed {
+        let s = &item.matched.sighting;
+        match s.threat {
+            ThreatType::Anonymizer if s.source.contains("tor") => {
+                flags.insert("tor_exit".to_string())
+            }
+            ThreatType::Anonymizer => flags.insert("anonymizer".to_string()),
+            ThreatType::Scanner => flags.insert("scanner".to_string()),
+            _ => false,
+        };
+    }
+    flags.into_iter().collect()
+}
+
+fn top_site_rank(findings: &Findings) -> Option<u32> {
+    findings
+        .allows
+        .iter()
+        .filter(|hit| hit.entry.category == AllowCategory::TopSite)
+        .filter_map(|hit| hit.entry.rank)
+        .min()
+}
+
+fn range_text(start: std::net::IpAddr, end: std::net::IpAddr) -> String {
+    let as_u128 = |ip: std::net::IpAddr| match ip {
+        std::net::IpAddr::V4(v4) => u128::from(u32::from(v4)),
+        std::net::IpAddr::V6(v6) => u128::from(v6),
+    };
+    let size = as_u128(end).wrapping_sub(as_u128(start)).wrapping_add(1);
+    let bits = if start.is_ipv4() { 32 } else { 128 };
+    if size.is_power_of_two() && as_u128(start) % size == 0 {
+        let prefix = bits - size.trailing_zeros();
+        return format!("{start}/{prefix}");
+    }
+    format!("{start} - {end}")
+}
+
+fn round2(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,364 @@
+//! Summaries and recommendations in English and Simplified Chinese.
+//!
+//! Each sentence is built from the report's own fields, so the text never claims more than
+//! the evidence does.
+
+use tiq_model::{ClaimKind, IndicatorKind, Lang, Report, ThreatLevel, ThreatType, Verdict};
+
+use crate::scope::AddressScope;
+use crate::score::Outcome;
+
+/// Most sources named in a summary before "and N more".
+const NAMED_SOURCES: usize = 3;
+
+/// One short paragraph stating the verdict and the main reason for it.
+pub fn summary(
+    report: &Report,
+    scope: Option<AddressScope>,
+    outcome: &Outcome,
+    lang: Lang,
+) -> String {
+    let value = &report.indicator.value;
+    if let Some(scope) = scope.filter(|s| s.is_internal()) {
+        return internal_summary(value, scope, lang);
+    }
+    let level = ThreatLevel::name_of(report.threat_level.level, lang);
+    let confidence = report.confidence;
+    match report.verdict {
+        Verdict::Malicious | Verdict::Suspicious => {
+            let verdict = report.verdict.localized(lang);
+            let threat = main_threat(report, lang);
+            let sources = listing_sources(report, lang);
+            let families = families_clause(report, lang);
+            match lang {
+                Lang::En => format!(
+                    "{value} is {verdict} ({level}, confidence {confidence:.2}): {sources} for {threat}.{families}{}",
+                    shared_clause(report, lang)
+                ),
+                Lang::ZhCn => format!(
+                    "{value} 判定为{verdict}（{level}，置信度 {confidence:.2}）：{sources}将其列为{threat}。{families}{}",
+                    shared_clause(report, lang)
+                ),
+            }
+        }
+        Verdict::Benign => {
+            let lists = benign_lists(report);
+            let outweighed = if outcome.outweighed {
+                lang.pick(
+                    " A weaker listing by a threat feed was outweighed; see the evidence.",
+                    "威胁情报源中较弱的恶意记录已被白名单抵消，详见证据。",
+                )
+            } else {
+                ""
+            };
+            match lang {
+                Lang::En => format!(
+                    "{value} is benign (confidence {confidence:.2}): it is on the known-benign list {lists}.{outweighed}"
+                ),
+                Lang::ZhCn => format!(
+                    "{value} 判定为良性（置信度 {confidence:.2}）：它在已知良性名单 {lists} 中。{outweighed}"
+                ),
+            }
+        }
+        Verdict::Unknown => {
+            let sources = report_sources_total(report);
+            match lang {
+                Lang::En => format!(
+                    "No source in the local store lists {value}{sources}. Unknown does not mean safe: \
+                     judge it by the context it appeared in."
+                ),
+                Lang::ZhCn => format!(
+                    "本地情报库中没有任何来源收录 {value}{sources}。未知不等于安全，请结合其出现的上下文判断。"
+                ),
+            }
+        }
+    }
+}
+
+fn internal_summary(value: &str, scope: AddressScope, lang: Lang) -> String {
+    let standard = scope
+        .standard()
+        .map(|s| format!(" ({s})"))
+        .unwrap_or_default();
+    match lang {
+        Lang::En => format!(
+            "{value} is a {} address{standard}: public threat intelligence does not apply to it, \
+             and it was not looked up anywhere. Investigate the host inside your own network.",
+            scope.name().replace('_', "-")
+        ),
+        Lang::ZhCn => format!(
+            "{value} 是{}地址{standard}：公开威胁情报不适用于该地址，也未向任何地方查询。请在内部网络中排查该主机。",
+            scope_name_zh(scope)
+        ),
+    }
+}
+
+fn scope_name_zh(scope: AddressScope) -> &'static str {
+    match scope {
+        AddressScope::Private => "私有",
+        AddressScope::SharedNat => "运营商级 NAT 共享",
+        AddressScope::Loopback => "环回",
+        AddressScope::LinkLocal => "链路本地",
+        AddressScope::Multicast => "组播",
+        AddressScope::Unspecified => "未指定",
+        AddressScope::Broadcast => "广播",
+        AddressScope::Documentation => "文档示例",
+        AddressScope::Benchmarking => "基准测试",
+        AddressScope::Reserved => "保留",
+        AddressScope::Public => "公网",
+    }
+}
+
+fn main_threat(report: &Report, lang: Lang) -> String {
+    let names: Vec<&str> = report
+        .tags
+        .iter()
+        .take(2)
+        .map(|tag| match lang {
+            Lang::En => tag.threat_type.name_en(),
+            Lang::ZhCn => tag.threat_type.name_zh(),
+        })
+        .collect();
+    if names.is_empty() {
+        return lang.pick("suspicious activity", "可疑活动").to_string();
+    }
+    names.join(lang.pick(" and ", "和"))
+}
+
+fn listing_sources(report: &Report, lang: Lang) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for evidence in &report.evidence {
+        let listing = matches!(
+            evidence.claim,
+            ClaimKind::Malicious | ClaimKind::Suspicious | ClaimKind::Context
+        );
+        if listing && !names.contains(&evidence.source.as_str()) {
+            names.push(&evidence.source);
+        }
+    }
+    let shown = names
+        .iter()
+        .take(NAMED_SOURCES)
+        .copied()
+        .collect::<Vec<_>>();
+    let rest = names.len().saturating_sub(NAMED_SOURCES);
+    match lang {
+        Lang::En if rest > 0 => format!("{} and {rest} more sources list it", shown.join(", ")),
+        Lang::En if names.len() == 1 => format!("{} lists it", shown.join(", ")),
+        Lang::En => format!("{} list it", shown.join(", ")),
+        Lang::ZhCn if rest > 0 => format!("{} 等 {} 个来源", shown.join("、"), names.len()),
+        Lang::ZhCn => shown.join("、"),
+    }
+}
+
+fn families_clause(report: &Report, lang: Lang) -> String {
+    let mut parts = Vec::new();
+    if !report.families.is_empty() {
+        let names = report.families.iter().take(5).cloned().collect::<Vec<_>>();
+        parts.push(match lang {
+            Lang::En => format!(" Families: {}.", names.join(", ")),
+            Lang::ZhCn => format!("关联家族：{}。", names.join("、")),
+        });
+    }
+    if !report.actors.is_empty() {
+        let names = report.actors.iter().take(5).cloned().collect::<Vec<_>>();
+        parts.push(match lang {
+            Lang::En => format!(" Actors: {}.", names.join(", ")),
+            Lang::ZhCn => format!("关联组织：{}。", names.join("、")),
+        });
+    }
+    parts.concat()
+}
+
+fn shared_clause(report: &Report, lang: Lang) -> &'static str {
+    let shared = report
+        .profile
+        .flags
+        .iter()
+        .any(|f| f == "cloud" || f == "cdn" || f == "shared_namespace");
+    if !shared {
+        return "";
+    }
+    lang.pick(
+        " It sits on shared cloud, CDN or hosting space, so other tenants may be affected by a block.",
+        "该地址位于共享的云、CDN 或托管网段，封禁可能影响其他租户。",
+    )
+}
+
+fn benign_lists(report: &Report) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for m in &report.benign_matches {
+        let entry = format!("{} ({})", m.list, m.category.name().replace('_', " "));
+        if !names.contains(&entry) {
+            names.push(entry);
+        }
+    }
+    names
+        .into_iter()
+        .take(NAMED_SOURCES)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn report_sources_total(report: &Report) -> String {
+    match &report.data_as_of {
+        Some(date) => match report.lang {
+            Lang::En => format!(" (data imported up to {date})"),
+            Lang::ZhCn => format!("（数据导入于 {date}）"),
+        },
+        None => match report.lang {
+            Lang::En => " (the store is empty: run `tiq import` first)".to_string(),
+            Lang::ZhCn => "（本地库为空：请先运行 `tiq import`）".to_string(),
+        },
+    }
+}
+
+/// Concrete next steps for the verdict and indicator type.
+pub fn recommendation(report: &Report, scope: Option<AddressScope>, lang: Lang) -> Vec<String> {
+    let value = &report.indicator.value;
+    if scope.is_some_and(AddressScope::is_internal) {
+        return vec![lang
+            .pick(
+                "Look the address up in your own asset inventory, DHCP and EDR records to find the host behind it.",
+                "在资产清单、DHCP 和 EDR 记录中查找该地址对应的主机。",
+            )
+            .to_string()];
+    }
+    match report.verdict {
+        Verdict::Malicious => malicious_steps(report, value, lang),
+        Verdict::Suspicious => vec![
+            match lang {
+                Lang::En => format!(
+                    "Do not block {value} on this evidence alone: review where it appeared and watch it in your logs."
+                ),
+                Lang::ZhCn => format!("仅凭现有证据不建议直接封禁 {value}：请核查其出现的位置，并在日志中持续关注。"),
+            },
+            lang.pick(
+                "Block it if it also shows malicious behaviour in your own logs (failed logins, exploit attempts, beaconing).",
+                "如果在自有日志中也出现恶意行为（登录失败、漏洞利用尝试、周期性外联），再进行封禁。",
+            )
+            .to_string(),
+        ],
+        Verdict::Benign => vec![lang
+            .pick(
+                "Nothing to do for this indicator; if it triggered an alert, the alert is likely a false positive, so look at the other indicators in it.",
+                "该指标无需处置；如果它触发了告警，告警很可能是误报，请检查告警中的其他指标。",
+            )
+            .to_string()],
+        Verdict::Unknown => unknown_steps(report, lang),
+    }
+}
+
+fn malicious_steps(report: &Report, value: &str, lang: Lang) -> Vec<String> {
+    let mut steps = Vec::new();
+    let threats: Vec<ThreatType> = report.tags.iter().map(|t| t.threat_type).collect();
+    match report.indicator.kind {
+        IndicatorKind::Ip => {
+            steps.push(match lang {
+                Lang::En => format!("Block {value} at the firewall, inbound and outbound."),
+                Lang::ZhCn => format!("在防火墙上封禁 {value}（入站和出站）。"),
+            });
+            steps.push(lang.pick(
+                "Search firewall, proxy and EDR logs of the last 30 days for connections to or from it.",
+                "在最近 30 天的防火墙、代理和 EDR 日志中检索与其相关的连接。",
+            ).to_string());
+            if threats.iter().any(|t| {
+                matches!(
+                    t,
+                    ThreatType::BruteForce | ThreatType::Abuse | ThreatType::Scanner
+                )
+            }) {
+                steps.push(lang.pick(
+                    "Check authentication logs (SSH, RDP, VPN, web logins) for successful logins from it.",
+                    "检查认证日志（SSH、RDP、VPN、Web 登录），确认是否有来自该地址的成功登录。",
+                ).to_string());
+            }
+        }
+        IndicatorKind::Domain => {
+            steps.push(match lang {
+                Lang::En => format!("Block {value} at the DNS resolver and the web proxy."),
+                Lang::ZhCn => format!("在 DNS 解析器和 Web 代理上封禁 {value}。"),
+            });
+            steps.push(
+                lang.pick(
+                    "Search DNS and proxy logs for hosts that resolved or visited it.",
+                    "在 DNS 和代理日志中查找解析或访问过它的主机。",
+                )
+                .to_string(),
+            );
+        }
+        IndicatorKind::Url => {
+            steps.push(match lang {
+                Lang::En => format!("Block {value} at the web proxy or WAF."),
+                Lang::ZhCn => format!("在 Web 代理或 WAF 上封禁 {value}。"),
+            });
+            steps.push(lang.pick(
+                "Find the users who opened it in proxy logs; if it served a download, scan their machines for the payload.",
+                "在代理日志中找出访问过它的用户；如果它提供了下载，请扫描这些用户的终端是否存在恶意载荷。",
+            ).to_string());
+            if threats.contains(&ThreatType::Phishing) {
+                steps.push(
+                    lang.pick(
+                        "Reset the passwords of users who submitted credentials to it.",
+                        "对在该页面提交过凭据的用户重置密码。",
+                    )
+                    .to_string(),
+                );
+            }
+        }
+        IndicatorKind::Hash | IndicatorKind::Cve => {
+            steps.push(
+                lang.pick(
+                    "Quarantine the file and search all endpoints for this hash with your EDR.",
+                    "隔离该文件，并用 EDR 在所有终端上搜索此哈希。",
+                )
+                .to_string(),
+            );
+            steps.push(
+                lang.pick(
+                    "Treat hosts where it ran as compromised: isolate them and investigate.",
+                    "将运行过该文件的主机视为已失陷：隔离并开展调查。",
+                )
+                .to_string(),
+            );
+        }
+    }
+    if threats.iter().any(|t| {
+        matches!(
+            t,
+            ThreatType::C2 | ThreatType::Botnet | ThreatType::Ransomware | ThreatType::Apt
+        )
+    }) {
+        steps.push(lang.pick(
+            "Any internal host that contacted it is likely infected: isolate it and start incident response.",
+            "任何与其通信过的内部主机都可能已被感染：请隔离并启动应急响应。",
+        ).to_string());
+    }
+    steps
+}
+
+fn unknown_steps(report: &Report, lang: Lang) -> Vec<String> {
+    let mut steps = vec![lang
+        .pick(
+            "No verdict from local intelligence: decide from the context (what it did, which host talked to it, when).",
+            "本地情报无结论：请根据上下文判断（它做了什么、哪台主机与其通信、发生时间）。",
+        )
+        .to_string()];
+    steps.push(
+        lang.pick(
+            "Update the feeds (`tiq import` with fresh files) and ask again if the data is old.",
+            "如果数据较旧，请用最新的情报文件更新（`tiq import`）后重新查询。",
+        )
+        .to_string(),
+    );
+    if report.indicator.kind == IndicatorKind::Hash {
+        steps.push(
+            lang.pick(
+                "Submit the file to a sandbox you trust if it came from an untrusted source.",
+                "如果文件来源不可信，请提交到可信的沙箱进行分析。",
+            )
+            .to_string(),
+        );
+    }
+    steps
+}

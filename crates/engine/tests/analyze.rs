@@ -1,0 +1,312 @@
+//! Import the fixture feeds into a temporary store and check the reports end to end.
+
+use std::path::{Path, PathBuf};
+
+use tiq_engine::{AnalyzeError, Engine, FileStatus, ImportOptions, import};
+use tiq_model::{AllowCategory, IndicatorKind, Lang, Report, Verdict};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/feeds")
+}
+
+fn imported() -> (tempfile::TempDir, Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = import::import(dir.path(), &[fixtures()], &ImportOptions::default()).unwrap();
+    for file in &summary.files {
+        assert_eq!(file.status, FileStatus::Imported, "{}", file.path.display());
+    }
+    let engine = Engine::open(dir.path()).unwrap();
+    (dir, engine)
+}
+
+fn analyze(engine: &Engine, kind: IndicatorKind, value: &str) -> Report {
+    engine
+        .analyze(kind, value, Lang::En)
+        .unwrap_or_else(|e| panic!("{value}: {e}"))
+}
+
+fn sources(report: &Report) -> Vec<&str> {
+    report.evidence.iter().map(|e| e.source.as_str()).collect()
+}
+
+#[test]
+fn import_reads_every_fixture() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = import::import(dir.path(), &[fixtures()], &ImportOptions::default()).unwrap();
+    assert_eq!(summary.files.len(), 8);
+    assert!(summary.files.iter().all(|f| f.format.is_some()));
+    assert_eq!(summary.records(), 17);
+}
+
+#[test]
+fn heavily_listed_ip_is_malicious() {
+    let (_dir, engine) = imported();
+    let report = analyze(&engine, IndicatorKind::Ip, "198.51.100.10");
+    assert_eq!(report.verdict, Verdict::Malicious);
+    assert!(
+        sources(&report).contains(&"ipsum"),
+        "{:?}",
+        sources(&report)
+    );
+    assert_eq!(report.profile.asn, Some(64501));
+    assert_eq!(report.profile.as_name.as_deref(), Some("Documentation Net"));
+    assert_eq!(report.profile.network.as_deref(), Some("198.51.100.0/24"));
+}
+
+#[test]
+fn resolver_outweighs_weak_listing() {
+    let (_dir, engine) = imported();
+    let report = analyze(&engine, IndicatorKind::Ip, "203.0.113.53");
+    assert_eq!(report.verdict, Verdict::Benign, "{}", report.summary);
+    let resolver = report
+        .benign_matches
+        .iter()
+        .find(|m| m.category == AllowCategory::PublicResolver);
+    assert_eq!(resolver.map(|m| m.list.as_str()), Some("public-dns-v4"));
+    assert!(
+        report.summary.contains("public-dns-v4"),
+        "{}",
+        report.summary
+    );
+}
+
+#[test]
+fn listed_network_contains_address() {
+    let (_dir, engine) = imported();
+    let report = analyze(&engine, IndicatorKind::Ip, "192.0.2.77");
+    assert_eq!(report.verdict, Verdict::Malicious);
+    assert_eq!(report.evidence[0].matched, "192.0.2.0/25");
+    let outside = analyze(&engine, IndicatorKind::Ip, "192.0.2.200");
+    assert_eq!(outside.verdict, Verdict::Unknown);
+}
+
+#[test]
+fn cloud_range_lowers_confidence() {
+    let (_dir, engine) = imported();
+    let report = analyze(&engine, IndicatorKind::Ip, "203.0.113.80");
+    assert_eq!(report.verdict, Verdict::Malicious);
+    assert!(
+        report.profile.flags.contains(&"cloud".to_string()),
+        "{:?}",
+        report.profile.flags
+    );
+    let weight = report
+        .evidence
+        .iter()
+        .find(|e| e.source == "ipsum")
+        .unwrap()
+        .weight;
+    assert!(
+        report.confidence < weight,
+        "{} vs {weight}",
+        report.confidence
+    );
+}
+
+#[test]
+fn eset_hash_is_malicious_with_family() {
+    let (_dir, engine) = imported();
+    let hash = "0A4479F7AB080E8504C4F00B29A67068AA4479F7AB080E8504C4F00B29A67068";
+    let report = analyze(&engine, IndicatorKind::Hash, hash);
+    assert_eq!(report.verdict, Verdict::Malicious);
+    assert_eq!(report.indicator.value, hash.to_ascii_lowercase());
+    let names = [report.families.clone(), report.actors.clone()].concat();
+    assert!(
+        names.iter().any(|f| f.eq_ignore_ascii_case("turla")),
+        "{names:?}"
+    );
+    assert_eq!(report.profile.hash_type.as_deref(), Some("sha256"));
+}
+
+#[test]
+fn urlhaus_url_is_malicious() {
+    let (_dir, engine) = imported();
+    let report = analyze(
+        &engine,
+        IndicatorKind::Url,
+        "hxxp://198.51.100[.]20:50140/bin.sh",
+    );
+    assert_eq!(report.verdict, Verdict::Malicious);
+    assert_eq!(report.profile.port, Some(50140));
+    let host = analyze(&engine, IndicatorKind::Ip, "198.51.100.20");
+    assert!(
+        host.related
+            .iter()
+            .any(|r| r.value == "http://198.51.100.20:50140/bin.sh"),
+        "{:?}",
+        host.related
+    );
+}
+
+#[test]
+fn top_site_subdomain_is_benign() {
+    let (_dir, engine) = imported();
+    let report = analyze(&engine, IndicatorKind::Domain, "WWW.Example.ORG.");
+    assert_eq!(report.verdict, Verdict::Benign);
+    assert_eq!(
+        report.profile.registered_domain.as_deref(),
+        Some("example.org")
+    );
+}
+
+#[test]
+fn unlisted_domain_is_unknown_not_benign() {
+    let (_dir, engine) = imported();
+    let report = analyze(&engine, IndicatorKind::Domain, "unlisted.example.net");
+    assert_eq!(report.verdict, Verdict::Unknown);
+    assert_eq!(report.threat_level.level, 0);
+    assert!(
+        report.summary.contains("does not mean safe"),
+        "{}",
+        report.summary
+    );
+}
+
+#[test]
+fn private_address_is_not_looked_up() {
+    let (_dir, engine) = imported();
+    let report = analyze(&engine, IndicatorKind::Ip, "10.1.2.3");
+    assert_eq!(report.profile.scope.as_deref(), Some("private"));
+    assert_eq!(report.verdict, Verdict::Unknown);
+    assert!(report.evidence.is_empty());
+    let zh = engine
+        .analyze(IndicatorKind::Ip, "10.1.2.3", Lang::ZhCn)
+        .unwrap();
+    assert!(zh.summary.contains("私有"), "{}", zh.summary);
+}
+
+#[test]
+fn invalid_input_names_the_value() {
+    let (_dir, engine) = imported();
+    let error = engine
+        .analyze(IndicatorKind::Ip, "300.1.1.1", Lang::En)
+        .unwrap_err();
+    assert!(matches!(error, AnalyzeError::Invalid(_)));
+    assert!(error.to_string().contains("300.1.1.1"), "{error}");
+}
+
+#[test]
+fn reimport_leaves_no_duplicates() {
+    let (dir, engine) = imported();
+    let before = analyze(&engine, IndicatorKind::Ip, "198.51.100.10")
+        .evidence
+        .len();
+    let sources_before = engine.sources().unwrap().len();
+    import::import(dir.path(), &[fixtures()], &ImportOptions::default()).unwrap();
+    assert_eq!(
+        analyze(&engine, IndicatorKind::Ip, "198.51.100.10")
+            .evidence
+            .len(),
+        before
+    );
+    assert_eq!(engine.sources().unwrap().len(), sources_before);
+}
+
+fn write_ipsum(dir: &Path, body: &str) -> PathBuf {
+    let path = dir.join("ipsum.txt");
+    let header = "# IPsum Threat Intelligence Feed\n# (https://github.com/stamparm/ipsum)\n#\n# IP\tnumber of (black)lists\n#\n";
+    std::fs::write(&path, format!("{header}{body}")).unwrap();
+    path
+}
+
+#[test]
+fn broken_file_keeps_earlier_records() {
+    let (dir, engine) = imported();
+    let update = tempfile::tempdir().unwrap();
+    let path = write_ipsum(
+        update.path(),
+        "198.51.100.99\t3\nnot-an-ip\t2\n999.1.1.1\t4\nalso bad\n",
+    );
+    let summary = import::import(dir.path(), &[path], &ImportOptions::default()).unwrap();
+    assert!(
+        matches!(summary.files[0].status, FileStatus::Kept(_)),
+        "{:?}",
+        summary.files[0].status
+    );
+    let lines: Vec<u64> = summary.files[0]
+        .rejected_lines
+        .iter()
+        .map(|(line, _)| *line)
+        .collect();
+    assert_eq!(lines, [7, 8, 9]);
+    assert_eq!(
+        analyze(&engine, IndicatorKind::Ip, "198.51.100.10").verdict,
+        Verdict::Malicious
+    );
+    assert_eq!(
+        analyze(&engine, IndicatorKind::Ip, "198.51.100.99").verdict,
+        Verdict::Unknown
+    );
+}
+
+#[test]
+fn large_shrink_needs_consent() {
+    let (dir, engine) = imported();
+    let update = tempfile::tempdir().unwrap();
+    let body: String = (1..=40).map(|i| format!("198.51.100.{i}\t2\n")).collect();
+    import::import(
+        dir.path(),
+        &[write_ipsum(update.path(), &body)],
+        &ImportOptions::default(),
+    )
+    .unwrap();
+
+    let small = write_ipsum(update.path(), "198.51.100.200\t3\n");
+    let refused = import::import(
+        dir.path(),
+        std::slice::from_ref(&small),
+        &ImportOptions::default(),
+    )
+    .unwrap();
+    assert!(
+        matches!(&refused.files[0].status, FileStatus::Kept(reason) if reason.contains("--accept-shrink"))
+    );
+    assert_eq!(
+        analyze(&engine, IndicatorKind::Ip, "198.51.100.7").verdict,
+        Verdict::Suspicious
+    );
+
+    let accepted = import::import(
+        dir.path(),
+        &[small],
+        &ImportOptions {
+            accept_shrink: true,
+        },
+    )
+    .unwrap();
+    assert_eq!(accepted.files[0].status, FileStatus::Imported);
+    assert_eq!(
+        analyze(&engine, IndicatorKind::Ip, "198.51.100.7").verdict,
+        Verdict::Unknown
+    );
+}
+
+#[test]
+fn missing_path_is_reported_and_import_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = [
+        PathBuf::from("/nonexistent/tiq-feed"),
+        fixtures().join("ipsum"),
+    ];
+    let summary = import::import(dir.path(), &paths, &ImportOptions::default()).unwrap();
+    assert!(
+        summary
+            .files
+            .iter()
+            .any(|f| matches!(f.status, FileStatus::Failed(_)))
+    );
+    assert!(
+        summary
+            .files
+            .iter()
+            .any(|f| f.status == FileStatus::Imported)
+    );
+}
+
+#[test]
+fn same_input_gives_same_report() {
+    let (_dir, engine) = imported();
+    let first = analyze(&engine, IndicatorKind::Ip, "198.51.100.10");
+    let second = analyze(&engine, IndicatorKind::Ip, "198.51.100.10");
+    assert_eq!(first, second);
+}
