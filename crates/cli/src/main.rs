@@ -1,1 +1,164 @@
-fn main() {}
+//! The `tiq` command: argument parsing and glue between the engine, the server and the terminal.
+
+mod args;
+mod render;
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+use tiq_engine::{AnalyzeError, Engine, FileStatus, ImportOptions};
+use tiq_model::{IndicatorKind, Lang};
+use tiq_server::ServerConfig;
+use tokio_util::sync::CancellationToken;
+
+use args::{Cli, Command, LogFormat};
+
+/// Exit code for input the user must fix (an invalid indicator or argument).
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let lang = cli.lang.unwrap_or_else(Lang::from_env);
+    init_logging(&cli);
+    match run(cli, lang) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("{}: {error:#}", lang.pick("error", "错误"));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli, lang: Lang) -> anyhow::Result<ExitCode> {
+    let data_dir = cli.data_dir()?;
+    match cli.command {
+        Command::Import(import) => {
+            let options = ImportOptions {
+                accept_shrink: import.accept_shrink,
+            };
+            let summary = tiq_engine::import::import(&data_dir, &import.paths, &options)
+                .with_context(|| lang.pick("import failed", "导入失败").to_string())?;
+            render::import_table(&summary, lang);
+            let failed =
+                summary.count(|s| matches!(s, FileStatus::Failed(_) | FileStatus::Kept(_)));
+            Ok(if failed > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Ip(query) => analyze(&data_dir, IndicatorKind::Ip, &query, lang),
+        Command::Domain(query) => analyze(&data_dir, IndicatorKind::Domain, &query, lang),
+        Command::Url(query) => analyze(&data_dir, IndicatorKind::Url, &query, lang),
+        Command::Hash(query) => analyze(&data_dir, IndicatorKind::Hash, &query, lang),
+        Command::Sources => {
+            let engine = open_engine(&data_dir, lang)?;
+            render::sources(&engine.sources()?, lang);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve(serve) => {
+            let mut config = ServerConfig::new(serve.listen);
+            config.allowed_hosts.extend(serve.allowed_hosts);
+            config.allowed_origins = serve.allowed_origins;
+            let engine = Arc::new(open_engine(&data_dir, lang)?);
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(serve_until_signal(engine, config))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn open_engine(data_dir: &Path, lang: Lang) -> anyhow::Result<Engine> {
+    Engine::open(data_dir).with_context(|| {
+        format!(
+            "{} {}",
+            lang.pick("cannot open the data directory", "无法打开数据目录"),
+            data_dir.display()
+        )
+    })
+}
+
+fn analyze(
+    data_dir: &Path,
+    kind: IndicatorKind,
+    query: &args::Query,
+    lang: Lang,
+) -> anyhow::Result<ExitCode> {
+    let lang = query.lang.unwrap_or(lang);
+    let engine = open_engine(data_dir, lang)?;
+    match engine.analyze(kind, &query.value, lang) {
+        Ok(report) => {
+            if query.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                render::report(&report, lang);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(AnalyzeError::Invalid(error)) => {
+            eprintln!("{}: {}", lang.pick("error", "错误"), error.message(lang));
+            Ok(ExitCode::from(EXIT_USAGE))
+        }
+        Err(error) => Err(anyhow::anyhow!(error.message(lang))),
+    }
+}
+
+async fn serve_until_signal(engine: Arc<Engine>, config: ServerConfig) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let trigger = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        trigger.cancel();
+    });
+    tiq_server::serve(engine, config, shutdown).await?;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(
+            tokio::signal::unix::SignalKind::terminate(),
+        ) {
+            Ok(signal) => signal,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the server");
+                let _ = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+fn init_logging(cli: &Cli) {
+    let default = if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TIQ_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none());
+    match cli.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}

@@ -1,1 +1,114 @@
-//! placeholder
+//! The HTTP side of tiq: MCP over streamable HTTP at `/mcp` and `GET /healthz`, on axum.
+//!
+//! Handlers hold an `Arc<Engine>` and run each analysis on the blocking pool, so every
+//! surface returns the engine's report unchanged. This crate owns transport concerns only:
+//! routing, tool descriptions and schemas, error mapping, and graceful shutdown.
+
+mod health;
+mod mcp;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use tiq_engine::Engine;
+use tokio_util::sync::CancellationToken;
+
+pub use mcp::TiqTools;
+
+/// Address `tiq serve` listens on when none is given.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8737";
+
+/// Settings of the HTTP server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// `Host` header values accepted on `/mcp`, as host names or `host:port`. Requests with
+    /// another Host are rejected with 403, which defeats DNS rebinding.
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins accepted on `/mcp` (`scheme://host:port`); empty accepts requests
+    /// without an Origin header and any Origin.
+    pub allowed_origins: Vec<String>,
+}
+
+impl ServerConfig {
+    /// Creates a configuration that accepts the loopback names and the listen address itself.
+    pub fn new(listen: SocketAddr) -> ServerConfig {
+        let mut allowed_hosts: Vec<String> = ["localhost", "127.0.0.1", "::1", "[::1]"]
+            .map(String::from)
+            .to_vec();
+        let own = listen.ip().to_string();
+        if !listen.ip().is_unspecified() && !allowed_hosts.contains(&own) {
+            allowed_hosts.push(own);
+        }
+        ServerConfig {
+            listen,
+            allowed_hosts,
+            allowed_origins: Vec::new(),
+        }
+    }
+}
+
+/// Errors of the server.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Builds the application: `/mcp` and `/healthz`.
+pub fn app(engine: Arc<Engine>, config: &ServerConfig, shutdown: CancellationToken) -> Router {
+    let mut mcp_config = StreamableHttpServerConfig::default();
+    mcp_config.allowed_hosts = config.allowed_hosts.clone();
+    mcp_config.allowed_origins = config.allowed_origins.clone();
+    mcp_config.cancellation_token = shutdown;
+    let tools_engine = engine.clone();
+    let mcp = StreamableHttpService::new(
+        move || Ok(TiqTools::new(tools_engine.clone())),
+        Arc::new(LocalSessionManager::default()),
+        mcp_config,
+    );
+    Router::new()
+        .nest_service("/mcp", mcp)
+        .merge(health::router(engine))
+}
+
+/// Binds `config.listen` and serves until `shutdown` is cancelled, then lets open requests finish.
+pub async fn serve(
+    engine: Arc<Engine>,
+    config: ServerConfig,
+    shutdown: CancellationToken,
+) -> Result<(), ServeError> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Bind {
+            address: config.listen,
+            source,
+        })?;
+    serve_on(listener, engine, config, shutdown).await
+}
+
+/// Serves on an already bound listener until `shutdown` is cancelled.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    engine: Arc<Engine>,
+    config: ServerConfig,
+    shutdown: CancellationToken,
+) -> Result<(), ServeError> {
+    let local = listener.local_addr()?;
+    tracing::info!(address = %local, mcp = %format!("http://{local}/mcp"), "tiq is listening");
+    let app = app(engine, &config, shutdown.clone());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await?;
+    tracing::info!("tiq stopped");
+    Ok(())
+}

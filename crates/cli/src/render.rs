@@ -1,0 +1,272 @@
+//! Terminal output: the readable report layout, the import table and the source list.
+
+use tiq_engine::SourceRow;
+use tiq_engine::{FileStatus, ImportSummary};
+use tiq_model::{Lang, Report, ThreatLevel};
+use unicode_width::UnicodeWidthStr;
+
+/// Rejected lines printed per file under the import table.
+const REJECTED_LINES_PRINTED: usize = 5;
+
+/// Prints a report in the readable layout.
+pub fn report(report: &Report, lang: Lang) {
+    let level = ThreatLevel::name_of(report.threat_level.level, lang);
+    println!(
+        "{}  ·  {}  ·  {} {} {}  ·  {} {:.2}",
+        report.indicator.value,
+        report.verdict.localized(lang).to_uppercase(),
+        lang.pick("level", "威胁等级"),
+        report.threat_level.level,
+        level,
+        lang.pick("confidence", "置信度"),
+        report.confidence
+    );
+    println!();
+    println!("{}", report.summary);
+
+    if !report.tags.is_empty() {
+        let tags: Vec<String> = report
+            .tags
+            .iter()
+            .map(|t| match t.labels.is_empty() {
+                true => t.threat_type.name().to_string(),
+                false => format!("{} ({})", t.threat_type.name(), t.labels.join(", ")),
+            })
+            .collect();
+        field(lang.pick("Tags", "标签"), &tags.join("; "));
+    }
+    if !report.families.is_empty() {
+        field(lang.pick("Families", "家族"), &report.families.join(", "));
+    }
+    if !report.actors.is_empty() {
+        field(lang.pick("Actors", "组织"), &report.actors.join(", "));
+    }
+    field(lang.pick("Profile", "画像"), &profile_line(report));
+    if let (Some(first), Some(last)) = (&report.first_seen, &report.last_seen) {
+        field(lang.pick("Seen", "出现时间"), &format!("{first} … {last}"));
+    }
+
+    if !report.evidence.is_empty() {
+        println!("\n{}:", lang.pick("Evidence", "证据"));
+        let rows: Vec<Vec<String>> = report
+            .evidence
+            .iter()
+            .map(|e| {
+                vec![
+                    e.source.clone(),
+                    e.claim.name().to_string(),
+                    e.threat_type
+                        .map(|t| t.name().to_string())
+                        .unwrap_or_default(),
+                    format!("{:.2}", e.weight),
+                    e.matched.clone(),
+                    [e.family.clone(), e.note.clone()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ]
+            })
+            .collect();
+        let header = [
+            lang.pick("SOURCE", "来源"),
+            lang.pick("CLAIM", "结论"),
+            lang.pick("TYPE", "类型"),
+            lang.pick("WEIGHT", "权重"),
+            lang.pick("MATCHED", "命中"),
+            lang.pick("NOTE", "说明"),
+        ];
+        table(&header, &rows, "  ");
+    }
+    if !report.related.is_empty() {
+        println!("\n{}:", lang.pick("Related", "关联指标"));
+        for related in report.related.iter().take(10) {
+            let verdict = related
+                .verdict
+                .map(|v| format!(" [{}]", v.localized(lang)))
+                .unwrap_or_default();
+            println!(
+                "  {} {} ({}){verdict}",
+                related.kind, related.value, related.relation
+            );
+        }
+    }
+    println!("\n{}:", lang.pick("Next steps", "处置建议"));
+    for step in &report.recommendation {
+        println!("  - {step}");
+    }
+    if let Some(as_of) = &report.data_as_of {
+        println!(
+            "\n{} {as_of}",
+            lang.pick("Data imported:", "数据导入时间：")
+        );
+    }
+}
+
+fn field(name: &str, value: &str) {
+    println!("{name}: {value}");
+}
+
+fn profile_line(report: &Report) -> String {
+    let p = &report.profile;
+    let mut parts: Vec<String> = Vec::new();
+    let mut push = |label: &str, value: Option<String>| {
+        if let Some(value) = value {
+            parts.push(format!("{label} {value}"));
+        }
+    };
+    push("scope", p.scope.clone());
+    push("country", p.country.clone());
+    push("region", p.region.clone());
+    push("city", p.city.clone());
+    push(
+        "asn",
+        p.asn
+            .map(|asn| format!("AS{asn} {}", p.as_name.clone().unwrap_or_default())),
+    );
+    push("network", p.network.clone());
+    push("registered", p.registered_domain.clone());
+    push("tld", p.tld.clone());
+    push("rank", p.popularity_rank.map(|r| r.to_string()));
+    push("host", p.host.clone());
+    push("port", p.port.map(|port| port.to_string()));
+    push("path", p.path.clone());
+    push("hash", p.hash_type.clone());
+    if !p.flags.is_empty() {
+        parts.push(format!("flags {}", p.flags.join(",")));
+    }
+    if parts.is_empty() {
+        "-".to_string()
+    } else {
+        parts.join(" · ")
+    }
+}
+
+/// Prints the per-file import table, the rejected lines and the totals.
+pub fn import_table(summary: &ImportSummary, lang: Lang) {
+    let rows: Vec<Vec<String>> = summary
+        .files
+        .iter()
+        .map(|f| {
+            vec![
+                f.path.display().to_string(),
+                f.format.clone().unwrap_or_else(|| "-".to_string()),
+                f.source.clone().unwrap_or_else(|| "-".to_string()),
+                f.records.to_string(),
+                f.rejected.to_string(),
+                f.skipped.to_string(),
+                status_text(&f.status, lang),
+            ]
+        })
+        .collect();
+    let header = [
+        lang.pick("FILE", "文件"),
+        lang.pick("FORMAT", "格式"),
+        lang.pick("SOURCE", "来源"),
+        lang.pick("RECORDS", "记录数"),
+        lang.pick("REJECTED", "拒绝行数"),
+        lang.pick("SKIPPED", "跳过"),
+        lang.pick("STATUS", "状态"),
+    ];
+    table(&header, &rows, "  ");
+
+    for file in summary
+        .files
+        .iter()
+        .filter(|f| !f.rejected_lines.is_empty())
+    {
+        println!(
+            "\n{} {}:",
+            lang.pick("Rejected lines in", "被拒绝的行："),
+            file.path.display()
+        );
+        for (line, reason) in file.rejected_lines.iter().take(REJECTED_LINES_PRINTED) {
+            println!("  {} {line}: {reason}", lang.pick("line", "第"));
+        }
+        if file.rejected > REJECTED_LINES_PRINTED as u64 {
+            let more = file.rejected - REJECTED_LINES_PRINTED as u64;
+            println!(
+                "  {}",
+                lang.pick(&format!("… and {more} more"), &format!("……另有 {more} 行"))
+            );
+        }
+    }
+
+    let imported = summary.count(|s| *s == FileStatus::Imported);
+    let unsupported = summary.count(|s| matches!(s, FileStatus::Unsupported(_)));
+    let failed = summary.count(|s| matches!(s, FileStatus::Failed(_) | FileStatus::Kept(_)));
+    let seconds = summary.elapsed.as_secs_f64();
+    match lang {
+        Lang::En => println!(
+            "\n{} files: {imported} imported, {unsupported} unsupported, {failed} failed or kept; {} records in {seconds:.1} s",
+            summary.files.len(),
+            summary.records()
+        ),
+        Lang::ZhCn => println!(
+            "\n共 {} 个文件：导入 {imported} 个，不支持 {unsupported} 个，失败或保留旧数据 {failed} 个；{} 条记录，用时 {seconds:.1} 秒",
+            summary.files.len(),
+            summary.records()
+        ),
+    }
+}
+
+fn status_text(status: &FileStatus, lang: Lang) -> String {
+    match status {
+        FileStatus::Imported => lang.pick("imported", "已导入").to_string(),
+        FileStatus::Unsupported(reason) => {
+            format!("{}: {reason}", lang.pick("unsupported", "不支持"))
+        }
+        FileStatus::Failed(reason) => format!("{}: {reason}", lang.pick("failed", "失败")),
+        FileStatus::Kept(reason) => format!(
+            "{}: {reason}",
+            lang.pick("kept earlier records", "保留旧数据")
+        ),
+    }
+}
+
+/// Prints the imported sources.
+pub fn sources(sources: &[SourceRow], lang: Lang) {
+    let rows: Vec<Vec<String>> = sources
+        .iter()
+        .map(|s| {
+            vec![
+                s.name.clone(),
+                s.format.clone(),
+                s.records.to_string(),
+                s.imported_at.clone(),
+            ]
+        })
+        .collect();
+    let header = [
+        lang.pick("SOURCE", "来源"),
+        lang.pick("FORMAT", "格式"),
+        lang.pick("RECORDS", "记录数"),
+        lang.pick("IMPORTED", "导入时间"),
+    ];
+    table(&header, &rows, "  ");
+}
+
+/// Prints aligned columns; the last column is not padded.
+fn table(header: &[&str], rows: &[Vec<String>], indent: &str) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.width());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let last = cells.len() - 1;
+        let mut out = indent.to_string();
+        for (i, cell) in cells.into_iter().enumerate() {
+            out.push_str(cell);
+            if i < last {
+                out.push_str(&" ".repeat(widths[i] - cell.width() + 2));
+            }
+        }
+        println!("{}", out.trim_end());
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}

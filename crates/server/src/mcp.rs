@@ -1,0 +1,216 @@
+//! The MCP tools: one per indicator type, each returning the engine's report.
+
+use std::sync::Arc;
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::schema_for_output;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::{ErrorData, ServerHandler, tool, tool_handler, tool_router};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use tiq_engine::{AnalyzeError, Engine};
+use tiq_model::{IndicatorKind, Lang, Report};
+
+const INSTRUCTIONS: &str = "tiq is a self-hosted threat-intelligence service built from open feeds. \
+Use analyze_ip, analyze_domain, analyze_url or analyze_file_hash when a user asks whether an \
+indicator is malicious, what it is, or what to do about it. Each returns a verdict \
+(malicious, suspicious, benign or unknown), a threat level 0-5, a confidence, the evidence \
+behind it, and next steps. 'unknown' means no local source lists the indicator; it never \
+means safe. Pass lang=zh-CN for summaries in Simplified Chinese.";
+
+/// Arguments of `analyze_ip`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct IpArgs {
+    /// IPv4 or IPv6 address in any common form: 203.0.113.7, 2001:db8::1, [2001:db8::1]:443,
+    /// fe80::1%eth0, ::ffff:203.0.113.7, or defanged such as 203.0.113[.]7.
+    pub ip: String,
+    /// Language of the summary and recommendation: "en" (default) or "zh-CN".
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+/// Arguments of `analyze_domain`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct DomainArgs {
+    /// Domain or subdomain: example.com, www.example.com., Unicode (例子.测试) or punycode,
+    /// or defanged such as example[.]com.
+    pub domain: String,
+    /// Language of the summary and recommendation: "en" (default) or "zh-CN".
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+/// Arguments of `analyze_url`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct UrlArgs {
+    /// http or https URL, such as https://example.com/login; hxxp://, hxxps:// and [.] are accepted.
+    pub url: String,
+    /// Language of the summary and recommendation: "en" (default) or "zh-CN".
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+/// Arguments of `analyze_file_hash`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct HashArgs {
+    /// MD5 (32 hex digits), SHA-1 (40) or SHA-256 (64) of a file, in any letter case.
+    pub hash: String,
+    /// Language of the summary and recommendation: "en" (default) or "zh-CN".
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+/// The tool server handed to rmcp; one instance per MCP session.
+#[derive(Clone)]
+pub struct TiqTools {
+    engine: Arc<Engine>,
+    tool_router: ToolRouter<TiqTools>,
+}
+
+#[tool_router(router = tool_router)]
+impl TiqTools {
+    pub fn new(engine: Arc<Engine>) -> TiqTools {
+        TiqTools {
+            engine,
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    #[tool(
+        description = "Check an IP address against local threat intelligence. Use it for an IP \
+            seen in an alert, a firewall or web log, or a connection list. Returns the common \
+            report: verdict, threat_level, confidence, tags (botnet C2, scanner, brute force, \
+            Tor exit, ...), families and actors, evidence from each source, known-benign list \
+            matches (public resolvers, CDNs, clouds, crawlers), a profile with scope \
+            (public/private), country, ASN and flags, related URLs, a summary and next steps. \
+            Private and reserved addresses are reported as such without lookups.",
+        output_schema = schema_for_output::<Report>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn analyze_ip(
+        &self,
+        Parameters(args): Parameters<IpArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        Ok(self.run(IndicatorKind::Ip, args.ip, args.lang).await)
+    }
+
+    #[tool(
+        description = "Check a domain or host name against local threat intelligence. Use it for \
+            a domain from DNS or proxy logs, an e-mail, or a phishing report. Returns the common \
+            report: verdict, threat_level, confidence, tags (phishing, malware, C2, ...), \
+            families and actors, evidence (a listing of a parent domain counts for less), \
+            known-benign matches such as top-site lists, a profile with the registered domain, \
+            TLD and flags, related URLs and sibling domains, a summary and next steps.",
+        output_schema = schema_for_output::<Report>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn analyze_domain(
+        &self,
+        Parameters(args): Parameters<DomainArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        Ok(self
+            .run(IndicatorKind::Domain, args.domain, args.lang)
+            .await)
+    }
+
+    #[tool(
+        description = "Check a URL against local threat intelligence. Use it for a link from an \
+            e-mail, chat or proxy log. Returns the common report for the exact URL with its \
+            host's listings folded in (weighted lower than a listing of the URL itself): \
+            verdict, threat_level, confidence, tags (malware download, phishing, ...), \
+            evidence, a profile with scheme, host, port, path and whether the host is a URL \
+            shortener, a summary and next steps.",
+        output_schema = schema_for_output::<Report>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn analyze_url(
+        &self,
+        Parameters(args): Parameters<UrlArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        Ok(self.run(IndicatorKind::Url, args.url, args.lang).await)
+    }
+
+    #[tool(
+        description = "Check a file hash (MD5, SHA-1 or SHA-256) against local threat \
+            intelligence. Use it for a hash from an EDR alert, a sandbox report or a threat \
+            report. Returns the common report: verdict, threat_level, confidence, malware \
+            families and actors, first and last seen, evidence per source, known-benign \
+            matches such as the empty-file hashes, indicators reported together with it, a \
+            summary and next steps. A hash claim does not age.",
+        output_schema = schema_for_output::<Report>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn analyze_file_hash(
+        &self,
+        Parameters(args): Parameters<HashArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        Ok(self.run(IndicatorKind::Hash, args.hash, args.lang).await)
+    }
+}
+
+impl TiqTools {
+    /// Runs one analysis on the blocking pool and turns the outcome into a tool result.
+    /// Invalid input and store failures are tool errors (`isError`), never protocol errors.
+    async fn run(
+        &self,
+        kind: IndicatorKind,
+        input: String,
+        lang: Option<String>,
+    ) -> CallToolResult {
+        let lang = match lang.as_deref().map(str::parse::<Lang>).transpose() {
+            Ok(lang) => lang.unwrap_or_default(),
+            Err(error) => return tool_error(error.to_string()),
+        };
+        let engine = self.engine.clone();
+        let outcome = tokio::task::spawn_blocking(move || engine.analyze(kind, &input, lang)).await;
+        match outcome {
+            Ok(Ok(report)) => report_result(&report),
+            Ok(Err(AnalyzeError::Invalid(error))) => tool_error(error.message(lang)),
+            Ok(Err(error)) => {
+                tracing::error!(tool = kind.name(), %error, "analysis failed");
+                tool_error(error.message(lang))
+            }
+            Err(error) => {
+                tracing::error!(tool = kind.name(), %error, "analysis task failed");
+                tool_error(format!("internal error: {error}"))
+            }
+        }
+    }
+}
+
+/// Wraps the report as `structuredContent`, with the summary and next steps as text.
+fn report_result(report: &Report) -> CallToolResult {
+    let value = serde_json::to_value(report).expect("a report always serialises");
+    let mut text = format!(
+        "{} [{} · level {} {} · confidence {:.2}]\n{}",
+        report.indicator.value,
+        report.verdict.name(),
+        report.threat_level.level,
+        report.threat_level.name,
+        report.confidence,
+        report.summary
+    );
+    for step in &report.recommendation {
+        text.push_str("\n- ");
+        text.push_str(step);
+    }
+    let mut result = CallToolResult::structured(value);
+    result.content = vec![ContentBlock::text(text)];
+    result
+}
+
+fn tool_error(message: String) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message)])
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for TiqTools {
+    fn get_info(&self) -> ServerConfig {
+        let mut implementation = Implementation::new("tiq", env!("CARGO_PKG_VERSION"));
+        implementation.title = Some("tiq threat intelligence".to_string());
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(implementation)
+            .with_instructions(INSTRUCTIONS)
+    }
+}

@@ -1,0 +1,234 @@
+//! MCP over real HTTP on 127.0.0.1: the handshake, tools/list and tools/call.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tiq_engine::{Engine, ImportOptions, import};
+use tiq_server::ServerConfig;
+use tokio_util::sync::CancellationToken;
+
+struct Server {
+    base: String,
+    client: reqwest::Client,
+    session: Option<String>,
+    shutdown: CancellationToken,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+async fn start() -> Server {
+    let data = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/fixtures/feeds");
+    import::import(data.path(), &[fixtures], &ImportOptions::default()).unwrap();
+    let engine = Arc::new(Engine::open(data.path()).unwrap());
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let shutdown = CancellationToken::new();
+    let config = ServerConfig::new(address);
+    tokio::spawn(tiq_server::serve_on(
+        listener,
+        engine,
+        config,
+        shutdown.clone(),
+    ));
+
+    Server {
+        base: format!("http://{address}"),
+        client: reqwest::Client::new(),
+        session: None,
+        shutdown,
+        _data: data,
+    }
+}
+
+impl Server {
+    async fn post(&self, body: Value) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(format!("{}/mcp", self.base))
+            .header("Accept", "application/json, text/event-stream")
+            .json(&body);
+        if let Some(session) = &self.session {
+            request = request.header("Mcp-Session-Id", session);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Sends a request and returns the JSON-RPC response to it.
+    async fn call(&self, id: u64, method: &str, params: Value) -> Value {
+        let response = self
+            .post(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+            .await;
+        assert!(
+            response.status().is_success(),
+            "{method}: HTTP {}",
+            response.status()
+        );
+        message_from(&response.text().await.unwrap(), id)
+    }
+
+    async fn initialize(&mut self) {
+        let params = json!({
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "tiq-test", "version": "1"}
+        });
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params});
+        let response = self.post(body).await;
+        assert!(
+            response.status().is_success(),
+            "initialize: HTTP {}",
+            response.status()
+        );
+        self.session = response
+            .headers()
+            .get("mcp-session-id")
+            .map(|v| v.to_str().unwrap().to_string());
+        let init = message_from(&response.text().await.unwrap(), 1);
+        assert_eq!(init["result"]["serverInfo"]["name"], "tiq");
+        let ack = self
+            .post(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            .await;
+        assert!(
+            ack.status().is_success(),
+            "initialized: HTTP {}",
+            ack.status()
+        );
+    }
+}
+
+/// Finds the JSON-RPC message with `id` in a JSON or server-sent-events body.
+fn message_from(body: &str, id: u64) -> Value {
+    let candidates =
+        std::iter::once(body).chain(body.lines().filter_map(|line| line.strip_prefix("data:")));
+    candidates
+        .filter_map(|text| serde_json::from_str::<Value>(text.trim()).ok())
+        .find(|message| message["id"] == id)
+        .unwrap_or_else(|| panic!("no message with id {id} in {body}"))
+}
+
+#[tokio::test]
+async fn tools_list_has_schemas() {
+    let mut server = start().await;
+    server.initialize().await;
+    let listed = server.call(2, "tools/list", json!({})).await;
+    let tools = listed["result"]["tools"].as_array().unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    for name in [
+        "analyze_ip",
+        "analyze_domain",
+        "analyze_url",
+        "analyze_file_hash",
+    ] {
+        assert!(names.contains(&name), "{names:?}");
+    }
+    for tool in tools {
+        assert_eq!(tool["inputSchema"]["type"], "object", "{}", tool["name"]);
+        assert!(
+            tool["outputSchema"]["properties"]["verdict"].is_object(),
+            "{}",
+            tool["name"]
+        );
+        assert_eq!(
+            tool["annotations"]["readOnlyHint"], true,
+            "{}",
+            tool["name"]
+        );
+        assert!(
+            tool["description"].as_str().unwrap().len() > 100,
+            "{}",
+            tool["name"]
+        );
+    }
+}
+
+#[tokio::test]
+async fn analyze_ip_returns_structured_report() {
+    let mut server = start().await;
+    server.initialize().await;
+    let params = json!({"name": "analyze_ip", "arguments": {"ip": "198.51.100[.]10"}});
+    let result = &server.call(3, "tools/call", params).await["result"];
+    assert_ne!(result["isError"], true, "{result}");
+    assert_eq!(result["structuredContent"]["verdict"], "malicious");
+    assert_eq!(
+        result["structuredContent"]["indicator"]["value"],
+        "198.51.100.10"
+    );
+    let text = result["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("malicious"), "{text}");
+}
+
+#[tokio::test]
+async fn chinese_summary_on_request() {
+    let mut server = start().await;
+    server.initialize().await;
+    let params = json!({"name": "analyze_domain", "arguments": {"domain": "www.example.org", "lang": "zh-CN"}});
+    let result = &server.call(4, "tools/call", params).await["result"];
+    assert_eq!(result["structuredContent"]["verdict"], "benign");
+    assert!(
+        result["structuredContent"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("良性"),
+        "{result}"
+    );
+}
+
+#[tokio::test]
+async fn invalid_indicator_is_a_tool_error() {
+    let mut server = start().await;
+    server.initialize().await;
+    let params = json!({"name": "analyze_ip", "arguments": {"ip": "300.1.1.1"}});
+    let message = server.call(5, "tools/call", params).await;
+    assert!(message.get("error").is_none(), "protocol error: {message}");
+    assert_eq!(message["result"]["isError"], true);
+    let text = message["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("300.1.1.1"), "{text}");
+
+    let params = json!({"name": "analyze_file_hash", "arguments": {"hash": "abc", "lang": "fr"}});
+    let message = server.call(6, "tools/call", params).await;
+    assert_eq!(message["result"]["isError"], true, "{message}");
+    assert!(
+        message["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("\"fr\"")
+    );
+}
+
+#[tokio::test]
+async fn foreign_host_header_is_rejected() {
+    let server = start().await;
+    let response = server
+        .client
+        .post(format!("{}/mcp", server.base))
+        .header("Host", "attacker.example.com")
+        .header("Accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+}
+
+#[tokio::test]
+async fn healthz_reports_sources() {
+    let server = start().await;
+    let response = server
+        .client
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let health: Value = response.json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+    assert!(health["sources"].as_u64().unwrap() >= 5, "{health}");
+}
