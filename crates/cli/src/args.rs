@@ -70,9 +70,6 @@ pub struct Query {
     /// Print the report as JSON instead of the readable layout.
     #[arg(long)]
     pub json: bool,
-    /// Language of the report: en or zh-CN [default: from the locale].
-    #[arg(long, value_parser = parse_lang, value_name = "LANG")]
-    pub lang: Option<Lang>,
 }
 
 #[derive(Debug, Args)]
@@ -106,5 +103,168 @@ impl Cli {
             Some(home) => Ok(PathBuf::from(home).join(".local/share/tiq")),
             None => bail!("no data directory: pass --data-dir DIR or set TIQ_DATA_DIR"),
         }
+    }
+}
+
+/// Chinese help for each subcommand, by name.
+const SUBCOMMAND_ABOUT_ZH: &[(&str, &str)] = &[
+    (
+        "import",
+        "导入情报文件或目录（递归）；格式根据文件内容识别。",
+    ),
+    ("ip", "分析 IP 地址。"),
+    ("domain", "分析域名。"),
+    ("url", "分析网址。"),
+    ("hash", "分析文件哈希（MD5、SHA-1 或 SHA-256）。"),
+    ("sources", "列出已导入的情报来源。"),
+    (
+        "serve",
+        "在 /mcp 提供 streamable HTTP 方式的 MCP 服务，并提供 /healthz。",
+    ),
+];
+
+/// Chinese help for each argument, by argument id.
+const ARG_HELP_ZH: &[(&str, &str)] = &[
+    (
+        "data_dir",
+        "存放 tiq.db 和地理位置库副本的目录 [默认：$XDG_DATA_HOME/tiq 或 ~/.local/share/tiq]",
+    ),
+    (
+        "lang",
+        "消息和报告的语言：en 或 zh-CN [默认：取自 LC_ALL、LC_MESSAGES 或 LANG]",
+    ),
+    (
+        "log_format",
+        "标准错误上的日志格式。级别由 TIQ_LOG 设置（例如 TIQ_LOG=debug）",
+    ),
+    ("paths", "要导入的文件或目录"),
+    (
+        "accept_shrink",
+        "即使新文件的记录数不足该来源原有记录的 10 %，也替换该来源",
+    ),
+    (
+        "value",
+        "要分析的指标；支持 192.0.2[.]1、hxxp:// 等去武器化写法",
+    ),
+    ("json", "以 JSON 输出报告，而不是可读排版"),
+    ("listen", "监听的地址和端口"),
+    (
+        "allowed_hosts",
+        "在 /mcp 上额外接受的 Host 请求头，例如 tiq.example.com 或 tiq.example.com:8737（可重复）。环回名称和监听地址始终被接受",
+    ),
+    (
+        "allowed_origins",
+        "在 /mcp 上接受的浏览器来源，例如 https://chat.example.com（可重复）",
+    ),
+];
+
+/// Builds the clap command with help text in the requested language.
+pub fn command(lang: Lang) -> clap::Command {
+    use clap::CommandFactory;
+
+    let command = Cli::command();
+    if lang == Lang::En {
+        return command;
+    }
+    // NOTE: clap's own texts (the help flag, parse errors) stay in English.
+    let template = "{about}\n\n用法：{usage}\n\n{all-args}";
+    let command = command
+        .about("可自行部署的威胁情报工具：基于公开情报源，为 IP、域名、网址和文件哈希给出结论，支持 MCP 和命令行。")
+        .help_template(template);
+    let command = localize_args(command);
+    SUBCOMMAND_ABOUT_ZH
+        .iter()
+        .fold(command, |command, (name, about)| {
+            command.mut_subcommand(*name, |sub| {
+                localize_args(sub.about(*about).help_template(template))
+            })
+        })
+}
+
+fn localize_args(command: clap::Command) -> clap::Command {
+    let ids: Vec<String> = command
+        .get_arguments()
+        .map(|a| a.get_id().to_string())
+        .collect();
+    ids.iter().fold(command, |command, id| {
+        match ARG_HELP_ZH.iter().find(|(name, _)| name == id) {
+            Some((_, help)) => command.mut_arg(id, |arg| arg.help(*help)),
+            None => command,
+        }
+    })
+}
+
+/// Finds `--lang VALUE` or `--lang=VALUE` among the raw arguments, before clap parses them,
+/// so help and parse errors come out in the requested language.
+pub fn lang_from_args(args: &[std::ffi::OsString]) -> Option<Lang> {
+    let mut iter = args.iter().filter_map(|a| a.to_str());
+    while let Some(arg) = iter.next() {
+        if let Some(value) = arg.strip_prefix("--lang=") {
+            return value.parse().ok();
+        }
+        if arg == "--lang" {
+            return iter.next().and_then(|value| value.parse().ok());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_help_covers_every_argument() {
+        let command = command(Lang::ZhCn);
+        let mut missing = Vec::new();
+        let mut check = |cmd: &clap::Command| {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if !["help", "version"].contains(&id)
+                    && !ARG_HELP_ZH.iter().any(|(name, _)| *name == id)
+                {
+                    missing.push(format!("{} {id}", cmd.get_name()));
+                }
+            }
+        };
+        check(&command);
+        for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+            check(sub);
+            assert!(
+                SUBCOMMAND_ABOUT_ZH
+                    .iter()
+                    .any(|(name, _)| *name == sub.get_name()),
+                "{}",
+                sub.get_name()
+            );
+        }
+        assert!(
+            missing.is_empty(),
+            "arguments without Chinese help: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn lang_flag_found_before_parsing() {
+        let args = |list: &[&str]| {
+            list.iter()
+                .map(std::ffi::OsString::from)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            lang_from_args(&args(&["tiq", "--lang", "zh-CN", "ip"])),
+            Some(Lang::ZhCn)
+        );
+        assert_eq!(
+            lang_from_args(&args(&["tiq", "ip", "--lang=en"])),
+            Some(Lang::En)
+        );
+        assert_eq!(lang_from_args(&args(&["tiq", "ip", "192.0.2.1"])), None);
+    }
+
+    #[test]
+    fn cli_definition_is_valid() {
+        command(Lang::En).debug_assert();
+        command(Lang::ZhCn).debug_assert();
     }
 }

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::FromArgMatches;
 use tiq_engine::{AnalyzeError, Engine, FileStatus, ImportOptions};
 use tiq_model::{IndicatorKind, Lang};
 use tiq_server::ServerConfig;
@@ -21,8 +21,13 @@ use args::{Cli, Command, LogFormat};
 const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let lang = cli.lang.unwrap_or_else(Lang::from_env);
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let lang = args::lang_from_args(&raw).unwrap_or_else(Lang::from_env);
+    let matches = args::command(lang).get_matches_from(raw);
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
     init_logging(&cli);
     match run(cli, lang) {
         Ok(code) => code,
@@ -89,7 +94,6 @@ fn analyze(
     query: &args::Query,
     lang: Lang,
 ) -> anyhow::Result<ExitCode> {
-    let lang = query.lang.unwrap_or(lang);
     let engine = open_engine(data_dir, lang)?;
     match engine.analyze(kind, &query.value, lang) {
         Ok(report) => {
