@@ -232,7 +232,7 @@ pub struct ParseError {
     pub reason: Reason,
 }
 
-/// Why a value was rejected.
+/// Reason a value was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Reason {
@@ -244,6 +244,16 @@ pub enum Reason {
     OctetOverflow(String),
     #[error("it is not an IPv4 or IPv6 address")]
     NotAnAddress,
+    #[error("port {0:?} is not a number from 1 to 65535")]
+    BadPort(String),
+    #[error("the zone after % must be an interface name such as eth0, on an IPv6 address only")]
+    BadZone,
+    #[error(
+        "the host {0:?} is not a dotted-quad IPv4 address (octal, hexadecimal and shortened forms are not accepted)"
+    )]
+    BadUrlAddress(String),
+    #[error("label {0:?} starts or ends with a hyphen")]
+    HyphenEdge(String),
     #[error("character {0:?} is not allowed in a domain name")]
     BadDomainChar(char),
     #[error("label {0:?} is empty or longer than 63 characters")]
@@ -254,7 +264,7 @@ pub enum Reason {
     DomainTooLong,
     #[error("the top-level label {0:?} is numeric")]
     NumericTld(String),
-    #[error("the international name cannot be converted to punycode")]
+    #[error("the international name cannot be converted to punycode, or its punycode is invalid")]
     BadIdn,
     #[error("the URL scheme {0:?} is not http or https")]
     BadScheme(String),
@@ -287,12 +297,47 @@ impl ParseError {
         match lang {
             Lang::En => self.to_string(),
             Lang::ZhCn => format!(
-                "无效的{}：{:?}（{}）；应为{}",
+                "无效的{}：{:?}（{}）；应为：{}",
                 kind_label_zh(self.expected),
                 self.input,
-                self.reason,
+                self.reason.message_zh(),
                 expected_forms(self.expected, Lang::ZhCn)
             ),
+        }
+    }
+}
+
+impl Reason {
+    /// Describes the reason in Simplified Chinese.
+    pub fn message_zh(&self) -> String {
+        match self {
+            Reason::Empty => "值为空".to_string(),
+            Reason::TooLong(len) => format!("长度为 {len} 字节，超过上限 {MAX_INPUT_LEN}"),
+            Reason::OctetOverflow(octet) => format!("{octet} 超过 255"),
+            Reason::NotAnAddress => "不是 IPv4 或 IPv6 地址".to_string(),
+            Reason::BadPort(port) => format!("端口 {port:?} 不是 1 到 65535 之间的数字"),
+            Reason::BadZone => {
+                "% 之后的区域标识必须是网卡名（如 eth0），且只能用于 IPv6 地址".to_string()
+            }
+            Reason::BadUrlAddress(host) => format!(
+                "主机 {host:?} 不是点分十进制的 IPv4 地址（不接受八进制、十六进制和缩写形式）"
+            ),
+            Reason::HyphenEdge(label) => format!("标签 {label:?} 以连字符开头或结尾"),
+            Reason::BadDomainChar(c) => format!("域名中不允许出现字符 {c:?}"),
+            Reason::BadLabel(label) => format!("标签 {label:?} 为空或超过 63 个字符"),
+            Reason::SingleLabel => "域名至少需要两级，例如 example.com".to_string(),
+            Reason::DomainTooLong => "域名超过 253 个字符".to_string(),
+            Reason::NumericTld(tld) => format!("顶级标签 {tld:?} 是纯数字"),
+            Reason::BadIdn => "国际化域名无法转换为 punycode，或 punycode 无效".to_string(),
+            Reason::BadScheme(scheme) => format!("网址协议 {scheme:?} 不是 http 或 https"),
+            Reason::BadUrl(detail) => format!("网址无法解析（{detail}）"),
+            Reason::NoHost => "网址中没有主机".to_string(),
+            Reason::HashLength(len) => {
+                format!("{len} 个字符不是 MD5（32）、SHA-1（40）或 SHA-256（64）哈希的长度")
+            }
+            Reason::NotHex(c) => format!("字符 {c:?} 不是十六进制数字"),
+            Reason::BadCve => "格式不是 CVE-YYYY-NNNN".to_string(),
+            Reason::Unrecognised => "不是 IP 地址、域名、网址、文件哈希或 CVE 编号".to_string(),
         }
     }
 }
@@ -383,30 +428,66 @@ fn looks_like_url(value: &str) -> bool {
 pub fn parse_ip(input: &str) -> Result<IpAddr, ParseError> {
     let value = refang(check_input(input, Some(IndicatorKind::Ip))?);
     let fail = |reason| ParseError::new(input, Some(IndicatorKind::Ip), reason);
-    let host = strip_port_and_brackets(&value);
-    let host = host.split('%').next().unwrap_or(host);
+    let host = strip_port_and_brackets(&value).map_err(fail)?;
+    let (host, zone) = match host.split_once('%') {
+        Some((address, zone)) => (address, Some(zone)),
+        None => (host, None),
+    };
 
     if host.contains(':') {
+        if let Some(zone) = zone {
+            check_zone(zone).map_err(fail)?;
+        }
         let v6: Ipv6Addr = host.parse().map_err(|_| fail(Reason::NotAnAddress))?;
         return Ok(match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),
             None => IpAddr::V6(v6),
         });
     }
+    if zone.is_some() {
+        return Err(fail(Reason::BadZone));
+    }
     parse_ipv4_decimal(host).map(IpAddr::V4).map_err(fail)
 }
 
-fn strip_port_and_brackets(value: &str) -> &str {
+/// Removes `[…]` around an IPv6 address and a `:port` suffix, checking both.
+fn strip_port_and_brackets(value: &str) -> Result<&str, Reason> {
     if let Some(rest) = value.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(rest);
+        let (host, after) = rest.split_once(']').ok_or(Reason::NotAnAddress)?;
+        if !after.is_empty() {
+            let port = after.strip_prefix(':').ok_or(Reason::NotAnAddress)?;
+            check_port(port)?;
+        }
+        return Ok(host);
+    }
+    if value.contains(']') {
+        return Err(Reason::NotAnAddress);
     }
     // One colon means IPv4 with a port; IPv6 has at least two.
     match value.split_once(':') {
-        Some((host, port)) if !port.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
-            host
+        Some((host, port)) if !port.contains(':') => {
+            check_port(port)?;
+            Ok(host)
         }
-        _ => value,
+        _ => Ok(value),
     }
+}
+
+fn check_port(port: &str) -> Result<(), Reason> {
+    match port.parse::<u16>() {
+        Ok(number) if number > 0 && port.bytes().all(|b| b.is_ascii_digit()) => Ok(()),
+        _ => Err(Reason::BadPort(port.chars().take(20).collect())),
+    }
+}
+
+/// Accepts an interface name or number as an IPv6 zone (`eth0`, `3`), as RFC 6874 allows.
+fn check_zone(zone: &str) -> Result<(), Reason> {
+    let valid = !zone.is_empty()
+        && zone.len() <= 64
+        && zone
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if valid { Ok(()) } else { Err(Reason::BadZone) }
 }
 
 fn parse_ipv4_decimal(value: &str) -> Result<Ipv4Addr, Reason> {
@@ -446,6 +527,10 @@ pub fn parse_domain(input: &str) -> Result<Domain, ParseError> {
         idna::domain_to_ascii(value).map_err(|_| fail(Reason::BadIdn))?
     };
     check_domain_shape(&ascii).map_err(fail)?;
+    let has_punycode = ascii.split('.').any(|label| label.starts_with("xn--"));
+    if has_punycode && idna::domain_to_unicode(&ascii).1.is_err() {
+        return Err(fail(Reason::BadIdn));
+    }
     if ascii.parse::<Ipv4Addr>().is_ok() {
         return Err(fail(Reason::NumericTld(
             ascii.rsplit('.').next().unwrap_or("").to_string(),
@@ -483,6 +568,9 @@ fn check_domain_shape(name: &str) -> Result<(), Reason> {
         {
             return Err(Reason::BadDomainChar(bad));
         }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(Reason::HyphenEdge((*label).to_string()));
+        }
     }
     let tld = labels[labels.len() - 1];
     if tld.bytes().all(|b| b.is_ascii_digit()) {
@@ -491,15 +579,23 @@ fn check_domain_shape(name: &str) -> Result<(), Reason> {
     Ok(())
 }
 
-/// Parses an http or https URL; a value without a scheme but with a path gets `http://`.
+/// Parses an http or https URL; a value without a scheme gets `http://`.
+///
+/// A numeric host follows the IPv4 rules of [`parse_ip`] rather than the WHATWG URL
+/// Standard, so `http://010.1.1.1/` is `10.1.1.1` and `http://0x7f.1/` is rejected.
 pub fn parse_url(input: &str) -> Result<UrlIndicator, ParseError> {
     let value = refang(check_input(input, Some(IndicatorKind::Url))?);
     let fail = |reason| ParseError::new(input, Some(IndicatorKind::Url), reason);
-    let with_scheme = if value.contains("://") {
-        value.clone()
-    } else {
-        format!("http://{value}")
+    let with_scheme = match value.split_once("://") {
+        Some(_) => value.clone(),
+        None => {
+            if let Some(scheme) = scheme_without_slashes(&value) {
+                return Err(fail(Reason::BadScheme(scheme.to_string())));
+            }
+            format!("http://{value}")
+        }
     };
+    let with_scheme = canonical_numeric_host(&with_scheme).map_err(fail)?;
 
     let parsed = url::Url::parse(&with_scheme).map_err(|e| fail(Reason::BadUrl(e.to_string())))?;
     if parsed.scheme() != "http" && parsed.scheme() != "https" {
@@ -518,6 +614,63 @@ pub fn parse_url(input: &str) -> Result<UrlIndicator, ParseError> {
         url: parsed.to_string(),
         host,
     })
+}
+
+/// Returns the scheme of values such as `mailto:a@example.com` or `javascript:alert(1)`,
+/// which have a scheme but no `//`. In `example.com:8080/x` the number is a port.
+fn scheme_without_slashes(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.split_once(':')?;
+    let is_scheme = scheme
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-".contains(c));
+    let port_digits = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let is_port = !port_digits.is_empty() && port_digits.bytes().all(|b| b.is_ascii_digit());
+    (is_scheme && !is_port).then_some(scheme)
+}
+
+/// Rewrites a numeric URL host as its canonical dotted quad, or rejects the forms the
+/// WHATWG parser would silently read as octal, hexadecimal or shortened IPv4.
+fn canonical_numeric_host(url: &str) -> Result<String, Reason> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Ok(url.to_string());
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let (userinfo, host_port) = match authority.rsplit_once('@') {
+        Some((user, host)) => (Some(user), host),
+        None => (None, authority),
+    };
+    if host_port.starts_with('[') {
+        return Ok(url.to_string());
+    }
+    let (host, port) = match host_port.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (host_port, None),
+    };
+    let last_label = host.trim_end_matches('.').rsplit('.').next().unwrap_or("");
+    let all_digits = !last_label.is_empty() && last_label.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits && !last_label.to_ascii_lowercase().starts_with("0x") {
+        return Ok(url.to_string());
+    }
+
+    let address = parse_ipv4_decimal(host.trim_end_matches('.'))
+        .map_err(|_| Reason::BadUrlAddress(host.to_string()))?;
+    let mut rebuilt = format!("{scheme}://");
+    if let Some(user) = userinfo {
+        rebuilt.push_str(user);
+        rebuilt.push('@');
+    }
+    rebuilt.push_str(&address.to_string());
+    if let Some(port) = port {
+        rebuilt.push(':');
+        rebuilt.push_str(port);
+    }
+    rebuilt.push_str(tail);
+    Ok(rebuilt)
 }
 
 /// Parses an MD5, SHA-1 or SHA-256 digest in any case into lower-case hex.

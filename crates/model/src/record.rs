@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::indicator::HashKind;
 
-/// What a sighting is about, in canonical form.
+/// Indicator or network a sighting is about, in canonical form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Subject {
     Ip(IpAddr),
@@ -252,7 +252,7 @@ pub struct Sighting {
     pub first_seen: Option<String>,
     pub last_seen: Option<String>,
     /// Weight of this record in a verdict, 0 to 1: the source's reliability, adjusted by
-    /// what the record itself says (for example how many blocklists list an address).
+    /// the record's own content (for example how many blocklists list an address).
     pub weight: f32,
     /// Link to the feed's page for this record, or to the report the feed cites.
     pub reference: Option<String>,
@@ -335,7 +335,7 @@ impl AllowCategory {
     }
 }
 
-/// How an allow-list entry matches.
+/// Matching rule of an allow-list entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AllowMatch {
     /// An address inside the network.

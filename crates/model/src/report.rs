@@ -7,7 +7,7 @@ use crate::indicator::IndicatorKind;
 use crate::lang::Lang;
 use crate::record::{AllowCategory, ClaimKind, ThreatType};
 
-/// Overall judgement. `Unknown` means no source knows the indicator; it never means safe.
+/// Overall judgement. `Unknown` means no source lists the indicator; it never means safe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
@@ -89,9 +89,10 @@ pub struct Related {
     #[serde(rename = "type")]
     pub kind: String,
     pub value: String,
-    /// How it is linked: `resolves_to`, `hosts`, `parent_domain`, `listed_together`, …
+    /// Link type: `host`, `hosted_on`, `parent_domain`, `subdomain`, `sibling_domain` or
+    /// `reported_together`.
     pub relation: String,
-    /// Verdict of the related indicator where tiq knows one.
+    /// Verdict of the related indicator where a source lists it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
 }
@@ -102,7 +103,7 @@ pub struct BenignMatch {
     /// Name of the list, for example `public-dns-v4` or `tranco10k`.
     pub list: String,
     pub category: AllowCategory,
-    /// What matched: the entry of the list (a network, a parent domain, a value).
+    /// Entry of the list that matched (a network, a parent domain, a value).
     pub matched: String,
     /// Popularity rank for top-site lists.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -129,7 +130,7 @@ pub struct Evidence {
     pub weight: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
-    /// Why the weight differs from the source's own, when it does.
+    /// Reason the weight differs from the source's own, when it does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -160,8 +161,12 @@ pub struct Profile {
     pub flags: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registered_domain: Option<String>,
+    /// Top-level domain: the last label.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tld: Option<String>,
+    /// Public suffix from the public suffix list (`co.uk`, `duckdns.org`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_suffix: Option<String>,
     /// Best popularity rank any top-site list gives the domain.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub popularity_rank: Option<u32>,
@@ -187,7 +192,7 @@ pub struct Report {
     pub indicator: IndicatorRef,
     pub verdict: Verdict,
     pub threat_level: ThreatLevel,
-    /// How sure tiq is of the verdict, 0 to 1.
+    /// Certainty of the verdict, 0 to 1.
     pub confidence: f64,
     pub tags: Vec<Tag>,
     pub families: Vec<String>,
@@ -203,7 +208,8 @@ pub struct Report {
     pub first_seen: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<String>,
-    /// When the oldest of the consulted sources was imported (RFC 3339), so stale data shows.
+    /// Import time (RFC 3339) of the oldest source that matched, or of the latest import when
+    /// none matched. The feeds' own snapshot dates are not tracked yet.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_as_of: Option<String>,
     /// One short paragraph in the requested language.

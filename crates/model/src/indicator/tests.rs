@@ -206,3 +206,94 @@ fn refang_leaves_plain_values_alone() {
     assert_eq!(refang("http://example.com/[x]"), "http://example.com/[x]");
     assert_eq!(refang("hXXps://example[.]com"), "https://example.com");
 }
+
+#[test]
+fn ip_brackets_ports_and_zones_are_checked() {
+    for bad in [
+        "[::1",
+        "::1]",
+        "[2001:db8::1]x",
+        "192.0.2.1:99999",
+        "192.0.2.1:0",
+        "192.0.2.1:",
+        "2001:db8::1%",
+        "fe80::1%eth0%eth1",
+        "fe80::1%e th0",
+        "192.0.2.1%eth0",
+        "1::2::3",
+    ] {
+        assert!(parse_ip(bad).is_err(), "{bad} must be rejected");
+    }
+    assert!(matches!(
+        parse_ip("192.0.2.1:99999").unwrap_err().reason,
+        Reason::BadPort(_)
+    ));
+    assert_eq!(ip("192.0.2.1:65535"), "192.0.2.1");
+    assert_eq!(ip("fe80::1%3"), "fe80::1");
+}
+
+#[test]
+fn url_numeric_host_follows_ip_rules() {
+    assert_eq!(
+        parse_url("http://010.001.002.003/").unwrap().url,
+        "http://10.1.2.3/"
+    );
+    assert_eq!(
+        parse_url("http://user@001.020.178.157:8080/x").unwrap().url,
+        "http://user@1.20.178.157:8080/x"
+    );
+    for bad in [
+        "http://0x7f.0.0.1/",
+        "http://2130706433/",
+        "http://127.1/",
+        "http://1.2.3/",
+    ] {
+        assert!(
+            matches!(parse_url(bad).unwrap_err().reason, Reason::BadUrlAddress(_)),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn url_other_schemes_are_named() {
+    for (bad, scheme) in [
+        ("mailto:a@example.com", "mailto"),
+        ("javascript:alert(1)", "javascript"),
+        ("data:text/html,hi", "data"),
+    ] {
+        assert_eq!(
+            parse_url(bad).unwrap_err().reason,
+            Reason::BadScheme(scheme.into()),
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        parse_url("example.com:8080/x").unwrap().url,
+        "http://example.com:8080/x"
+    );
+}
+
+#[test]
+fn domain_label_rules() {
+    assert!(matches!(
+        parse_domain("example-.com").unwrap_err().reason,
+        Reason::HyphenEdge(_)
+    ));
+    assert!(matches!(
+        parse_domain("-example.com").unwrap_err().reason,
+        Reason::HyphenEdge(_)
+    ));
+    assert_eq!(
+        parse_domain("xn--zz.com").unwrap_err().reason,
+        Reason::BadIdn
+    );
+    assert!(parse_domain("xn--.com").is_err());
+}
+
+#[test]
+fn chinese_reason_is_translated() {
+    let zh = parse_ip("300.1.1.1").unwrap_err().message(Lang::ZhCn);
+    assert!(zh.contains("超过 255"), "{zh}");
+    assert!(!zh.contains("is over"), "{zh}");
+}
