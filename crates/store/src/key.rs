@@ -51,7 +51,7 @@ pub fn key_address(key: &[u8]) -> Option<IpAddr> {
     })
 }
 
-/// Whether the key holds an IPv4 address in its mapped form.
+/// Checks whether the key is an IPv4 address in its mapped form.
 pub fn is_v4_key(key: &[u8; 16]) -> bool {
     key[..10].iter().all(|b| *b == 0) && key[10] == 0xff && key[11] == 0xff
 }

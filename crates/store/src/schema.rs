@@ -48,7 +48,9 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX sightings_by_net ON sightings(net) WHERE net IS NOT NULL;
     CREATE INDEX sightings_by_host ON sightings(host) WHERE host IS NOT NULL;
     CREATE INDEX sightings_by_registered ON sightings(registered) WHERE registered IS NOT NULL;
-    CREATE INDEX sightings_by_source ON sightings(source_id);
+    -- One claim per source, value, threat type and family: a feed that lists a value twice,
+    -- or two files of one source, store it once. Also serves deletes by source.
+    CREATE UNIQUE INDEX sightings_unique ON sightings(source_id, value, threat, coalesce(family, ''));
 
     CREATE TABLE allow_entries (
         source_id  INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
@@ -61,7 +63,7 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX allow_by_value ON allow_entries(value) WHERE match_kind IN ('hostname', 'exact');
     CREATE INDEX allow_by_net ON allow_entries(net) WHERE net IS NOT NULL;
-    CREATE INDEX allow_by_source ON allow_entries(source_id);
+    CREATE UNIQUE INDEX allow_unique ON allow_entries(source_id, match_kind, value);
 
     CREATE TABLE asn_ranges (
         source_id    INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
@@ -71,7 +73,7 @@ const MIGRATIONS: &[&str] = &[
         organization TEXT NOT NULL
     ) STRICT;
     CREATE INDEX asn_by_start ON asn_ranges(start);
-    CREATE INDEX asn_by_source ON asn_ranges(source_id);
+    CREATE UNIQUE INDEX asn_unique ON asn_ranges(source_id, start);
     "#,
 ];
 

@@ -269,3 +269,29 @@ fn url_sightings_link_to_host_and_registered_domain() {
     assert_eq!(under.len(), 1);
     assert_eq!(store.sightings_by_source("urls", 10).unwrap().len(), 3);
 }
+
+#[test]
+fn duplicate_records_are_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut writer = store.begin_replace(&meta("feed")).unwrap();
+    writer.sighting(&ip_sighting("192.0.2.1")).unwrap();
+    writer.sighting(&ip_sighting("192.0.2.1")).unwrap();
+    let entry = AllowEntry {
+        matcher: AllowMatch::Hostname("example.org".into()),
+        category: AllowCategory::TopSite,
+        rank: None,
+    };
+    writer.allow(&entry).unwrap();
+    writer.allow(&entry).unwrap();
+    assert_eq!(writer.records(), 2);
+    writer.commit(0).unwrap();
+    assert_eq!(
+        store
+            .sightings_by_values(&["192.0.2.1".to_string()])
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(store.sources().unwrap()[0].records, 2);
+}

@@ -104,9 +104,9 @@ impl SourceWriter<'_> {
             _ => None,
         };
         let labels = serde_json::to_string(&sighting.labels).expect("a list of strings serialises");
-        self.tx
+        let inserted = self.tx
             .prepare_cached(
-                "INSERT INTO sightings (source_id, kind, value, net, prefix, host, registered, claim, threat,
+                "INSERT OR IGNORE INTO sightings (source_id, kind, value, net, prefix, host, registered, claim, threat,
                                         labels, family, first_seen, last_seen, weight, reference)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?
@@ -127,7 +127,7 @@ impl SourceWriter<'_> {
                 f64::from(sighting.weight),
                 sighting.reference,
             ])?;
-        self.records += 1;
+        self.records += inserted as u64;
         Ok(())
     }
 
@@ -147,20 +147,20 @@ impl SourceWriter<'_> {
             AllowMatch::Substring(text) => ("substring", text.clone(), None, None),
             AllowMatch::Regex(pattern) => ("regex", pattern.clone(), None, None),
         };
-        self.tx
+        let inserted = self.tx
             .prepare_cached(
-                "INSERT INTO allow_entries (source_id, match_kind, value, net, prefix, category, rank)
+                "INSERT OR IGNORE INTO allow_entries (source_id, match_kind, value, net, prefix, category, rank)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![self.source_id, kind, value, net, prefix, entry.category.name(), entry.rank])?;
-        self.records += 1;
+        self.records += inserted as u64;
         Ok(())
     }
 
     pub fn asn_range(&mut self, range: &AsnRange) -> Result<(), StoreError> {
-        self.tx
+        let inserted = self.tx
             .prepare_cached(
-                "INSERT INTO asn_ranges (source_id, start, end, asn, organization) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR IGNORE INTO asn_ranges (source_id, start, end, asn, organization) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
             .execute(params![
                 self.source_id,
@@ -169,13 +169,8 @@ impl SourceWriter<'_> {
                 range.asn,
                 range.organization,
             ])?;
-        self.records += 1;
+        self.records += inserted as u64;
         Ok(())
-    }
-
-    /// Counts records the source keeps outside the database (the networks of a MaxMind DB file).
-    pub fn add_external_records(&mut self, count: u64) {
-        self.records += count;
     }
 
     /// Records the counts and makes the replacement visible.
