@@ -19,7 +19,7 @@ pub struct Location {
     pub country: Option<String>,
     pub region: Option<String>,
     pub city: Option<String>,
-    /// Source that answered.
+    /// Source of the location.
     pub source: String,
 }
 
@@ -74,7 +74,7 @@ impl GeoDatabases {
         self.readers.len()
     }
 
-    /// Returns the first database's answer that has a country.
+    /// Returns the location from the first database that has a country for the address.
     pub fn locate(&self, ip: IpAddr) -> Option<Location> {
         self.readers.iter().find_map(|(name, reader)| {
             let found = reader.lookup(ip).ok()?;

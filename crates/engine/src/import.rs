@@ -143,17 +143,18 @@ pub fn import(
     Ok(summary)
 }
 
-/// Expands each path on its own, so one unreadable path is reported and the rest go on.
+/// Expands the paths; each path or entry that cannot be read is reported and the rest go on.
 fn expand(paths: &[PathBuf], outcomes: &mut Vec<FileOutcome>) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for path in paths {
-        match tiq_feeds::walk(std::slice::from_ref(path)) {
-            Ok(found) => files.extend(found),
-            Err(error) => outcomes.push(FileOutcome {
-                status: FileStatus::Failed(error.to_string()),
-                ..FileOutcome::empty(path.clone())
-            }),
-        }
+    let (files, errors) = tiq_feeds::walk_each(paths);
+    for error in errors {
+        let path = match &error {
+            tiq_feeds::FeedError::Io { path, .. } => path.clone(),
+            _ => PathBuf::new(),
+        };
+        outcomes.push(FileOutcome {
+            status: FileStatus::Failed(error.to_string()),
+            ..FileOutcome::empty(path)
+        });
     }
     files
 }
@@ -234,7 +235,7 @@ fn import_group(
     match decision {
         Some(reason) => {
             drop(writer);
-            tracing::warn!(source = %files[0].source.name, %reason, "kept the earlier records of a source");
+            tracing::warn!(source = %files[0].source.name, %reason, "did not replace the records of a source");
             for outcome in outcomes
                 .iter_mut()
                 .filter(|o| o.status == FileStatus::Imported)
@@ -276,18 +277,18 @@ fn refusal(
     None
 }
 
-/// Copies a MaxMind DB file into the data directory and records it as a source.
+/// Copies a MaxMind DB file into the data directory and records it as a source. Its
+/// networks stay in the file, so the source counts no records in the database.
 fn import_mmdb(store: &mut Store, data_dir: &Path, file: &FeedFile) -> Vec<FileOutcome> {
     let mut outcome = FileOutcome::for_file(file);
-    match copy_mmdb(store, data_dir, file) {
-        Ok(nodes) => outcome.records = nodes,
-        Err(reason) => outcome.status = FileStatus::Failed(reason),
+    if let Err(reason) = copy_mmdb(store, data_dir, file) {
+        outcome.status = FileStatus::Failed(reason);
     }
     vec![outcome]
 }
 
-fn copy_mmdb(store: &mut Store, data_dir: &Path, file: &FeedFile) -> Result<u64, String> {
-    let info = tiq_feeds::mmdb_info(&file.path).map_err(|e| e.to_string())?;
+fn copy_mmdb(store: &mut Store, data_dir: &Path, file: &FeedFile) -> Result<(), String> {
+    tiq_feeds::mmdb_info(&file.path).map_err(|e| e.to_string())?;
     let file_name: String = file
         .source
         .name
@@ -312,10 +313,9 @@ fn copy_mmdb(store: &mut Store, data_dir: &Path, file: &FeedFile) -> Result<u64,
     copy().map_err(|e| format!("cannot copy into {}: {e}", target.display()))?;
 
     let meta = source_meta(file, file.path.display().to_string(), Some(relative));
-    let mut writer = store.begin_replace(&meta).map_err(|e| e.to_string())?;
-    writer.add_external_records(u64::from(info.node_count));
+    let writer = store.begin_replace(&meta).map_err(|e| e.to_string())?;
     writer.commit(0).map_err(|e| e.to_string())?;
-    Ok(u64::from(info.node_count))
+    Ok(())
 }
 
 /// Feeds parsed records into an open source replacement.

@@ -23,7 +23,7 @@ use tiq_store::{Store, StoreError};
 
 pub use import::{FileOutcome, FileStatus, ImportOptions, ImportSummary};
 pub use scope::{AddressScope, address_scope};
-pub use tiq_store::SourceRow;
+pub use tiq_store::{DB_FILE, SourceRow};
 
 /// Errors of an analysis request.
 #[derive(Debug, thiserror::Error)]

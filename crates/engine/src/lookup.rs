@@ -164,7 +164,11 @@ impl Findings {
             });
         }
         self.asn = store.asn_for(ip)?;
-        self.location = geo.locate(ip);
+        // Countries for documentation and reserved ranges are artefacts of the geolocation
+        // databases, not facts, so only public addresses get one.
+        if scope == AddressScope::Public {
+            self.location = geo.locate(ip);
+        }
         if via == Via::Exact {
             self.add_hosted_urls(store, &text)?;
         }
@@ -182,7 +186,8 @@ impl Findings {
         let via_for = |value: &str| {
             if as_url_host {
                 Via::UrlHost
-            } else if value == domain.name {
+            } else if value == domain.name || Some(value) == domain.name.strip_prefix("www.") {
+                // `www.example.org` is the same site as `example.org`.
                 Via::Exact
             } else if domain
                 .registered
@@ -317,7 +322,9 @@ impl Findings {
                 continue;
             }
             if seen.insert(sighting.value.clone()) && seen.len() <= RELATED_LIMIT {
-                let relation = if &sighting.value == registered {
+                let relation = if sighting.value.ends_with(&format!(".{}", domain.name)) {
+                    "subdomain"
+                } else if domain.name.ends_with(&format!(".{}", sighting.value)) {
                     "parent_domain"
                 } else {
                     "sibling_domain"

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-/// Where an address lives, from the IANA special-purpose address registries.
+/// Scope of an address, from the IANA special-purpose address registries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AddressScope {
     Public,
@@ -43,7 +43,7 @@ impl AddressScope {
     }
 
     /// Whether the address is only meaningful inside one network, so no public feed can
-    /// say anything about it. Documentation and reserved ranges are looked up as usual:
+    /// describe it. Documentation and reserved ranges are looked up as usual:
     /// the lookup is local and some feeds do list them.
     pub fn is_internal(self) -> bool {
         matches!(
@@ -102,8 +102,33 @@ const RANGES: &[(&str, AddressScope)] = &[
     ("ff00::/8", AddressScope::Multicast),
 ];
 
-/// Returns the scope of an address; the most specific registered range wins.
+/// Returns the scope of an address; the most specific registered range wins. An IPv6
+/// address that embeds an IPv4 one (NAT64 `64:ff9b::/96`, 6to4 `2002::/16`) takes the
+/// embedded address's scope when that one is internal.
 pub fn address_scope(ip: IpAddr) -> AddressScope {
+    if let Some(embedded) = embedded_ipv4(ip) {
+        let scope = table_scope(IpAddr::V4(embedded));
+        if scope.is_internal() {
+            return scope;
+        }
+    }
+    table_scope(ip)
+}
+
+fn embedded_ipv4(ip: IpAddr) -> Option<std::net::Ipv4Addr> {
+    let IpAddr::V6(v6) = ip else { return None };
+    let segments = v6.segments();
+    let bits = u128::from(v6);
+    if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return Some(std::net::Ipv4Addr::from(bits as u32));
+    }
+    if segments[0] == 0x2002 {
+        return Some(std::net::Ipv4Addr::from((bits >> 80) as u32));
+    }
+    None
+}
+
+fn table_scope(ip: IpAddr) -> AddressScope {
     RANGES
         .iter()
         .map(|(net, scope)| {
@@ -153,6 +178,9 @@ mod tests {
         assert_eq!(scope("192.0.2.1"), AddressScope::Documentation);
         assert_eq!(scope("2001:db8::1"), AddressScope::Documentation);
         assert!(scope("10.0.0.1").is_internal());
+        assert_eq!(scope("64:ff9b::a00:1"), AddressScope::Private);
+        assert_eq!(scope("2002:a00:1::"), AddressScope::Private);
+        assert_eq!(scope("64:ff9b::808:808"), AddressScope::Public);
         assert!(!scope("192.0.2.1").is_internal());
     }
 }

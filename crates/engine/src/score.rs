@@ -24,6 +24,9 @@ pub const SUSPICIOUS_SHARE: f64 = 0.5;
 pub const SHARED_INFRASTRUCTURE_FACTOR: f64 = 0.8;
 /// Smallest factor ageing can bring a claim down to.
 pub const AGE_FLOOR: f64 = 0.25;
+/// Smallest benign-guard strength that makes an otherwise unlisted indicator benign.
+/// Weaker matches (a parent domain on a top-site list) leave it unknown.
+pub const BENIGN_MIN_GUARD: f64 = 0.5;
 
 /// Factor by which a record counts, by how it reached the indicator.
 pub fn via_factor(via: Via) -> f64 {
@@ -69,7 +72,8 @@ pub fn build_report(
 ) -> Report {
     let kind = indicator.kind();
     let weighed = weigh_sightings(kind, &findings.sightings, today);
-    let guard = guard_strength(indicator, &findings.allows);
+    let url_listed = url_listed(indicator, &weighed);
+    let guard = guard_strength(&findings.allows, url_listed);
     let threat = threat_score(&weighed);
     let shared = findings
         .allows
@@ -78,7 +82,7 @@ pub fn build_report(
     let internal = findings.scope.is_some_and(AddressScope::is_internal);
 
     let outcome = decide(&weighed, threat, guard, shared, internal);
-    let evidence = evidence_list(&weighed, &findings.allows, &outcome);
+    let evidence = evidence_list(&weighed, &findings.allows, &outcome, url_listed, lang);
     let profile = profile(indicator, &findings, &weighed);
     let (families, actors) = families_and_actors(&weighed);
     let (first_seen, last_seen) = seen_range(&weighed);
@@ -205,19 +209,44 @@ fn threat_score(weighed: &[Weighed]) -> f64 {
 
 /// Strength of the strongest known-benign match. For a URL, lists that match only its host
 /// count for less, because a listed URL on a popular host is still a listed URL.
-fn guard_strength(indicator: &Indicator, allows: &[AllowHit]) -> f64 {
-    let url_host = matches!(indicator, Indicator::Url(_));
+fn guard_strength(allows: &[AllowHit], url_listed: bool) -> f64 {
     allows
         .iter()
-        .map(|hit| {
-            let via = match hit.via {
-                Via::SuffixParent => 0.5,
-                Via::UrlHost if url_host => 0.5,
-                _ => 1.0,
-            };
-            allow_strength(hit.entry.category) * via
-        })
+        .map(|hit| allow_weight(hit, url_listed))
         .fold(0.0, f64::max)
+}
+
+/// Weight a benign-list match carries for this indicator.
+fn allow_weight(hit: &AllowHit, url_listed: bool) -> f64 {
+    allow_strength(hit.entry.category) * guard_via_factor(hit.via, url_listed)
+}
+
+/// Checks whether a feed lists the URL itself (not only its host) as malicious or suspicious.
+fn url_listed(indicator: &Indicator, weighed: &[Weighed]) -> bool {
+    matches!(indicator, Indicator::Url(_))
+        && weighed.iter().any(|w| {
+            w.matched.via == Via::Exact
+                && matches!(
+                    w.matched.sighting.claim,
+                    ClaimKind::Malicious | ClaimKind::Suspicious
+                )
+        })
+}
+
+/// Share of a benign list's strength that reaches the indicator, by how the list matched.
+///
+/// A listed parent domain vouches for its names at half strength, and a parent that is a
+/// public suffix (`duckdns.org`, `github.io`) vouches for nothing, because unrelated owners
+/// share it. For a URL that a feed lists itself, lists that match only its host do not
+/// count: a listed URL on a popular host is still a listed URL.
+pub fn guard_via_factor(via: Via, url_listed: bool) -> f64 {
+    match via {
+        Via::Exact | Via::Network => 1.0,
+        Via::ParentDomain => 0.5,
+        Via::SuffixParent => 0.0,
+        Via::UrlHost if url_listed => 0.0,
+        Via::UrlHost => 0.5,
+    }
 }
 
 fn is_shared(category: AllowCategory) -> bool {
@@ -260,7 +289,8 @@ fn decide(weighed: &[Weighed], threat: f64, guard: f64, shared: bool, internal: 
                 outweighed: true,
             };
         }
-        let confidence = threat * (1.0 - guard / 2.0) * shared_factor;
+        let context = strongest_context(weighed);
+        let confidence = threat.max(context) * (1.0 - guard / 2.0) * shared_factor;
         let severity = max_severity(weighed);
         if has_malicious && threat >= MALICIOUS_THRESHOLD {
             let level = if threat < 0.8 {
@@ -287,7 +317,7 @@ fn decide(weighed: &[Weighed], threat: f64, guard: f64, shared: bool, internal: 
             outweighed: false,
         };
     }
-    if guard > 0.0 {
+    if guard >= BENIGN_MIN_GUARD {
         return Outcome {
             verdict: Verdict::Benign,
             level: 1,
@@ -297,11 +327,7 @@ fn decide(weighed: &[Weighed], threat: f64, guard: f64, shared: bool, internal: 
             outweighed: false,
         };
     }
-    let context = weighed
-        .iter()
-        .filter(|w| w.matched.sighting.claim == ClaimKind::Context)
-        .map(|w| w.weight)
-        .fold(0.0, f64::max);
+    let context = strongest_context(weighed);
     if context > 0.0 {
         let confidence = context * shared_factor;
         return Outcome {
@@ -314,6 +340,15 @@ fn decide(weighed: &[Weighed], threat: f64, guard: f64, shared: bool, internal: 
         };
     }
     unknown
+}
+
+/// Weight of the strongest context claim (a Tor exit, a mass scanner), or 0.
+fn strongest_context(weighed: &[Weighed]) -> f64 {
+    weighed
+        .iter()
+        .filter(|w| w.matched.sighting.claim == ClaimKind::Context)
+        .map(|w| w.weight)
+        .fold(0.0, f64::max)
 }
 
 /// Highest severity among claims that carry real weight.
@@ -332,7 +367,13 @@ fn max_severity(weighed: &[Weighed]) -> u8 {
         .unwrap_or(2)
 }
 
-fn evidence_list(weighed: &[Weighed], allows: &[AllowHit], outcome: &Outcome) -> Vec<Evidence> {
+fn evidence_list(
+    weighed: &[Weighed],
+    allows: &[AllowHit],
+    outcome: &Outcome,
+    url_listed: bool,
+    lang: Lang,
+) -> Vec<Evidence> {
     let mut seen = BTreeSet::new();
     let mut evidence = Vec::new();
     for item in weighed {
@@ -351,7 +392,7 @@ fn evidence_list(weighed: &[Weighed], allows: &[AllowHit], outcome: &Outcome) ->
             last_seen: s.last_seen.clone(),
             weight: round2(item.weight),
             reference: s.reference.clone().or_else(|| s.source_reference.clone()),
-            note: sighting_note(item, outcome),
+            note: sighting_note(item, outcome, lang),
         });
     }
     for hit in allows {
@@ -371,60 +412,78 @@ fn evidence_list(weighed: &[Weighed], allows: &[AllowHit], outcome: &Outcome) ->
             family: None,
             first_seen: None,
             last_seen: None,
-            weight: round2(allow_strength(hit.entry.category)),
+            weight: round2(allow_weight(hit, url_listed)),
             reference: None,
-            note: allow_note(hit),
+            note: allow_note(hit, allow_weight(hit, url_listed), lang),
         });
     }
     evidence
 }
 
-fn sighting_note(item: &Weighed, outcome: &Outcome) -> Option<String> {
+fn sighting_note(item: &Weighed, outcome: &Outcome, lang: Lang) -> Option<String> {
+    let value = &item.matched.sighting.value;
     let mut notes = Vec::new();
-    match item.matched.via {
-        Via::Exact => {}
-        Via::Network => notes.push(format!(
-            "listed network {} contains the address",
-            item.matched.sighting.value
-        )),
-        Via::ParentDomain => notes.push(format!(
-            "listed parent domain {}",
-            item.matched.sighting.value
-        )),
-        Via::SuffixParent => notes.push(format!(
-            "listed zone {} is shared by unrelated owners",
-            item.matched.sighting.value
-        )),
-        Via::UrlHost => notes.push(format!(
-            "applies to the URL's host through {}",
-            item.matched.sighting.value
-        )),
+    match (item.matched.via, lang) {
+        (Via::Exact, _) => {}
+        (Via::Network, Lang::En) => {
+            notes.push(format!("listed network {value} contains the address"))
+        }
+        (Via::Network, Lang::ZhCn) => notes.push(format!("被列入的网段 {value} 包含该地址")),
+        (Via::ParentDomain, Lang::En) => notes.push(format!("listed parent domain {value}")),
+        (Via::ParentDomain, Lang::ZhCn) => notes.push(format!("被列入的是上级域名 {value}")),
+        (Via::SuffixParent, Lang::En) => {
+            notes.push(format!("listed zone {value} is shared by unrelated owners"))
+        }
+        (Via::SuffixParent, Lang::ZhCn) => {
+            notes.push(format!("被列入的 {value} 是多方共用的域名空间"))
+        }
+        (Via::UrlHost, Lang::En) => {
+            notes.push(format!("applies to the URL's host through {value}"))
+        }
+        (Via::UrlHost, Lang::ZhCn) => notes.push(format!("通过 {value} 作用于网址的主机")),
     }
     if item.age_factor < 1.0 {
-        notes.push(format!("aged to {:.2} of its weight", item.age_factor));
+        notes.push(match lang {
+            Lang::En => format!("aged to {:.2} of its weight", item.age_factor),
+            Lang::ZhCn => format!("因时间久远，权重降为原来的 {:.2}", item.age_factor),
+        });
     }
-    if outcome.outweighed
-        && matches!(
-            item.matched.sighting.claim,
-            ClaimKind::Malicious | ClaimKind::Suspicious
-        )
-    {
-        notes.push("outweighed by a known-benign list".to_string());
+    let listing = matches!(
+        item.matched.sighting.claim,
+        ClaimKind::Malicious | ClaimKind::Suspicious
+    );
+    if outcome.outweighed && listing {
+        notes.push(
+            lang.pick("outweighed by a known-benign list", "被已知良性名单抵消")
+                .to_string(),
+        );
     }
-    (!notes.is_empty()).then(|| notes.join("; "))
+    (!notes.is_empty()).then(|| notes.join(lang.pick("; ", "；")))
 }
 
-fn allow_note(hit: &AllowHit) -> Option<String> {
-    if allow_strength(hit.entry.category) == 0.0 {
-        return Some("describes the indicator; does not prove it benign".to_string());
+fn allow_note(hit: &AllowHit, weight: f64, lang: Lang) -> Option<String> {
+    let value = &hit.entry.value;
+    if weight == 0.0 {
+        return Some(
+            lang.pick(
+                "describes the indicator; does not prove it benign",
+                "仅描述该指标的属性，不能证明其良性",
+            )
+            .to_string(),
+        );
     }
-    match hit.via {
-        Via::ParentDomain | Via::SuffixParent => {
-            Some(format!("parent domain {} is listed", hit.entry.value))
+    match (hit.via, lang) {
+        (Via::ParentDomain | Via::SuffixParent, Lang::En) => {
+            Some(format!("parent domain {value} is listed"))
         }
-        Via::UrlHost => Some(format!("the URL's host matches {}", hit.entry.value)),
-        Via::Network => Some(format!("network {} contains the address", hit.entry.value)),
-        Via::Exact => None,
+        (Via::ParentDomain | Via::SuffixParent, Lang::ZhCn) => {
+            Some(format!("上级域名 {value} 在名单中"))
+        }
+        (Via::UrlHost, Lang::En) => Some(format!("the URL's host matches {value}")),
+        (Via::UrlHost, Lang::ZhCn) => Some(format!("网址的主机匹配 {value}")),
+        (Via::Network, Lang::En) => Some(format!("network {value} contains the address")),
+        (Via::Network, Lang::ZhCn) => Some(format!("网段 {value} 包含该地址")),
+        (Via::Exact, _) => None,
     }
 }
 
@@ -540,7 +599,8 @@ fn profile(indicator: &Indicator, findings: &Findings, weighed: &[Weighed]) -> P
     match indicator {
         Indicator::Domain(domain) => {
             profile.registered_domain = domain.registered.clone();
-            profile.tld = Some(domain.suffix.clone());
+            profile.tld = domain.name.rsplit('.').next().map(str::to_string);
+            profile.public_suffix = Some(domain.suffix.clone());
             profile.popularity_rank = top_site_rank(findings);
         }
         Indicator::Url(url) => {
@@ -554,7 +614,8 @@ fn profile(indicator: &Indicator, findings: &Findings, weighed: &[Weighed]) -> P
                 UrlHost::Domain(domain) => {
                     profile.host = Some(domain.name.clone());
                     profile.registered_domain = domain.registered.clone();
-                    profile.tld = Some(domain.suffix.clone());
+                    profile.tld = domain.name.rsplit('.').next().map(str::to_string);
+                    profile.public_suffix = Some(domain.suffix.clone());
                 }
             }
         }

@@ -3,7 +3,9 @@
 //! Each sentence is built from the report's own fields, so the text never claims more than
 //! the evidence does.
 
-use tiq_model::{ClaimKind, IndicatorKind, Lang, Report, ThreatLevel, ThreatType, Verdict};
+use tiq_model::{
+    AllowCategory, ClaimKind, IndicatorKind, Lang, Report, ThreatLevel, ThreatType, Verdict,
+};
 
 use crate::scope::AddressScope;
 use crate::score::Outcome;
@@ -36,13 +38,13 @@ pub fn summary(
                     shared_clause(report, lang)
                 ),
                 Lang::ZhCn => format!(
-                    "{value} 判定为{verdict}（{level}，置信度 {confidence:.2}）：{sources}将其列为{threat}。{families}{}",
+                    "{value} 判定为{verdict}（{level}，置信度 {confidence:.2}）：{sources} 将其列为{threat}。{families}{}",
                     shared_clause(report, lang)
                 ),
             }
         }
         Verdict::Benign => {
-            let lists = benign_lists(report);
+            let lists = benign_lists(report, lang);
             let outweighed = if outcome.outweighed {
                 lang.pick(
                     " A weaker listing by a threat feed was outweighed; see the evidence.",
@@ -62,13 +64,14 @@ pub fn summary(
         }
         Verdict::Unknown => {
             let sources = report_sources_total(report);
+            let weak = weak_guard_clause(report, lang);
             match lang {
                 Lang::En => format!(
                     "No source in the local store lists {value}{sources}. Unknown does not mean safe: \
-                     judge it by the context it appeared in."
+                     judge it by the context it appeared in.{weak}"
                 ),
                 Lang::ZhCn => format!(
-                    "本地情报库中没有任何来源收录 {value}{sources}。未知不等于安全，请结合其出现的上下文判断。"
+                    "本地情报库中没有任何来源收录 {value}{sources}。未知不等于安全，请结合其出现的上下文判断。{weak}"
                 ),
             }
         }
@@ -82,13 +85,47 @@ fn internal_summary(value: &str, scope: AddressScope, lang: Lang) -> String {
         .unwrap_or_default();
     match lang {
         Lang::En => format!(
-            "{value} is a {} address{standard}: public threat intelligence does not apply to it, \
-             and it was not looked up anywhere. Investigate the host inside your own network.",
-            scope.name().replace('_', "-")
+            "{value} is {}{standard}: public threat intelligence does not apply to it, \
+             and it was not looked up anywhere.",
+            scope_phrase_en(scope)
         ),
         Lang::ZhCn => format!(
-            "{value} 是{}地址{standard}：公开威胁情报不适用于该地址，也未向任何地方查询。请在内部网络中排查该主机。",
+            "{value} 是{}地址{standard}：公开威胁情报不适用于该地址，也未向任何地方查询。",
             scope_name_zh(scope)
+        ),
+    }
+}
+
+fn scope_phrase_en(scope: AddressScope) -> &'static str {
+    match scope {
+        AddressScope::Private => "a private address",
+        AddressScope::SharedNat => "a carrier-grade NAT (shared) address",
+        AddressScope::Loopback => "a loopback address",
+        AddressScope::LinkLocal => "a link-local address",
+        AddressScope::Multicast => "a multicast address",
+        AddressScope::Unspecified => "the unspecified address",
+        AddressScope::Broadcast => "the broadcast address",
+        AddressScope::Documentation => "a documentation address",
+        AddressScope::Benchmarking => "a benchmarking address",
+        AddressScope::Reserved => "a reserved address",
+        AddressScope::Public => "a public address",
+    }
+}
+
+/// Next step for an address that public intelligence does not cover.
+fn internal_step(scope: AddressScope, lang: Lang) -> &'static str {
+    match scope {
+        AddressScope::Loopback => lang.pick(
+            "The traffic never left the machine: look at the local process that used this address.",
+            "该流量没有离开本机：请检查使用该地址的本地进程。",
+        ),
+        AddressScope::Unspecified | AddressScope::Broadcast | AddressScope::Multicast => lang.pick(
+            "This is not a single peer: check which device or log source produced the record.",
+            "这不是单个通信对端：请检查是哪台设备或哪个日志源产生了这条记录。",
+        ),
+        _ => lang.pick(
+            "Find the host behind the address in your asset inventory, DHCP and EDR records, and investigate it inside your network.",
+            "在资产清单、DHCP 和 EDR 记录中找到该地址对应的主机，并在内部网络中排查。",
         ),
     }
 }
@@ -185,19 +222,68 @@ fn shared_clause(report: &Report, lang: Lang) -> &'static str {
     )
 }
 
-fn benign_lists(report: &Report) -> String {
+/// Names the known-benign lists that carry weight for this indicator, with their category.
+fn benign_lists(report: &Report, lang: Lang) -> String {
     let mut names: Vec<String> = Vec::new();
-    for m in &report.benign_matches {
-        let entry = format!("{} ({})", m.list, m.category.name().replace('_', " "));
+    for evidence in report
+        .evidence
+        .iter()
+        .filter(|e| e.claim == ClaimKind::Benign && e.weight > 0.0)
+    {
+        let list = evidence
+            .source
+            .strip_prefix("misp-warninglist/")
+            .unwrap_or(&evidence.source);
+        let category = evidence
+            .labels
+            .first()
+            .and_then(|name| AllowCategory::from_name(name))
+            .map(|category| category_name(category, lang))
+            .unwrap_or_default();
+        let entry = match lang {
+            Lang::En => format!("{list} ({category})"),
+            Lang::ZhCn => format!("{list}（{category}）"),
+        };
         if !names.contains(&entry) {
             names.push(entry);
         }
     }
-    names
-        .into_iter()
-        .take(NAMED_SOURCES)
-        .collect::<Vec<_>>()
-        .join(", ")
+    let shown: Vec<String> = names.into_iter().take(NAMED_SOURCES).collect();
+    shown.join(lang.pick(", ", "、"))
+}
+
+/// Human name of a known-benign list category.
+pub fn category_name(category: AllowCategory, lang: Lang) -> &'static str {
+    match category {
+        AllowCategory::PublicResolver => lang.pick("public resolver", "公共 DNS 解析器"),
+        AllowCategory::Cdn => lang.pick("CDN", "CDN"),
+        AllowCategory::Cloud => lang.pick("cloud or hosting range", "云或托管网段"),
+        AllowCategory::Crawler => lang.pick("search-engine crawler", "搜索引擎爬虫"),
+        AllowCategory::ResearchScanner => lang.pick("research scanner", "研究机构扫描器"),
+        AllowCategory::TopSite => lang.pick("top site", "热门网站"),
+        AllowCategory::KnownFile => lang.pick("known harmless file", "已知无害文件"),
+        AllowCategory::Reserved => lang.pick("reserved range", "保留地址段"),
+        AllowCategory::Sinkhole => lang.pick("sinkhole", "sinkhole 接管服务器"),
+        AllowCategory::UrlShortener => lang.pick("URL shortener", "短网址服务"),
+        AllowCategory::SharedNamespace => lang.pick("shared namespace", "共享域名空间"),
+        AllowCategory::Other => lang.pick("other list", "其他名单"),
+    }
+}
+
+/// Mentions a benign list too weak to decide the verdict, such as a top-site parent domain.
+fn weak_guard_clause(report: &Report, lang: Lang) -> String {
+    let lists = benign_lists(report, lang);
+    if lists.is_empty() {
+        return String::new();
+    }
+    match lang {
+        Lang::En => format!(
+            " A parent domain or a shared range is on {lists}, which does not vouch for every name or address under it."
+        ),
+        Lang::ZhCn => {
+            format!("其上级域名或所在网段在 {lists} 中，但这不代表其下的每个名称或地址都可信。")
+        }
+    }
 }
 
 fn report_sources_total(report: &Report) -> String {
@@ -216,13 +302,8 @@ fn report_sources_total(report: &Report) -> String {
 /// Concrete next steps for the verdict and indicator type.
 pub fn recommendation(report: &Report, scope: Option<AddressScope>, lang: Lang) -> Vec<String> {
     let value = &report.indicator.value;
-    if scope.is_some_and(AddressScope::is_internal) {
-        return vec![lang
-            .pick(
-                "Look the address up in your own asset inventory, DHCP and EDR records to find the host behind it.",
-                "在资产清单、DHCP 和 EDR 记录中查找该地址对应的主机。",
-            )
-            .to_string()];
+    if let Some(scope) = scope.filter(|s| s.is_internal()) {
+        return vec![internal_step(scope, lang).to_string()];
     }
     match report.verdict {
         Verdict::Malicious => malicious_steps(report, value, lang),

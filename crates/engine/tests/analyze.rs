@@ -33,9 +33,9 @@ fn sources(report: &Report) -> Vec<&str> {
 fn import_reads_every_fixture() {
     let dir = tempfile::tempdir().unwrap();
     let summary = import::import(dir.path(), &[fixtures()], &ImportOptions::default()).unwrap();
-    assert_eq!(summary.files.len(), 8);
+    assert_eq!(summary.files.len(), 9);
     assert!(summary.files.iter().all(|f| f.format.is_some()));
-    assert_eq!(summary.records(), 17);
+    assert_eq!(summary.records(), 18);
 }
 
 #[test]
@@ -147,6 +147,32 @@ fn top_site_subdomain_is_benign() {
         report.profile.registered_domain.as_deref(),
         Some("example.org")
     );
+}
+
+#[test]
+fn other_subdomain_of_top_site_is_unknown() {
+    let (_dir, engine) = imported();
+    let report = analyze(&engine, IndicatorKind::Domain, "anything.example.org");
+    assert_eq!(report.verdict, Verdict::Unknown, "{}", report.summary);
+    assert!(report.summary.contains("tranco10k"), "{}", report.summary);
+}
+
+#[test]
+fn url_listing_beats_host_top_site() {
+    let (_dir, engine) = imported();
+    let report = analyze(
+        &engine,
+        IndicatorKind::Url,
+        "https://www.example.com/phish/login.php",
+    );
+    assert_eq!(report.verdict, Verdict::Suspicious, "{}", report.summary);
+    // A popular host does not vouch for every page on it.
+    let unlisted = analyze(
+        &engine,
+        IndicatorKind::Url,
+        "https://www.example.com/index.html",
+    );
+    assert_eq!(unlisted.verdict, Verdict::Unknown, "{}", unlisted.summary);
 }
 
 #[test]

@@ -55,7 +55,7 @@ pub use error::{FeedError, Unsupported, UnsupportedReason};
 pub use formats::maxmind::{MmdbInfo, mmdb_info};
 pub use sink::{ParseStats, Sink, SinkError};
 pub use source::{FeedFile, Format, SourceInfo};
-pub use walk::walk;
+pub use walk::{walk, walk_each};
 
 /// Detects the format from the file's content (not its name) and derives the source.
 ///

@@ -208,3 +208,26 @@ fn walk_survives_a_link_loop() {
     let files = walk(&[root.join("feeds")]).unwrap();
     assert_eq!(files, [root.join("feeds/list.txt")]);
 }
+
+#[cfg(unix)]
+#[test]
+fn walk_each_goes_past_bad_links() {
+    let folder = tempfile::tempdir().unwrap();
+    let root = folder.path();
+    fs::write(root.join("list.txt"), "192.0.2.1\n").unwrap();
+    std::os::unix::fs::symlink(root.join("nowhere"), root.join("dangling")).unwrap();
+    std::os::unix::fs::symlink(root.join("self"), root.join("self")).unwrap();
+    let (files, errors) = tiq_feeds::walk_each(&[root.to_path_buf()]);
+    assert_eq!(files, [root.join("list.txt")]);
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(walk(&[root.to_path_buf()]).is_err());
+}
+
+#[test]
+fn walk_lists_a_file_named_twice_once() {
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("list.txt");
+    fs::write(&file, "192.0.2.1\n").unwrap();
+    let files = walk(&[file.clone(), folder.path().to_path_buf()]).unwrap();
+    assert_eq!(files, [file]);
+}
