@@ -65,7 +65,7 @@ pub struct ImportArgs {
 
 #[derive(Debug, Args)]
 pub struct Query {
-    /// The indicator to analyse; defanged forms such as 192.0.2[.]1 and hxxp:// are accepted.
+    /// The indicator to analyse; defanged forms such as 192.0.2[.]1 or example[.]com are accepted.
     pub value: String,
     /// Print the report as JSON instead of the readable layout.
     #[arg(long)]
@@ -75,15 +75,22 @@ pub struct Query {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address and port to listen on.
-    #[arg(long, default_value = tiq_server::DEFAULT_LISTEN, value_name = "ADDR")]
+    #[arg(long, default_value = tiq_server::DEFAULT_LISTEN, value_name = "ADDR", value_parser = parse_listen)]
     pub listen: SocketAddr,
     /// Extra Host header value to accept on /mcp, such as tiq.example.com or tiq.example.com:8737
     /// (repeatable). Loopback names and the listen address are always accepted.
     #[arg(long = "allowed-host", value_name = "HOST")]
     pub allowed_hosts: Vec<String>,
     /// Browser origin to accept on /mcp, such as https://chat.example.com (repeatable).
+    /// Pages on localhost are always accepted; requests without an Origin header are too.
     #[arg(long = "allowed-origin", value_name = "ORIGIN")]
     pub allowed_origins: Vec<String>,
+}
+
+fn parse_listen(value: &str) -> Result<SocketAddr, String> {
+    value.parse().map_err(|_| {
+        format!("invalid listen address {value:?}: use an IP address and a port, such as 127.0.0.1:8737 or [::1]:8737")
+    })
 }
 
 fn parse_lang(value: &str) -> Result<Lang, String> {

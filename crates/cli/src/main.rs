@@ -61,14 +61,14 @@ fn run(cli: Cli, lang: Lang) -> anyhow::Result<ExitCode> {
         Command::Url(query) => analyze(&data_dir, IndicatorKind::Url, &query, lang),
         Command::Hash(query) => analyze(&data_dir, IndicatorKind::Hash, &query, lang),
         Command::Sources => {
-            let engine = open_engine(&data_dir, lang)?;
+            let engine = open_existing(&data_dir, lang)?;
             render::sources(&engine.sources()?, lang);
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve(serve) => {
             let mut config = ServerConfig::new(serve.listen);
             config.allowed_hosts.extend(serve.allowed_hosts);
-            config.allowed_origins = serve.allowed_origins;
+            config.allowed_origins.extend(serve.allowed_origins);
             let engine = Arc::new(open_engine(&data_dir, lang)?);
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
@@ -76,6 +76,23 @@ fn run(cli: Cli, lang: Lang) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Opens the engine for a query; a data directory without a database is an error, so a
+/// mistyped `--data-dir` never returns reports from an empty store.
+fn open_existing(data_dir: &Path, lang: Lang) -> anyhow::Result<Engine> {
+    if !data_dir.join(tiq_engine::DB_FILE).exists() {
+        anyhow::bail!(
+            "{} {}: {}",
+            lang.pick("no tiq database in", "数据目录中没有 tiq 数据库："),
+            data_dir.display(),
+            lang.pick(
+                "import feeds first with `tiq import --data-dir DIR PATH...`, or pass the right --data-dir",
+                "请先用 `tiq import --data-dir 目录 路径...` 导入情报，或指定正确的 --data-dir"
+            )
+        );
+    }
+    open_engine(data_dir, lang)
 }
 
 fn open_engine(data_dir: &Path, lang: Lang) -> anyhow::Result<Engine> {
@@ -94,15 +111,24 @@ fn analyze(
     query: &args::Query,
     lang: Lang,
 ) -> anyhow::Result<ExitCode> {
-    let engine = open_engine(data_dir, lang)?;
+    let engine = open_existing(data_dir, lang)?;
     match engine.analyze(kind, &query.value, lang) {
         Ok(report) => {
             if query.json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                render::outln!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 render::report(&report, lang);
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Err(AnalyzeError::Invalid(error)) if query.json => {
+            let body = serde_json::json!({
+                "error": "invalid_indicator",
+                "input": error.input,
+                "message": error.message(lang),
+            });
+            render::outln!("{}", serde_json::to_string_pretty(&body)?);
+            Ok(ExitCode::from(EXIT_USAGE))
         }
         Err(AnalyzeError::Invalid(error)) => {
             eprintln!("{}: {}", lang.pick("error", "错误"), error.message(lang));

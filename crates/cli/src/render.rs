@@ -5,13 +5,38 @@ use tiq_engine::{FileStatus, ImportSummary};
 use tiq_model::{Lang, Report, ThreatLevel};
 use unicode_width::UnicodeWidthStr;
 
+/// Writes one line to standard output. A closed pipe (`tiq ip … | head -1`) ends the
+/// program quietly with success, as other command-line tools do.
+macro_rules! outln {
+    () => {
+        $crate::render::emit(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::render::emit(format_args!($($arg)*))
+    };
+}
+pub(crate) use outln;
+
+pub fn emit(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = writeln!(stdout, "{line}") {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to standard output: {error}");
+        std::process::exit(1);
+    }
+}
+
 /// Rejected lines printed per file under the import table.
 const REJECTED_LINES_PRINTED: usize = 5;
 
 /// Prints a report in the readable layout.
 pub fn report(report: &Report, lang: Lang) {
     let level = ThreatLevel::name_of(report.threat_level.level, lang);
-    println!(
+    outln!(
         "{}  ·  {}  ·  {} {} {}  ·  {} {:.2}",
         report.indicator.value,
         report.verdict.localized(lang).to_uppercase(),
@@ -21,8 +46,8 @@ pub fn report(report: &Report, lang: Lang) {
         lang.pick("confidence", "置信度"),
         report.confidence
     );
-    println!();
-    println!("{}", report.summary);
+    outln!();
+    outln!("{}", report.summary);
 
     if !report.tags.is_empty() {
         let tags: Vec<String> = report
@@ -47,7 +72,7 @@ pub fn report(report: &Report, lang: Lang) {
     }
 
     if !report.evidence.is_empty() {
-        println!("\n{}:", lang.pick("Evidence", "证据"));
+        outln!("\n{}:", lang.pick("Evidence", "证据"));
         let rows: Vec<Vec<String>> = report
             .evidence
             .iter()
@@ -79,24 +104,26 @@ pub fn report(report: &Report, lang: Lang) {
         table(&header, &rows, "  ");
     }
     if !report.related.is_empty() {
-        println!("\n{}:", lang.pick("Related", "关联指标"));
+        outln!("\n{}:", lang.pick("Related", "关联指标"));
         for related in report.related.iter().take(10) {
             let verdict = related
                 .verdict
                 .map(|v| format!(" [{}]", v.localized(lang)))
                 .unwrap_or_default();
-            println!(
+            outln!(
                 "  {} {} ({}){verdict}",
-                related.kind, related.value, related.relation
+                related.kind,
+                related.value,
+                related.relation
             );
         }
     }
-    println!("\n{}:", lang.pick("Next steps", "处置建议"));
+    outln!("\n{}:", lang.pick("Next steps", "处置建议"));
     for step in &report.recommendation {
-        println!("  - {step}");
+        outln!("  - {step}");
     }
     if let Some(as_of) = &report.data_as_of {
-        println!(
+        outln!(
             "\n{} {as_of}",
             lang.pick("Data imported:", "数据导入时间：")
         );
@@ -104,7 +131,7 @@ pub fn report(report: &Report, lang: Lang) {
 }
 
 fn field(name: &str, value: &str) {
-    println!("{name}: {value}");
+    outln!("{name}: {value}");
 }
 
 fn profile_line(report: &Report) -> String {
@@ -175,17 +202,17 @@ pub fn import_table(summary: &ImportSummary, lang: Lang) {
         .iter()
         .filter(|f| !f.rejected_lines.is_empty())
     {
-        println!(
+        outln!(
             "\n{} {}:",
             lang.pick("Rejected lines in", "被拒绝的行："),
             file.path.display()
         );
         for (line, reason) in file.rejected_lines.iter().take(REJECTED_LINES_PRINTED) {
-            println!("  {} {line}: {reason}", lang.pick("line", "第"));
+            outln!("  {} {line}: {reason}", lang.pick("line", "第"));
         }
         if file.rejected > REJECTED_LINES_PRINTED as u64 {
             let more = file.rejected - REJECTED_LINES_PRINTED as u64;
-            println!(
+            outln!(
                 "  {}",
                 lang.pick(&format!("… and {more} more"), &format!("……另有 {more} 行"))
             );
@@ -197,12 +224,12 @@ pub fn import_table(summary: &ImportSummary, lang: Lang) {
     let failed = summary.count(|s| matches!(s, FileStatus::Failed(_) | FileStatus::Kept(_)));
     let seconds = summary.elapsed.as_secs_f64();
     match lang {
-        Lang::En => println!(
+        Lang::En => outln!(
             "\n{} files: {imported} imported, {unsupported} unsupported, {failed} failed or kept; {} records in {seconds:.1} s",
             summary.files.len(),
             summary.records()
         ),
-        Lang::ZhCn => println!(
+        Lang::ZhCn => outln!(
             "\n共 {} 个文件：导入 {imported} 个，不支持 {unsupported} 个，失败或保留旧数据 {failed} 个；{} 条记录，用时 {seconds:.1} 秒",
             summary.files.len(),
             summary.records()
@@ -263,7 +290,7 @@ fn table(header: &[&str], rows: &[Vec<String>], indent: &str) {
                 out.push_str(&" ".repeat(widths[i] - cell.width() + 2));
             }
         }
-        println!("{}", out.trim_end());
+        outln!("{}", out.trim_end());
     };
     line(header.to_vec());
     for row in rows {

@@ -21,6 +21,17 @@ pub use mcp::TiqTools;
 /// Address `tiq serve` listens on when none is given.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8737";
 
+/// Browser origins accepted by default: pages served from this machine. Requests without
+/// an Origin header (every non-browser client) are not affected.
+pub const LOOPBACK_ORIGINS: [&str; 6] = [
+    "http://localhost:*",
+    "https://localhost:*",
+    "http://127.0.0.1:*",
+    "https://127.0.0.1:*",
+    "http://[::1]:*",
+    "https://[::1]:*",
+];
+
 /// Settings of the HTTP server.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -28,13 +39,14 @@ pub struct ServerConfig {
     /// `Host` header values accepted on `/mcp`, as host names or `host:port`. Requests with
     /// another Host are rejected with 403, which defeats DNS rebinding.
     pub allowed_hosts: Vec<String>,
-    /// Browser origins accepted on `/mcp` (`scheme://host:port`); empty accepts requests
-    /// without an Origin header and any Origin.
+    /// Browser origins accepted on `/mcp` (`scheme://host:port`, `:*` for any port). A
+    /// request with another Origin header is rejected with 403; one without is accepted.
     pub allowed_origins: Vec<String>,
 }
 
 impl ServerConfig {
-    /// Creates a configuration that accepts the loopback names and the listen address itself.
+    /// Creates a configuration that accepts the loopback names and the listen address itself
+    /// as Host, and pages served from this machine as Origin.
     pub fn new(listen: SocketAddr) -> ServerConfig {
         let mut allowed_hosts: Vec<String> = ["localhost", "127.0.0.1", "::1", "[::1]"]
             .map(String::from)
@@ -46,7 +58,7 @@ impl ServerConfig {
         ServerConfig {
             listen,
             allowed_hosts,
-            allowed_origins: Vec::new(),
+            allowed_origins: LOOPBACK_ORIGINS.map(String::from).to_vec(),
         }
     }
 }

@@ -9,8 +9,9 @@ use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabiliti
 use rmcp::{ErrorData, ServerHandler, tool, tool_handler, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
+use serde_json::Value;
 use tiq_engine::{AnalyzeError, Engine};
-use tiq_model::{IndicatorKind, Lang, Report};
+use tiq_model::{IndicatorKind, Lang, Report, ThreatLevel};
 
 const INSTRUCTIONS: &str = "tiq is a self-hosted threat-intelligence service built from open feeds. \
 Use analyze_ip, analyze_domain, analyze_url or analyze_file_hash when a user asks whether an \
@@ -85,7 +86,7 @@ impl TiqTools {
             matches (public resolvers, CDNs, clouds, crawlers), a profile with scope \
             (public/private), country, ASN and flags, related URLs, a summary and next steps. \
             Private and reserved addresses are reported as such without lookups.",
-        output_schema = schema_for_output::<Report>(),
+        output_schema = report_schema(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
     async fn analyze_ip(
@@ -102,7 +103,7 @@ impl TiqTools {
             families and actors, evidence (a listing of a parent domain counts for less), \
             known-benign matches such as top-site lists, a profile with the registered domain, \
             TLD and flags, related URLs and sibling domains, a summary and next steps.",
-        output_schema = schema_for_output::<Report>(),
+        output_schema = report_schema(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
     async fn analyze_domain(
@@ -121,7 +122,7 @@ impl TiqTools {
             verdict, threat_level, confidence, tags (malware download, phishing, ...), \
             evidence, a profile with scheme, host, port, path and whether the host is a URL \
             shortener, a summary and next steps.",
-        output_schema = schema_for_output::<Report>(),
+        output_schema = report_schema(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
     async fn analyze_url(
@@ -138,7 +139,7 @@ impl TiqTools {
             families and actors, first and last seen, evidence per source, known-benign \
             matches such as the empty-file hashes, indicators reported together with it, a \
             summary and next steps. A hash claim does not age.",
-        output_schema = schema_for_output::<Report>(),
+        output_schema = report_schema(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
     async fn analyze_file_hash(
@@ -179,15 +180,46 @@ impl TiqTools {
     }
 }
 
+/// Returns the JSON schema of the report without the integer `format` values schemars adds
+/// (`uint32`, `uint8`): JSON Schema does not define them and some validators warn about them.
+fn report_schema() -> Arc<rmcp::model::JsonObject> {
+    let mut schema = Value::Object((*schema_for_output::<Report>()).clone());
+    strip_integer_formats(&mut schema);
+    match schema {
+        Value::Object(object) => Arc::new(object),
+        _ => unreachable!("a JSON object stays an object"),
+    }
+}
+
+fn strip_integer_formats(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            let integer_format = object
+                .get("format")
+                .and_then(Value::as_str)
+                .is_some_and(|format| format.starts_with("uint") || format.starts_with("int"));
+            if integer_format {
+                object.remove("format");
+            }
+            object.values_mut().for_each(strip_integer_formats);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_integer_formats),
+        _ => {}
+    }
+}
+
 /// Wraps the report as `structuredContent`, with the summary and next steps as text.
 fn report_result(report: &Report) -> CallToolResult {
     let value = serde_json::to_value(report).expect("a report always serialises");
+    let lang = report.lang;
     let mut text = format!(
-        "{} [{} · level {} {} · confidence {:.2}]\n{}",
+        "{} [{} · {} {} {} · {} {:.2}]\n{}",
         report.indicator.value,
-        report.verdict.name(),
+        report.verdict.localized(lang),
+        lang.pick("level", "威胁等级"),
         report.threat_level.level,
-        report.threat_level.name,
+        ThreatLevel::name_of(report.threat_level.level, lang),
+        lang.pick("confidence", "置信度"),
         report.confidence,
         report.summary
     );
