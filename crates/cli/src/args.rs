@@ -61,6 +61,9 @@ pub struct ImportArgs {
     /// Replace a source even if the new files hold under 10 % of its earlier records.
     #[arg(long)]
     pub accept_shrink: bool,
+    /// Rejected lines to print per file under the table (at most 1000 are kept).
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub rejected_lines: usize,
 }
 
 #[derive(Debug, Args)]
@@ -148,6 +151,10 @@ const ARG_HELP_ZH: &[(&str, &str)] = &[
     (
         "accept_shrink",
         "即使新文件的记录数不足该来源原有记录的 10 %，也替换该来源",
+    ),
+    (
+        "rejected_lines",
+        "表格下方为每个文件列出的被拒绝行数（最多保留 1000 行）",
     ),
     (
         "value",

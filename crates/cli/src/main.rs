@@ -47,7 +47,7 @@ fn run(cli: Cli, lang: Lang) -> anyhow::Result<ExitCode> {
             };
             let summary = tiq_engine::import::import(&data_dir, &import.paths, &options)
                 .with_context(|| lang.pick("import failed", "导入失败").to_string())?;
-            render::import_table(&summary, lang);
+            render::import_table(&summary, import.rejected_lines, lang);
             let failed =
                 summary.count(|s| matches!(s, FileStatus::Failed(_) | FileStatus::Kept(_)));
             Ok(if failed > 0 {

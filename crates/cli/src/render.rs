@@ -30,9 +30,6 @@ pub fn emit(line: std::fmt::Arguments<'_>) {
     }
 }
 
-/// Rejected lines printed per file under the import table.
-const REJECTED_LINES_PRINTED: usize = 5;
-
 /// Prints a report in the readable layout.
 pub fn report(report: &Report, lang: Lang) {
     let level = ThreatLevel::name_of(report.threat_level.level, lang);
@@ -170,7 +167,7 @@ fn profile_line(report: &Report) -> String {
 }
 
 /// Prints the per-file import table, the rejected lines and the totals.
-pub fn import_table(summary: &ImportSummary, lang: Lang) {
+pub fn import_table(summary: &ImportSummary, rejected_lines: usize, lang: Lang) {
     let rows: Vec<Vec<String>> = summary
         .files
         .iter()
@@ -207,11 +204,12 @@ pub fn import_table(summary: &ImportSummary, lang: Lang) {
             lang.pick("Rejected lines in", "被拒绝的行："),
             file.path.display()
         );
-        for (line, reason) in file.rejected_lines.iter().take(REJECTED_LINES_PRINTED) {
+        for (line, reason) in file.rejected_lines.iter().take(rejected_lines) {
             outln!("  {} {line}: {reason}", lang.pick("line", "第"));
         }
-        if file.rejected > REJECTED_LINES_PRINTED as u64 {
-            let more = file.rejected - REJECTED_LINES_PRINTED as u64;
+        let printed = file.rejected_lines.len().min(rejected_lines) as u64;
+        if file.rejected > printed {
+            let more = file.rejected - printed;
             outln!(
                 "  {}",
                 lang.pick(&format!("… and {more} more"), &format!("……另有 {more} 行"))

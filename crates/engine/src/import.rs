@@ -20,7 +20,7 @@ pub const MAX_REJECTED_SHARE: f64 = 0.10;
 /// Smallest share of its earlier record count a source must keep, unless shrinking is accepted.
 pub const MIN_KEPT_SHARE: f64 = 0.10;
 /// Rejected lines kept per file for the report; all of them are counted.
-const REJECTED_LINES_SHOWN: usize = 20;
+pub const REJECTED_LINES_KEPT: usize = 1000;
 /// Folder of the data directory that contains copies of MaxMind DB files.
 const GEO_DIR: &str = "geo";
 
@@ -340,7 +340,7 @@ impl Sink for WriterSink<'_, '_> {
 
     fn reject(&mut self, line: u64, reason: String) {
         self.rejected += 1;
-        if self.rejected_lines.len() < REJECTED_LINES_SHOWN {
+        if self.rejected_lines.len() < REJECTED_LINES_KEPT {
             self.rejected_lines.push((line, reason));
         }
     }
