@@ -205,7 +205,10 @@ pub fn import_table(summary: &ImportSummary, rejected_lines: usize, lang: Lang) 
             file.path.display()
         );
         for (line, reason) in file.rejected_lines.iter().take(rejected_lines) {
-            outln!("  {} {line}: {reason}", lang.pick("line", "第"));
+            match lang {
+                Lang::En => outln!("  line {line}: {reason}"),
+                Lang::ZhCn => outln!("  第 {line} 行：{reason}"),
+            }
         }
         let printed = file.rejected_lines.len().min(rejected_lines) as u64;
         if file.rejected > printed {

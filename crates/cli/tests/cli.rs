@@ -46,7 +46,7 @@ fn import_prints_table() {
     let table = stdout(&output);
     assert!(table.contains("FORMAT"), "{table}");
     assert!(table.contains("ipsum"), "{table}");
-    assert!(table.contains("9 files: 9 imported"), "{table}");
+    assert!(table.contains("10 files: 10 imported"), "{table}");
 }
 
 #[test]

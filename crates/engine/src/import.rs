@@ -119,7 +119,11 @@ pub fn import(
             }),
         }
     }
-    for files in groups.values() {
+    for files in groups.values_mut() {
+        // A plain list carries fewer details than the structured form of the same feed
+        // (Spamhaus `drop.txt` beside `drop_v4.json`), and the first copy of a record is
+        // the one stored, so structured files go first.
+        files.sort_by_key(|file| (file.format == Format::IpList, file.path.clone()));
         let group = if files[0].format == Format::MaxMindDb {
             import_mmdb(&mut store, data_dir, &files[0])
         } else {
@@ -148,7 +152,8 @@ fn expand(paths: &[PathBuf], outcomes: &mut Vec<FileOutcome>) -> Vec<PathBuf> {
     let (files, errors) = tiq_feeds::walk_each(paths);
     for error in errors {
         let path = match &error {
-            tiq_feeds::FeedError::Io { path, .. } => path.clone(),
+            tiq_feeds::FeedError::Io { path, .. }
+            | tiq_feeds::FeedError::Malformed { path, .. } => path.clone(),
             _ => PathBuf::new(),
         };
         outcomes.push(FileOutcome {

@@ -27,6 +27,9 @@ pub enum Via {
     SuffixParent,
     /// The record names the host (or its parent domain or network) of the URL.
     UrlHost,
+    /// The record names the home page of the domain (`https://example.com/`), which lists
+    /// the site itself.
+    SiteUrl,
 }
 
 #[derive(Debug, Clone)]
@@ -219,6 +222,11 @@ impl Findings {
         self.allows
             .extend(patterns.matches(&domain.name, pattern_via));
         if !as_url_host {
+            let home_pages = [
+                format!("http://{}/", domain.name),
+                format!("https://{}/", domain.name),
+            ];
+            self.add_sightings(store.sightings_by_values(&home_pages)?, Via::SiteUrl);
             self.add_hosted_urls(store, &domain.name)?;
             self.add_siblings(store, domain)?;
         }

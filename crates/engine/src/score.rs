@@ -36,6 +36,7 @@ pub fn via_factor(via: Via) -> f64 {
         Via::ParentDomain => 0.7,
         Via::UrlHost => 0.6,
         Via::SuffixParent => 0.3,
+        Via::SiteUrl => 0.8,
     }
 }
 
@@ -246,6 +247,7 @@ pub fn guard_via_factor(via: Via, url_listed: bool) -> f64 {
         Via::SuffixParent => 0.0,
         Via::UrlHost if url_listed => 0.0,
         Via::UrlHost => 0.5,
+        Via::SiteUrl => 1.0,
     }
 }
 
@@ -278,7 +280,7 @@ fn decide(weighed: &[Weighed], threat: f64, guard: f64, shared: bool, internal: 
         .any(|w| w.matched.sighting.claim == ClaimKind::Malicious);
 
     if threat > 0.0 {
-        if guard >= threat {
+        if guard >= threat && guard >= BENIGN_MIN_GUARD {
             let confidence = guard * (1.0 - threat / 2.0);
             return Outcome {
                 verdict: Verdict::Benign,
@@ -441,6 +443,10 @@ fn sighting_note(item: &Weighed, outcome: &Outcome, lang: Lang) -> Option<String
             notes.push(format!("applies to the URL's host through {value}"))
         }
         (Via::UrlHost, Lang::ZhCn) => notes.push(format!("通过 {value} 作用于网址的主机")),
+        (Via::SiteUrl, Lang::En) => {
+            notes.push(format!("listed URL {value} is the site's home page"))
+        }
+        (Via::SiteUrl, Lang::ZhCn) => notes.push(format!("被列入的网址 {value} 是该站点首页")),
     }
     if item.age_factor < 1.0 {
         notes.push(match lang {
@@ -483,7 +489,7 @@ fn allow_note(hit: &AllowHit, weight: f64, lang: Lang) -> Option<String> {
         (Via::UrlHost, Lang::ZhCn) => Some(format!("网址的主机匹配 {value}")),
         (Via::Network, Lang::En) => Some(format!("network {value} contains the address")),
         (Via::Network, Lang::ZhCn) => Some(format!("网段 {value} 包含该地址")),
-        (Via::Exact, _) => None,
+        (Via::Exact | Via::SiteUrl, _) => None,
     }
 }
 

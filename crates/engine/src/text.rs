@@ -22,7 +22,12 @@ pub fn summary(
 ) -> String {
     let value = &report.indicator.value;
     if let Some(scope) = scope.filter(|s| s.is_internal()) {
-        return internal_summary(value, scope, lang);
+        let subject = match (report.indicator.kind, lang) {
+            (IndicatorKind::Url, Lang::En) => format!("The host of {value}"),
+            (IndicatorKind::Url, Lang::ZhCn) => format!("{value} 的主机"),
+            _ => value.clone(),
+        };
+        return internal_summary(&subject, scope, lang);
     }
     let level = ThreatLevel::name_of(report.threat_level.level, lang);
     let confidence = report.confidence;
@@ -320,14 +325,29 @@ pub fn recommendation(report: &Report, scope: Option<AddressScope>, lang: Lang) 
             )
             .to_string(),
         ],
-        Verdict::Benign => vec![lang
-            .pick(
-                "Nothing to do for this indicator; if it triggered an alert, the alert is likely a false positive, so look at the other indicators in it.",
-                "该指标无需处置；如果它触发了告警，告警很可能是误报，请检查告警中的其他指标。",
-            )
-            .to_string()],
+        Verdict::Benign => vec![benign_step(report, lang).to_string()],
         Verdict::Unknown => unknown_steps(report, lang),
     }
+}
+
+fn benign_step(report: &Report, lang: Lang) -> &'static str {
+    let scanner = report.evidence.iter().any(|e| {
+        e.claim == ClaimKind::Benign
+            && e.weight > 0.0
+            && e.labels
+                .iter()
+                .any(|l| l == "research_scanner" || l == "crawler")
+    });
+    if scanner {
+        return lang.pick(
+            "It is a known research scanner or crawler: its traffic is Internet-wide scanning, not an attack aimed at you. No incident response is needed; block it only if you do not want to be scanned.",
+            "这是已知的研究机构扫描器或爬虫：其流量是面向整个互联网的扫描，并非针对你的攻击。无需应急响应；如不希望被扫描，可以封禁。",
+        );
+    }
+    lang.pick(
+        "Nothing to do for this indicator; if it triggered an alert, the alert is likely a false positive, so look at the other indicators in it.",
+        "该指标无需处置；如果它触发了告警，告警很可能是误报，请检查告警中的其他指标。",
+    )
 }
 
 fn malicious_steps(report: &Report, value: &str, lang: Lang) -> Vec<String> {

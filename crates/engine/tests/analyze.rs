@@ -33,9 +33,9 @@ fn sources(report: &Report) -> Vec<&str> {
 fn import_reads_every_fixture() {
     let dir = tempfile::tempdir().unwrap();
     let summary = import::import(dir.path(), &[fixtures()], &ImportOptions::default()).unwrap();
-    assert_eq!(summary.files.len(), 9);
+    assert_eq!(summary.files.len(), 10);
     assert!(summary.files.iter().all(|f| f.format.is_some()));
-    assert_eq!(summary.records(), 18);
+    assert_eq!(summary.records(), 19);
 }
 
 #[test]
@@ -75,7 +75,17 @@ fn listed_network_contains_address() {
     let (_dir, engine) = imported();
     let report = analyze(&engine, IndicatorKind::Ip, "192.0.2.77");
     assert_eq!(report.verdict, Verdict::Malicious);
+    assert_eq!(
+        report.evidence.len(),
+        1,
+        "the plain and JSON copies are one record"
+    );
     assert_eq!(report.evidence[0].matched, "192.0.2.0/25");
+    assert!(
+        report.evidence[0].labels.contains(&"SBL000001".to_string()),
+        "{:?}",
+        report.evidence[0].labels
+    );
     let outside = analyze(&engine, IndicatorKind::Ip, "192.0.2.200");
     assert_eq!(outside.verdict, Verdict::Unknown);
 }
@@ -173,6 +183,15 @@ fn url_listing_beats_host_top_site() {
         "https://www.example.com/index.html",
     );
     assert_eq!(unlisted.verdict, Verdict::Unknown, "{}", unlisted.summary);
+}
+
+#[test]
+fn listed_home_page_counts_for_domain() {
+    let (_dir, engine) = imported();
+    let report = analyze(&engine, IndicatorKind::Domain, "login.example.net");
+    assert_eq!(report.verdict, Verdict::Suspicious, "{}", report.summary);
+    let note = report.evidence[0].note.clone().unwrap_or_default();
+    assert!(note.contains("home page"), "{note}");
 }
 
 #[test]

@@ -53,7 +53,12 @@ fn collect(
         return;
     }
     if !metadata.is_dir() {
-        return;
+        let reason = "not a regular file or folder (a pipe, socket or device): save the feed to a file first";
+        return errors.push(FeedError::Malformed {
+            path: path.to_path_buf(),
+            line: None,
+            reason: reason.to_string(),
+        });
     }
     let canonical = match fs::canonicalize(path) {
         Ok(canonical) => canonical,

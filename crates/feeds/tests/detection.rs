@@ -231,3 +231,21 @@ fn walk_lists_a_file_named_twice_once() {
     let files = walk(&[file.clone(), folder.path().to_path_buf()]).unwrap();
     assert_eq!(files, [file]);
 }
+
+#[test]
+fn plain_list_names_outside_c2_tracker() {
+    let folder = tempfile::tempdir().unwrap();
+    let cases = [
+        ("bad_ips.txt", "ip-list/bad-ips"),
+        ("our_office_IPs.txt", "ip-list/our-office-ips"),
+        ("tor_ips.txt", "tor-exits"),
+        ("Quasar_RAT_IPs.txt", "c2-tracker/quasar-rat"),
+        ("Sliver_C2_IPs.txt", "c2-tracker/sliver-c2"),
+    ];
+    for (name, source) in cases {
+        let path = folder.path().join(name);
+        fs::write(&path, "192.0.2.1\n198.51.100.2\n").unwrap();
+        let file = tiq_feeds::inspect(&path).unwrap();
+        assert_eq!(file.source.name, source, "{name}");
+    }
+}

@@ -586,8 +586,11 @@ fn check_domain_shape(name: &str) -> Result<(), Reason> {
 pub fn parse_url(input: &str) -> Result<UrlIndicator, ParseError> {
     let value = refang(check_input(input, Some(IndicatorKind::Url))?);
     let fail = |reason| ParseError::new(input, Some(IndicatorKind::Url), reason);
+    let lower = value.to_ascii_lowercase();
+    let http_without_slashes = lower.starts_with("http:") || lower.starts_with("https:");
     let with_scheme = match value.split_once("://") {
         Some(_) => value.clone(),
+        None if http_without_slashes => value.clone(),
         None => {
             if let Some(scheme) = scheme_without_slashes(&value) {
                 return Err(fail(Reason::BadScheme(scheme.to_string())));
@@ -597,10 +600,15 @@ pub fn parse_url(input: &str) -> Result<UrlIndicator, ParseError> {
     };
     let with_scheme = canonical_numeric_host(&with_scheme).map_err(fail)?;
 
-    let parsed = url::Url::parse(&with_scheme).map_err(|e| fail(Reason::BadUrl(e.to_string())))?;
+    let mut parsed =
+        url::Url::parse(&with_scheme).map_err(|e| fail(Reason::BadUrl(e.to_string())))?;
     if parsed.scheme() != "http" && parsed.scheme() != "https" {
         return Err(fail(Reason::BadScheme(parsed.scheme().to_string())));
     }
+    if parsed.port() == Some(0) {
+        return Err(fail(Reason::BadPort("0".to_string())));
+    }
+    canonicalise_url(&mut parsed);
     let host = match parsed.host() {
         Some(url::Host::Ipv4(v4)) => UrlHost::Ip(IpAddr::V4(v4)),
         Some(url::Host::Ipv6(v6)) => UrlHost::Ip(IpAddr::V6(v6)),
@@ -616,10 +624,32 @@ pub fn parse_url(input: &str) -> Result<UrlIndicator, ParseError> {
     })
 }
 
+/// Drops what never reaches the server or only disguises the host: the fragment, an empty
+/// query, and user info (`https://bank.example@evil.example/` is a page on `evil.example`).
+/// An IPv4-mapped IPv6 host becomes its IPv4 address, as in [`parse_ip`].
+fn canonicalise_url(url: &mut url::Url) {
+    url.set_fragment(None);
+    if url.query() == Some("") {
+        url.set_query(None);
+    }
+    // Both setters fail only for URLs that cannot carry credentials, and http(s) URLs can.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    if let Some(url::Host::Ipv6(v6)) = url.host()
+        && let Some(v4) = v6.to_ipv4_mapped()
+    {
+        let _ = url.set_ip_host(IpAddr::V4(v4));
+    }
+}
+
 /// Returns the scheme of values such as `mailto:a@example.com` or `javascript:alert(1)`,
 /// which have a scheme but no `//`. In `example.com:8080/x` the number is a port.
 fn scheme_without_slashes(value: &str) -> Option<&str> {
     let (scheme, rest) = value.split_once(':')?;
+    if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") {
+        // `http:\\example.com` and `http:example.com` are http URLs the parser repairs.
+        return None;
+    }
     let is_scheme = scheme
         .chars()
         .next()

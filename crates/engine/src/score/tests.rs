@@ -339,3 +339,41 @@ fn chinese_summary_for_malicious() {
     assert!(r.summary.contains("恶意"), "{}", r.summary);
     assert!(r.recommendation.iter().any(|step| step.contains("防火墙")));
 }
+
+#[test]
+fn weak_parent_guard_never_makes_benign() {
+    let listing = sighting(
+        "maltrail/free_web_hosting",
+        "maltrail",
+        ClaimKind::Suspicious,
+        ThreatType::Suspicious,
+        0.4,
+    );
+    let mut parent = allow("tranco10k", AllowCategory::TopSite);
+    parent.via = Via::ParentDomain;
+    let r = report("x.example.org", vec![exact(listing)], vec![parent.clone()]);
+    assert_eq!(r.verdict, Verdict::Suspicious, "{}", r.summary);
+    let r = report("y.example.org", vec![], vec![parent]);
+    assert_eq!(r.verdict, Verdict::Unknown, "{}", r.summary);
+    assert!(r.summary.contains("tranco10k"), "{}", r.summary);
+}
+
+#[test]
+fn url_listing_ignores_host_guard() {
+    let mut listing = sighting(
+        "phishtank",
+        "phishtank",
+        ClaimKind::Malicious,
+        ThreatType::Phishing,
+        0.85,
+    );
+    listing.kind = "url".to_string();
+    let mut host = allow("tranco10k", AllowCategory::TopSite);
+    host.via = Via::UrlHost;
+    let r = report(
+        "https://docs.example.com/p",
+        vec![exact(listing)],
+        vec![host],
+    );
+    assert_eq!(r.verdict, Verdict::Malicious, "{}", r.summary);
+}

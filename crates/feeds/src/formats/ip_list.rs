@@ -8,7 +8,7 @@
 //! | file | source name | provider | claim, threat | weight |
 //! |---|---|---|---|---|
 //! | a `; Spamhaus DROP` header, a `spamhaus` folder, or a file named `drop`, `drop_v4`, `drop_v6` | `spamhaus-drop` (`-v6` for IPv6) | spamhaus | malicious, hijacked network; the SBL id of a `; SBL…` comment is a label | 0.9 |
-//! | in a `c2-tracker` folder, or named `<Family>_IPs.txt` (C2-Tracker) | `c2-tracker/<file name>` | c2-tracker | see below | |
+//! | in a `c2-tracker` folder, or named like `<Family>_C2_IPs.txt` or `<Family>_RAT_IPs.txt` (C2-Tracker) | `c2-tracker/<file name>` | c2-tracker | see below | |
 //! | in an `ipsum` folder, or `levels/N.txt` (IPsum levels) | `ipsum-level-N` | ipsum | malicious, abuse, label `blocklists:>=N` | IPsum weight of N |
 //! | a file name or its folder with the word `tor`, or a file name with `exit` | `tor-exits` | tor-project | context, anonymizer | 0.9 |
 //! | anything else | `ip-list/<file stem>` | the same | malicious, abuse | 0.5 |
@@ -182,7 +182,7 @@ fn classify(path: &Path, head: &Head) -> ListKind {
     if in_folder(&["c2-tracker", "c2_tracker", "c2tracker"]) && lower_stem == "all" {
         return ListKind::C2TrackerUnion;
     }
-    if in_folder(&["c2-tracker", "c2_tracker", "c2tracker"]) || c2_base_name(stem).is_some() {
+    if in_folder(&["c2-tracker", "c2_tracker", "c2tracker"]) {
         return ListKind::C2Tracker(c2_file(stem));
     }
     let levels_folder = parent_name(path).eq_ignore_ascii_case("levels");
@@ -199,8 +199,25 @@ fn classify(path: &Path, head: &Head) -> ListKind {
     if has(&file_words, "tor") || has(&folder_words, "tor") || has(&file_words, "exit") {
         return ListKind::TorExits;
     }
+    // Outside a C2-Tracker folder only its own naming counts (`Cobalt_Strike_C2_IPs.txt`,
+    // `Quasar_RAT_IPs.txt`): a family word before `_IPs`, so `bad_ips.txt` stays generic.
+    let c2_named = C2_NAME_WORDS.iter().any(|word| has(&file_words, word));
+    if c2_base_name(stem).is_some() && c2_named {
+        return ListKind::C2Tracker(c2_file(stem));
+    }
     ListKind::Generic
 }
+
+/// Words of C2-Tracker file names that name the kind of infrastructure listed.
+const C2_NAME_WORDS: [&str; 7] = [
+    "c2",
+    "c4",
+    "rat",
+    "trojan",
+    "botnet",
+    "cryptominer",
+    "panel",
+];
 
 /// Returns the part before `_IPs` of a C2-Tracker file stem.
 fn c2_base_name(stem: &str) -> Option<&str> {

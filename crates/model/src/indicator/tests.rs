@@ -240,7 +240,7 @@ fn url_numeric_host_follows_ip_rules() {
     );
     assert_eq!(
         parse_url("http://user@001.020.178.157:8080/x").unwrap().url,
-        "http://user@1.20.178.157:8080/x"
+        "http://1.20.178.157:8080/x"
     );
     for bad in [
         "http://0x7f.0.0.1/",
@@ -296,4 +296,27 @@ fn chinese_reason_is_translated() {
     let zh = parse_ip("300.1.1.1").unwrap_err().message(Lang::ZhCn);
     assert!(zh.contains("超过 255"), "{zh}");
     assert!(!zh.contains("is over"), "{zh}");
+}
+
+#[test]
+fn url_canonical_form_drops_fragment_and_user() {
+    let canonical = "http://192.0.2.9:8080/i";
+    for form in [
+        "http://192.0.2.9:8080/i#frag",
+        "http://192.0.2.9:8080/i?",
+        "http://user:pw@192.0.2.9:8080/i",
+    ] {
+        assert_eq!(parse_url(form).unwrap().url, canonical, "{form}");
+    }
+    let mapped = parse_url("http://[::ffff:192.0.2.9]/x").unwrap();
+    assert_eq!(mapped.url, "http://192.0.2.9/x");
+    assert!(matches!(mapped.host, UrlHost::Ip(IpAddr::V4(_))));
+    assert!(matches!(
+        parse_url("http://192.0.2.9:0/").unwrap_err().reason,
+        Reason::BadPort(_)
+    ));
+    assert_eq!(
+        parse_url("http:\\\\example.com\\x").unwrap().url,
+        "http://example.com/x"
+    );
 }
