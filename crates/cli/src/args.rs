@@ -84,6 +84,10 @@ pub struct ServeArgs {
     /// (repeatable). Loopback names and the listen address are always accepted.
     #[arg(long = "allowed-host", value_name = "HOST")]
     pub allowed_hosts: Vec<String>,
+    /// MCP sessions open at once; more are refused until one closes (idle sessions close
+    /// after 5 minutes).
+    #[arg(long, default_value_t = tiq_server::DEFAULT_MAX_SESSIONS, value_name = "N")]
+    pub max_sessions: usize,
     /// Browser origin to accept on /mcp, such as https://chat.example.com (repeatable).
     /// Pages on localhost are always accepted; requests without an Origin header are too.
     #[arg(long = "allowed-origin", value_name = "ORIGIN")]
@@ -151,6 +155,10 @@ const ARG_HELP_ZH: &[(&str, &str)] = &[
     (
         "accept_shrink",
         "即使新文件的记录数不足该来源原有记录的 10 %，也替换该来源",
+    ),
+    (
+        "max_sessions",
+        "同时打开的 MCP 会话上限；超过后拒绝新会话，直到有会话关闭（空闲 5 分钟的会话会自动关闭）",
     ),
     (
         "rejected_lines",

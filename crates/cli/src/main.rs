@@ -69,6 +69,7 @@ fn run(cli: Cli, lang: Lang) -> anyhow::Result<ExitCode> {
             let mut config = ServerConfig::new(serve.listen);
             config.allowed_hosts.extend(serve.allowed_hosts);
             config.allowed_origins.extend(serve.allowed_origins);
+            config.max_sessions = serve.max_sessions;
             let engine = Arc::new(open_engine(&data_dir, lang)?);
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;

@@ -6,17 +6,18 @@
 
 mod health;
 mod mcp;
+mod sessions;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tiq_engine::Engine;
 use tokio_util::sync::CancellationToken;
 
 pub use mcp::TiqTools;
+pub use sessions::{BoundedSessions, DEFAULT_MAX_SESSIONS};
 
 /// Address `tiq serve` listens on when none is given.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8737";
@@ -42,6 +43,8 @@ pub struct ServerConfig {
     /// Browser origins accepted on `/mcp` (`scheme://host:port`, `:*` for any port). A
     /// request with another Origin header is rejected with 403; one without is accepted.
     pub allowed_origins: Vec<String>,
+    /// MCP sessions open at once; a new session beyond it is refused until one closes.
+    pub max_sessions: usize,
 }
 
 impl ServerConfig {
@@ -59,6 +62,7 @@ impl ServerConfig {
             listen,
             allowed_hosts,
             allowed_origins: LOOPBACK_ORIGINS.map(String::from).to_vec(),
+            max_sessions: DEFAULT_MAX_SESSIONS,
         }
     }
 }
@@ -85,7 +89,7 @@ pub fn app(engine: Arc<Engine>, config: &ServerConfig, shutdown: CancellationTok
     let tools_engine = engine.clone();
     let mcp = StreamableHttpService::new(
         move || Ok(TiqTools::new(tools_engine.clone())),
-        Arc::new(LocalSessionManager::default()),
+        Arc::new(BoundedSessions::new(config.max_sessions)),
         mcp_config,
     );
     Router::new()

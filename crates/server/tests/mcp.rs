@@ -23,6 +23,10 @@ impl Drop for Server {
 }
 
 async fn start() -> Server {
+    start_with(|_| {}).await
+}
+
+async fn start_with(adjust: impl FnOnce(&mut ServerConfig)) -> Server {
     let data = tempfile::tempdir().unwrap();
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/fixtures/feeds");
     import::import(data.path(), &[fixtures], &ImportOptions::default()).unwrap();
@@ -31,7 +35,8 @@ async fn start() -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let shutdown = CancellationToken::new();
-    let config = ServerConfig::new(address);
+    let mut config = ServerConfig::new(address);
+    adjust(&mut config);
     tokio::spawn(tiq_server::serve_on(
         listener,
         engine,
@@ -231,4 +236,69 @@ async fn healthz_reports_sources() {
     let health: Value = response.json().await.unwrap();
     assert_eq!(health["status"], "ok");
     assert!(health["sources"].as_u64().unwrap() >= 5, "{health}");
+}
+
+#[tokio::test]
+async fn session_limit_refuses_extra_sessions() {
+    let mut server = start_with(|config| config.max_sessions = 2).await;
+    server.initialize().await;
+    let mut second = start_clone(&server);
+    second.initialize().await;
+
+    let params = json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}});
+    let third = server
+        .post_fresh(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params}))
+        .await;
+    assert!(
+        !third.status().is_success(),
+        "third session: HTTP {}",
+        third.status()
+    );
+    let body = third.text().await.unwrap();
+    assert!(body.contains("too many open MCP sessions"), "{body}");
+
+    let listed = server.call(2, "tools/list", json!({})).await;
+    assert!(
+        listed["result"]["tools"].is_array(),
+        "open sessions keep working"
+    );
+
+    let closed = second
+        .client
+        .delete(format!("{}/mcp", second.base))
+        .header("Mcp-Session-Id", second.session.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        closed.status().is_success(),
+        "DELETE: HTTP {}",
+        closed.status()
+    );
+    let mut fourth = start_clone(&server);
+    fourth.initialize().await;
+}
+
+/// A second client of the same server, sharing nothing but the address.
+fn start_clone(server: &Server) -> Server {
+    Server {
+        base: server.base.clone(),
+        client: reqwest::Client::new(),
+        session: None,
+        shutdown: CancellationToken::new(),
+        _data: tempfile::tempdir().unwrap(),
+    }
+}
+
+impl Server {
+    /// Posts without a session id.
+    async fn post_fresh(&self, body: Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}/mcp", self.base))
+            .header("Accept", "application/json, text/event-stream")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
 }
