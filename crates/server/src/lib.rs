@@ -4,6 +4,7 @@
 //! surface returns the engine's report unchanged. This crate owns transport concerns only:
 //! routing, tool descriptions and schemas, error mapping, and graceful shutdown.
 
+mod guard;
 mod health;
 mod mcp;
 mod sessions;
@@ -92,9 +93,14 @@ pub fn app(engine: Arc<Engine>, config: &ServerConfig, shutdown: CancellationTok
         Arc::new(BoundedSessions::new(config.max_sessions)),
         mcp_config,
     );
-    Router::new()
+    let mcp = Router::new()
         .nest_service("/mcp", mcp)
-        .merge(health::router(engine))
+        .layer(axum::middleware::from_fn(guard::json_body));
+    let health = health::router(engine).layer(axum::middleware::from_fn_with_state(
+        config.allowed_hosts.clone(),
+        guard::allowed_host,
+    ));
+    mcp.merge(health)
 }
 
 /// Binds `config.listen` and serves until `shutdown` is cancelled, then lets open requests finish.

@@ -302,3 +302,33 @@ impl Server {
             .unwrap()
     }
 }
+
+#[tokio::test]
+async fn malformed_json_gets_parse_error() {
+    let server = start().await;
+    let response = server
+        .client
+        .post(format!("{}/mcp", server.base))
+        .header("Accept", "application/json, text/event-stream")
+        .header("Content-Type", "application/json")
+        .body("{\"jsonrpc\":")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], -32700);
+}
+
+#[tokio::test]
+async fn healthz_checks_host() {
+    let server = start().await;
+    let response = server
+        .client
+        .get(format!("{}/healthz", server.base))
+        .header("Host", "attacker.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+}

@@ -123,6 +123,8 @@ const CATEGORIES: &[(NameRule, AllowCategory)] = {
         (Exact("public-ipfs-gateways"), SharedNamespace),
         (Prefix("parking-domain"), SharedNamespace),
         (Exact("lots-project"), SharedNamespace),
+        // Free mail providers: a domain on it is shared by anyone, so it vouches for nothing.
+        (Exact("disposable-email"), SharedNamespace),
     ]
 };
 
@@ -430,6 +432,7 @@ mod tests {
             ("empty-hashes", AllowCategory::KnownFile),
             ("rfc1918", AllowCategory::Reserved),
             ("parking-domain-ns", AllowCategory::SharedNamespace),
+            ("disposable-email", AllowCategory::SharedNamespace),
             ("bank-website", AllowCategory::Other),
         ];
         for (name, expected) in cases {
