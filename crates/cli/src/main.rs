@@ -79,7 +79,7 @@ fn run(cli: Cli, lang: Lang) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Opens the engine for a query; a data directory without a database is an error, so a
+/// Opens the engine for a query. A data directory without a database is an error, so a
 /// mistyped `--data-dir` never returns reports from an empty store.
 fn open_existing(data_dir: &Path, lang: Lang) -> anyhow::Result<Engine> {
     if !data_dir.join(tiq_engine::DB_FILE).exists() {

@@ -42,7 +42,7 @@ impl AddressScope {
         }
     }
 
-    /// Whether the address is only meaningful inside one network, so no public feed can
+    /// Checks whether the address is only meaningful inside one network, so no public feed can
     /// describe it. Documentation and reserved ranges are looked up as usual:
     /// the lookup is local and some feeds do list them.
     pub fn is_internal(self) -> bool {

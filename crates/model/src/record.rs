@@ -1,7 +1,7 @@
 //! Records that feed parsers produce and the store keeps.
 //!
 //! A parser turns each line or entry of a feed into one of three things: a [`Sighting`]
-//! (a feed says something about an indicator or a network), an [`AllowEntry`] (a known-benign
+//! (a feed makes a claim about an indicator or a network), an [`AllowEntry`] (a known-benign
 //! list names a value, a suffix, a network or a pattern) or an [`AsnRange`] (an address range
 //! belongs to an autonomous system).
 

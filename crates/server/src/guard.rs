@@ -11,7 +11,7 @@ use serde_json::json;
 /// Largest request body accepted on `/mcp`, in bytes (rmcp's own limit is the same, 4 MiB).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
-/// Answers a POST whose body is not JSON with HTTP 400 and the JSON-RPC parse error
+/// Rejects a POST whose body is not JSON with HTTP 400 and the JSON-RPC parse error
 /// (code -32700), as JSON-RPC 2.0 specifies, instead of rmcp's HTTP 415.
 pub async fn json_body(request: Request, next: Next) -> Response {
     if request.method() != axum::http::Method::POST {

@@ -279,7 +279,7 @@ async fn session_limit_refuses_extra_sessions() {
     fourth.initialize().await;
 }
 
-/// A second client of the same server, sharing nothing but the address.
+/// Creates a second client of the same server, sharing nothing but the address.
 fn start_clone(server: &Server) -> Server {
     Server {
         base: server.base.clone(),

@@ -1,7 +1,7 @@
-//! The embedded store: one SQLite file, `<data-dir>/tiq.db`, holding everything feeds said.
+//! The embedded store: one SQLite file, `<data-dir>/tiq.db`, with every record feeds gave.
 //!
 //! This crate owns the schema and its migrations ([`schema`]), the replacement of one
-//! source's records in a single transaction ([`Store::replace_source`]) and the lookups the
+//! source's records in a single transaction ([`Store::begin_replace`]) and the lookups the
 //! engine needs ([`read`]). It knows nothing of feed formats or scoring: the engine hands it
 //! model records and asks it questions.
 
@@ -78,7 +78,7 @@ impl Store {
 
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.busy_timeout(Duration::from_secs(30))?;
-    // WAL lets a running server keep answering while an import writes.
+    // WAL lets a running server keep serving lookups while an import writes.
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
