@@ -381,7 +381,12 @@ fn expected_forms(kind: Option<IndicatorKind>, lang: Lang) -> String {
 /// Only bracketed forms and the `hxxp` scheme are rewritten, so a value that was not
 /// defanged comes back unchanged.
 pub fn refang(input: &str) -> String {
-    let mut out = input.trim().to_string();
+    let trimmed = input.trim();
+    let maybe_scheme = trimmed.as_bytes().first().is_some_and(|b| b.eq_ignore_ascii_case(&b'h'));
+    if !maybe_scheme && !trimmed.contains(['[', '(', '{']) {
+        return trimmed.to_string();
+    }
+    let mut out = trimmed.to_string();
     for (from, to) in [
         ("[.]", "."),
         ("(.)", "."),
