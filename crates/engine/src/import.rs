@@ -125,7 +125,19 @@ pub fn import(
         // the one stored, so structured files go first.
         files.sort_by_key(|file| (file.format == Format::IpList, file.path.clone()));
         let group = if files[0].format == Format::MaxMindDb {
-            import_mmdb(&mut store, data_dir, &files[0])
+            let mut group = import_mmdb(&mut store, data_dir, &files[0]);
+            for extra in &files[1..] {
+                let reason = format!(
+                    "{} is also named {}: rename one of the two MaxMind DB files",
+                    files[0].path.display(),
+                    extra.source.name
+                );
+                group.push(FileOutcome {
+                    status: FileStatus::Failed(reason),
+                    ..FileOutcome::for_file(extra)
+                });
+            }
+            group
         } else {
             import_group(&mut store, files, options)?
         };

@@ -355,3 +355,34 @@ fn same_input_gives_same_report() {
     let second = analyze(&engine, IndicatorKind::Ip, "198.51.100.10");
     assert_eq!(first, second);
 }
+
+#[test]
+fn two_maxmind_files_with_one_name_are_reported() {
+    let tiny = Path::new(env!("CARGO_MANIFEST_DIR")).join("../feeds/tests/fixtures/maxmind-db");
+    let tiny = std::fs::read_dir(&tiny)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let folder = tempfile::tempdir().unwrap();
+    for sub in ["a", "b"] {
+        std::fs::create_dir(folder.path().join(sub)).unwrap();
+        std::fs::copy(&tiny, folder.path().join(sub).join("geo.mmdb")).unwrap();
+    }
+    let data = tempfile::tempdir().unwrap();
+    let summary = import::import(
+        data.path(),
+        &[folder.path().to_path_buf()],
+        &ImportOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(summary.files.len(), 2);
+    assert_eq!(summary.count(|s| *s == FileStatus::Imported), 1);
+    assert!(
+        summary
+            .files
+            .iter()
+            .any(|f| matches!(&f.status, FileStatus::Failed(r) if r.contains("rename")))
+    );
+}
