@@ -382,7 +382,10 @@ fn expected_forms(kind: Option<IndicatorKind>, lang: Lang) -> String {
 /// defanged comes back unchanged.
 pub fn refang(input: &str) -> String {
     let trimmed = input.trim();
-    let maybe_scheme = trimmed.as_bytes().first().is_some_and(|b| b.eq_ignore_ascii_case(&b'h'));
+    let maybe_scheme = trimmed
+        .as_bytes()
+        .first()
+        .is_some_and(|b| b.eq_ignore_ascii_case(&b'h'));
     if !maybe_scheme && !trimmed.contains(['[', '(', '{']) {
         return trimmed.to_string();
     }
