@@ -166,7 +166,7 @@ const ARG_HELP_ZH: &[(&str, &str)] = &[
     ),
     (
         "value",
-        "要分析的指标；支持 192.0.2[.]1、hxxp:// 等去武器化写法",
+        "要分析的指标；支持 192.0.2[.]1、example[.]com 等去武器化写法",
     ),
     ("json", "以 JSON 输出报告，而不是可读排版"),
     ("listen", "监听的地址和端口"),
@@ -188,12 +188,19 @@ pub fn command(lang: Lang) -> clap::Command {
     if lang == Lang::En {
         return command;
     }
-    // NOTE: clap's own texts (the help flag, parse errors) stay in English.
+    // NOTE: clap's parse errors and its `help` subcommand stay in English.
     let template = "{about}\n\n用法：{usage}\n\n{all-args}";
     let command = command
         .about("可自行部署的威胁情报工具：基于公开情报源，为 IP、域名、网址和文件哈希给出结论，支持 MCP 和命令行。")
         .help_template(template);
-    let command = localize_args(command);
+    let command = localize_args(command).disable_version_flag(true).arg(
+        clap::Arg::new("version")
+            .short('V')
+            .long("version")
+            .action(clap::ArgAction::Version)
+            .help("显示版本")
+            .help_heading("选项"),
+    );
     SUBCOMMAND_ABOUT_ZH
         .iter()
         .fold(command, |command, (name, about)| {
@@ -208,11 +215,34 @@ fn localize_args(command: clap::Command) -> clap::Command {
         .get_arguments()
         .map(|a| a.get_id().to_string())
         .collect();
+    let command = command
+        .subcommand_help_heading("命令")
+        .disable_help_flag(true)
+        .arg(
+            clap::Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(clap::ArgAction::Help)
+                .help("显示帮助")
+                .help_heading("选项"),
+        );
     ids.iter().fold(command, |command, id| {
-        match ARG_HELP_ZH.iter().find(|(name, _)| name == id) {
-            Some((_, help)) => command.mut_arg(id, |arg| arg.help(*help)),
-            None => command,
-        }
+        let help = ARG_HELP_ZH
+            .iter()
+            .find(|(name, _)| name == id)
+            .map(|(_, help)| *help);
+        command.mut_arg(id, |arg| {
+            let heading = if arg.is_positional() {
+                "参数"
+            } else {
+                "选项"
+            };
+            let arg = arg.help_heading(heading);
+            match help {
+                Some(help) => arg.help(help),
+                None => arg,
+            }
+        })
     })
 }
 

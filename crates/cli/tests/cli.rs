@@ -115,6 +115,17 @@ fn help_follows_the_locale() {
         "{}",
         stdout(&output)
     );
+    assert!(stdout(&output).contains("命令"), "{}", stdout(&output));
+    assert!(
+        !stdout(&output).contains("Commands:"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        !stdout(&output).contains("Print help"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
