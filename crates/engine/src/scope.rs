@@ -1,6 +1,7 @@
 //! Address scope: whether public threat intelligence applies to an address at all.
 
 use std::net::IpAddr;
+use std::sync::LazyLock;
 
 use ipnet::IpNet;
 
@@ -128,19 +129,26 @@ fn embedded_ipv4(ip: IpAddr) -> Option<std::net::Ipv4Addr> {
     None
 }
 
-fn table_scope(ip: IpAddr) -> AddressScope {
+/// The range table parsed once, on first use.
+static PARSED_RANGES: LazyLock<Vec<(IpNet, AddressScope)>> = LazyLock::new(|| {
     RANGES
         .iter()
         .map(|(net, scope)| {
             (
-                net.parse::<IpNet>()
-                    .expect("the range table holds valid networks"),
+                net.parse()
+                    .expect("the range table contains valid networks"),
                 *scope,
             )
         })
+        .collect()
+});
+
+fn table_scope(ip: IpAddr) -> AddressScope {
+    PARSED_RANGES
+        .iter()
         .filter(|(net, _)| net.contains(&ip))
         .max_by_key(|(net, _)| net.prefix_len())
-        .map(|(_, scope)| scope)
+        .map(|(_, scope)| *scope)
         .unwrap_or(AddressScope::Public)
 }
 

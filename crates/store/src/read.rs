@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use rusqlite::{Row, params_from_iter};
+use rusqlite::{Params, Row, params_from_iter};
 use tiq_model::{AllowCategory, ClaimKind, ThreatType};
 
 use crate::Store;
@@ -93,15 +93,12 @@ impl Store {
              WHERE g.net IN ({}) ORDER BY s.name",
             placeholders(keys.len())
         );
-        let mut statement = self.conn.prepare_cached(&sql)?;
-        let mut rows = statement.query(params_from_iter(keys.iter()))?;
-        let mut found = Vec::new();
-        while let Some(row) = rows.next()? {
-            if contains(&prefixes, row.get(14)?, row.get(15)?) {
-                found.push(sighting_from_row(row)?);
-            }
-        }
-        Ok(found)
+        self.query_rows(
+            &sql,
+            params_from_iter(keys.iter()),
+            |row| Ok(contains(&prefixes, row.get(14)?, row.get(15)?)),
+            sighting_from_row,
+        )
     }
 
     /// URL sightings whose host is one of `hosts`, at most `limit`.
@@ -158,13 +155,12 @@ impl Store {
              WHERE a.value IN ({}) AND a.match_kind IN ('hostname', 'exact') ORDER BY s.name, a.value",
             placeholders(values.len())
         );
-        let mut statement = self.conn.prepare_cached(&sql)?;
-        let mut rows = statement.query(params_from_iter(values.iter()))?;
-        let mut found = Vec::new();
-        while let Some(row) = rows.next()? {
-            found.push(allow_from_row(row)?);
-        }
-        Ok(found)
+        self.query_rows(
+            &sql,
+            params_from_iter(values.iter()),
+            |_| Ok(true),
+            allow_from_row,
+        )
     }
 
     /// Network allow-list entries that contain `ip`.
@@ -175,30 +171,20 @@ impl Store {
              JOIN sources s ON s.id = a.source_id WHERE a.net IN ({}) ORDER BY s.name",
             placeholders(keys.len())
         );
-        let mut statement = self.conn.prepare_cached(&sql)?;
-        let mut rows = statement.query(params_from_iter(keys.iter()))?;
-        let mut found = Vec::new();
-        while let Some(row) = rows.next()? {
-            if contains(&prefixes, row.get(5)?, row.get(6)?) {
-                found.push(allow_from_row(row)?);
-            }
-        }
-        Ok(found)
+        self.query_rows(
+            &sql,
+            params_from_iter(keys.iter()),
+            |row| Ok(contains(&prefixes, row.get(5)?, row.get(6)?)),
+            allow_from_row,
+        )
     }
 
     /// Substring and regular-expression allow-list entries, which the caller matches itself.
     pub fn allow_patterns(&self) -> Result<Vec<StoredAllow>, StoreError> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT s.name, a.match_kind, a.value, a.category, a.rank FROM allow_entries a
+        let sql = "SELECT s.name, a.match_kind, a.value, a.category, a.rank FROM allow_entries a
              JOIN sources s ON s.id = a.source_id WHERE a.match_kind IN ('substring', 'regex')
-             ORDER BY s.name, a.value",
-        )?;
-        let mut rows = statement.query([])?;
-        let mut found = Vec::new();
-        while let Some(row) = rows.next()? {
-            found.push(allow_from_row(row)?);
-        }
-        Ok(found)
+             ORDER BY s.name, a.value";
+        self.query_rows(sql, [], |_| Ok(true), allow_from_row)
     }
 
     /// Finds the ASN range containing `ip`, if any source has one.
@@ -262,11 +248,29 @@ impl Store {
         sql: &str,
         values: &[String],
     ) -> Result<Vec<StoredSighting>, StoreError> {
+        self.query_rows(
+            sql,
+            params_from_iter(values.iter()),
+            |_| Ok(true),
+            sighting_from_row,
+        )
+    }
+
+    /// Runs a query and converts the rows that `keep` accepts.
+    fn query_rows<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        keep: impl Fn(&Row<'_>) -> rusqlite::Result<bool>,
+        convert: impl Fn(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
         let mut statement = self.conn.prepare_cached(sql)?;
-        let mut rows = statement.query(params_from_iter(values.iter()))?;
+        let mut rows = statement.query(params)?;
         let mut found = Vec::new();
         while let Some(row) = rows.next()? {
-            found.push(sighting_from_row(row)?);
+            if keep(row)? {
+                found.push(convert(row)?);
+            }
         }
         Ok(found)
     }
