@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Whole-program figures: import of a feed folder, store size, and time to first answer.
+# Whole-program figures: import of a feed folder, store size, and time to the first MCP result.
 #
 # Usage: benches/first-slice.sh [FEED_DIR] [RUNS]
 #   FEED_DIR defaults to ../shared/data beside the repository; RUNS defaults to 5.

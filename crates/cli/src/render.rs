@@ -132,32 +132,32 @@ fn field(name: &str, value: &str) {
 }
 
 fn profile_line(report: &Report) -> String {
-    let p = &report.profile;
+    let profile = &report.profile;
     let mut parts: Vec<String> = Vec::new();
     let mut push = |label: &str, value: Option<String>| {
         if let Some(value) = value {
             parts.push(format!("{label} {value}"));
         }
     };
-    push("scope", p.scope.clone());
-    push("country", p.country.clone());
-    push("region", p.region.clone());
-    push("city", p.city.clone());
-    push(
-        "asn",
-        p.asn
-            .map(|asn| format!("AS{asn} {}", p.as_name.clone().unwrap_or_default())),
-    );
-    push("network", p.network.clone());
-    push("registered", p.registered_domain.clone());
-    push("tld", p.tld.clone());
-    push("rank", p.popularity_rank.map(|r| r.to_string()));
-    push("host", p.host.clone());
-    push("port", p.port.map(|port| port.to_string()));
-    push("path", p.path.clone());
-    push("hash", p.hash_type.clone());
-    if !p.flags.is_empty() {
-        parts.push(format!("flags {}", p.flags.join(",")));
+
+    push("scope", profile.scope.clone());
+    push("country", profile.country.clone());
+    push("region", profile.region.clone());
+    push("city", profile.city.clone());
+    let as_name = profile.as_name.clone().unwrap_or_default();
+    push("asn", profile.asn.map(|asn| format!("AS{asn} {as_name}")));
+    push("network", profile.network.clone());
+    push("registered", profile.registered_domain.clone());
+    push("tld", profile.tld.clone());
+    push("suffix", profile.public_suffix.clone());
+    push("rank", profile.popularity_rank.map(|rank| rank.to_string()));
+    push("host", profile.host.clone());
+    push("port", profile.port.map(|port| port.to_string()));
+    push("path", profile.path.clone());
+    push("hash", profile.hash_type.clone());
+
+    if !profile.flags.is_empty() {
+        parts.push(format!("flags {}", profile.flags.join(",")));
     }
     if parts.is_empty() {
         "-".to_string()

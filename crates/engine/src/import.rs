@@ -248,7 +248,7 @@ fn import_group(
         outcomes.push(outcome);
     }
 
-    let decision = failure.or_else(|| refusal(&writer, &outcomes, options));
+    let decision = failure.or_else(|| rejection_reason(&writer, &outcomes, options));
     match decision {
         Some(reason) => {
             drop(writer);
@@ -269,7 +269,7 @@ fn import_group(
 }
 
 /// Returns the reason a fully parsed source must not replace its earlier records, or `None`.
-fn refusal(
+fn rejection_reason(
     writer: &SourceWriter<'_>,
     outcomes: &[FileOutcome],
     options: &ImportOptions,

@@ -146,10 +146,12 @@ impl Findings {
         if scope.is_internal() {
             return Ok(());
         }
+
         let text = ip.to_string();
-        self.add_sightings(store.sightings_by_values(std::slice::from_ref(&text))?, via);
         let network_via = if via == Via::Exact { Via::Network } else { via };
+        self.add_sightings(store.sightings_by_values(std::slice::from_ref(&text))?, via);
         self.add_sightings(store.sightings_by_network(ip)?, network_via);
+
         self.add_allows(store.allow_by_values(std::slice::from_ref(&text))?, via);
         for mut entry in store.allow_by_network(ip)? {
             // A list entry for a single address is shown and weighed as that address.
@@ -166,6 +168,7 @@ impl Findings {
                 via: entry_via,
             });
         }
+
         self.asn = store.asn_for(ip)?;
         // Countries for documentation and reserved ranges are artefacts of the geolocation
         // databases, not facts, so only public addresses get one.

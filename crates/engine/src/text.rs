@@ -178,18 +178,18 @@ fn listing_sources(report: &Report, lang: Lang) -> String {
             names.push(&evidence.source);
         }
     }
-    let shown = names
+    let named = names
         .iter()
         .take(NAMED_SOURCES)
         .copied()
         .collect::<Vec<_>>();
     let rest = names.len().saturating_sub(NAMED_SOURCES);
     match lang {
-        Lang::En if rest > 0 => format!("{} and {rest} more sources list it", shown.join(", ")),
-        Lang::En if names.len() == 1 => format!("{} lists it", shown.join(", ")),
-        Lang::En => format!("{} list it", shown.join(", ")),
-        Lang::ZhCn if rest > 0 => format!("{} 等 {} 个来源", shown.join("、"), names.len()),
-        Lang::ZhCn => shown.join("、"),
+        Lang::En if rest > 0 => format!("{} and {rest} more sources list it", named.join(", ")),
+        Lang::En if names.len() == 1 => format!("{} lists it", named.join(", ")),
+        Lang::En => format!("{} list it", named.join(", ")),
+        Lang::ZhCn if rest > 0 => format!("{} 等 {} 个来源", named.join("、"), names.len()),
+        Lang::ZhCn => named.join("、"),
     }
 }
 
@@ -253,8 +253,8 @@ fn benign_lists(report: &Report, lang: Lang) -> String {
             names.push(entry);
         }
     }
-    let shown: Vec<String> = names.into_iter().take(NAMED_SOURCES).collect();
-    shown.join(lang.pick(", ", "、"))
+    let named: Vec<String> = names.into_iter().take(NAMED_SOURCES).collect();
+    named.join(lang.pick(", ", "、"))
 }
 
 /// Human name of a known-benign list category.

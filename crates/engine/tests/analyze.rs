@@ -297,14 +297,14 @@ fn large_shrink_needs_consent() {
     .unwrap();
 
     let small = write_ipsum(update.path(), "198.51.100.200\t3\n");
-    let refused = import::import(
+    let kept = import::import(
         dir.path(),
         std::slice::from_ref(&small),
         &ImportOptions::default(),
     )
     .unwrap();
     assert!(
-        matches!(&refused.files[0].status, FileStatus::Kept(reason) if reason.contains("--accept-shrink"))
+        matches!(&kept.files[0].status, FileStatus::Kept(reason) if reason.contains("--accept-shrink"))
     );
     assert_eq!(
         analyze(&engine, IndicatorKind::Ip, "198.51.100.7").verdict,

@@ -1,9 +1,9 @@
 //! Records that feed parsers produce and the store keeps.
 //!
-//! A parser turns each line or entry of a feed into one of three things: a [`Sighting`]
-//! (a feed makes a claim about an indicator or a network), an [`AllowEntry`] (a known-benign
-//! list names a value, a suffix, a network or a pattern) or an [`AsnRange`] (an address range
-//! belongs to an autonomous system).
+//! A parser turns each line or entry of a feed into one of three records. A [`Sighting`] is a
+//! feed's claim about an indicator or a network. An [`AllowEntry`] is a value, suffix, network
+//! or pattern on a known-benign list. An [`AsnRange`] is an address range of one autonomous
+//! system.
 
 use std::fmt;
 use std::net::IpAddr;

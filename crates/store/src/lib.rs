@@ -2,8 +2,8 @@
 //!
 //! This crate owns the schema and its migrations ([`schema`]), the replacement of one
 //! source's records in a single transaction ([`Store::begin_replace`]) and the lookups the
-//! engine needs ([`read`]). It knows nothing of feed formats or scoring: the engine hands it
-//! model records and asks it questions.
+//! engine needs ([`read`]). It has no notion of feed formats or scoring: the engine passes it
+//! model records and runs its lookups.
 
 mod error;
 mod key;

@@ -59,7 +59,7 @@ fn open_rejects_newer_schema() {
 }
 
 #[test]
-fn read_only_open_of_missing_store_names_the_fix() {
+fn read_only_open_missing_store() {
     let dir = tempfile::tempdir().unwrap();
     let error = Store::open_read_only(dir.path()).err().unwrap();
     assert!(error.to_string().contains("tiq import"), "{error}");
