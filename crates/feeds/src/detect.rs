@@ -1,12 +1,15 @@
 //! Format detection from a file's content: the gzip-decompressed head for text formats, the top
 //! level of the document for JSON, the metadata marker for MaxMind DB. File names play no part.
 
+use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 
 use crate::error::UnsupportedReason;
 use crate::formats::{
-    asn_csv, eset_tsv, feodo, hash_list, ip_list, ipsum, maltrail, maxmind, phishtank, threatfox,
-    urlhaus_adblock, urlhaus_csv, urlhaus_domains,
+    asn_csv, cisa_kev, cve_list, epss, eset_tsv, exploitdb, feodo, hash_list, ip_list, ipsum,
+    maltrail, maltrail_aliases, malwarebazaar, maxmind, phishtank, sslbl, stix, threatfox,
+    threatfox_csv, threatfox_json, url_list, urlhaus_adblock, urlhaus_csv, urlhaus_domains,
 };
 use crate::input::{self, Head};
 use crate::json_shape::JsonShape;
@@ -32,12 +35,20 @@ const HEADER_FORMATS: &[Recogniser] = &[
     (ipsum::matches, Format::Ipsum),
     (maltrail::matches, Format::Maltrail),
     (feodo::matches, Format::FeodoCsv),
+    (sslbl::matches, Format::SslblCsv),
     (urlhaus_csv::matches, Format::UrlhausCsv),
     (phishtank::matches, Format::PhishtankCsv),
     (urlhaus_domains::matches, Format::UrlhausDomains),
     (urlhaus_adblock::matches, Format::UrlhausAdblock),
     (threatfox::matches, Format::ThreatfoxMd5),
+    (threatfox_csv::matches, Format::ThreatfoxCsv),
+    (malwarebazaar::matches, Format::MalwareBazaarCsv),
     (eset_tsv::matches, Format::EsetTsv),
+    (maltrail_aliases::matches, Format::MaltrailAliases),
+    (cisa_kev::matches_csv, Format::CisaKevCsv),
+    (epss::matches, Format::EpssCsv),
+    (exploitdb::matches_csv, Format::ExploitDbCsv),
+    (cve_list::matches, Format::CveList),
 ];
 
 /// Text formats recognised by the shape of their lines alone, tried after the header formats.
@@ -45,31 +56,56 @@ const SHAPE_FORMATS: &[Recogniser] = &[
     (asn_csv::matches, Format::AsnCsv),
     (hash_list::matches, Format::HashList),
     (ip_list::matches, Format::IpList),
+    (url_list::matches, Format::UrlList),
 ];
+
+/// The first bytes of a zip archive (a local file header).
+const ZIP_MAGIC: [u8; 4] = *b"PK\x03\x04";
 
 pub(crate) fn detect(path: &Path, head: &Head) -> Result<Detected, UnsupportedReason> {
     if head.is_blank() {
         return Err(UnsupportedReason::Empty);
     }
     let Some(text) = head.text() else {
-        let is_mmdb = maxmind::has_metadata_marker(path).map_err(UnsupportedReason::Unreadable)?;
-        return match is_mmdb {
-            true => Ok(Detected::plain(Format::MaxMindDb)),
-            false => Err(UnsupportedReason::Binary),
-        };
+        return detect_binary(path);
     };
+    if is_html(head) {
+        return Err(UnsupportedReason::HtmlPage);
+    }
     if text.trim_start().starts_with(['{', '[']) {
         return detect_json(path, head);
     }
     detect_text(head).map(Detected::plain)
 }
 
+fn detect_binary(path: &Path) -> Result<Detected, UnsupportedReason> {
+    let mut start = [0; 4];
+    let read = File::open(path)
+        .and_then(|mut file| file.read(&mut start))
+        .map_err(UnsupportedReason::Unreadable)?;
+    if read == start.len() && start == ZIP_MAGIC {
+        return Err(UnsupportedReason::ZipArchive);
+    }
+    let is_mmdb = maxmind::has_metadata_marker(path).map_err(UnsupportedReason::Unreadable)?;
+    match is_mmdb {
+        true => Ok(Detected::plain(Format::MaxMindDb)),
+        false => Err(UnsupportedReason::Binary),
+    }
+}
+
+/// Returns whether the head is an HTML page: a doctype or `<html>` tag within its first lines,
+/// after an optional XML declaration.
+fn is_html(head: &Head) -> bool {
+    head.data_lines(&[]).take(3).any(|line| {
+        let start: String = line.chars().take(14).collect();
+        let start = start.to_ascii_lowercase();
+        start.starts_with("<!doctype html") || start.starts_with("<html")
+    })
+}
+
 fn detect_text(head: &Head) -> Result<Format, UnsupportedReason> {
     if let Some((_, format)) = HEADER_FORMATS.iter().find(|(matches, _)| matches(head)) {
         return Ok(*format);
-    }
-    if let Some(reason) = recognised_text(head) {
-        return Err(reason);
     }
     if let Some((_, format)) = SHAPE_FORMATS.iter().find(|(matches, _)| matches(head)) {
         return Ok(*format);
@@ -80,42 +116,6 @@ fn detect_text(head: &Head) -> Result<Format, UnsupportedReason> {
     Err(UnsupportedReason::UnknownText {
         first_line: head.first_line().chars().take(80).collect(),
     })
-}
-
-const VULNERABILITY_DATA: &str = "vulnerability data";
-
-/// Text formats that are known but not imported.
-fn recognised_text(head: &Head) -> Option<UnsupportedReason> {
-    let header = head.data_lines(&['#']).next().unwrap_or("");
-    let not_imported = |format, data| Some(UnsupportedReason::NotImported { format, data });
-    if header == "info\tcategory\taliases" {
-        return not_imported("maltrail aliases table", "family alias data");
-    }
-    if header.starts_with("cveID,vendorProject,product") {
-        return not_imported("CISA KEV catalog", VULNERABILITY_DATA);
-    }
-    if header.starts_with("CVE,CVSS3,EPSS") || header.starts_with("cve,epss,percentile") {
-        return not_imported("EPSS scores CSV", VULNERABILITY_DATA);
-    }
-    if header.starts_with("id,file,description,date_published") {
-        return not_imported("Exploit-DB exploit index", VULNERABILITY_DATA);
-    }
-    let mut ids = head.data_lines(&['#']).take(50).peekable();
-    if ids.peek().is_some() && ids.all(is_cve_id) {
-        return not_imported("list of CVE ids", VULNERABILITY_DATA);
-    }
-    None
-}
-
-fn is_cve_id(text: &str) -> bool {
-    let Some(rest) = text.trim().strip_prefix("CVE-") else {
-        return false;
-    };
-    let Some((year, number)) = rest.split_once('-') else {
-        return false;
-    };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    year.len() == 4 && digits(year) && number.len() >= 4 && digits(number)
 }
 
 /// Returns whether the text reads as prose: at least 40 % of its first 50 non-blank lines have
@@ -131,11 +131,8 @@ fn is_prose(head: &Head) -> bool {
 
 fn detect_json(path: &Path, head: &Head) -> Result<Detected, UnsupportedReason> {
     let text = head.text().unwrap_or("");
-    if is_stix_bundle(text) {
-        return Err(UnsupportedReason::NotImported {
-            format: "STIX 2 bundle (MITRE ATT&CK)",
-            data: "ATT&CK and other STIX knowledge",
-        });
+    if stix::matches(text) {
+        return Ok(Detected::plain(Format::StixBundle));
     }
     let first_line = head.data_lines(&[]).next().unwrap_or("");
     if let Ok(shape) = serde_json::from_str::<JsonShape>(first_line)
@@ -145,8 +142,7 @@ fn detect_json(path: &Path, head: &Head) -> Result<Detected, UnsupportedReason> 
         return Ok(Detected::plain(Format::SpamhausDrop));
     }
     let reader = input::open(path).map_err(UnsupportedReason::Unreadable)?;
-    let shape = JsonShape::read(reader)
-        .map_err(|error| UnsupportedReason::InvalidJson(error.to_string()))?;
+    let shape = JsonShape::read(reader).map_err(invalid_json)?;
     let format = classify_json(&shape, text)?;
     Ok(Detected {
         format,
@@ -154,19 +150,16 @@ fn detect_json(path: &Path, head: &Head) -> Result<Detected, UnsupportedReason> 
     })
 }
 
-/// Recognises a STIX bundle from its head, so the bundle (tens of megabytes for ATT&CK) is not
-/// read through.
-fn is_stix_bundle(text: &str) -> bool {
-    let start: String = text
-        .chars()
-        .take(400)
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    start.contains("\"type\":\"bundle\"") && text.contains("\"objects\"")
+/// Reports a JSON document that cannot be read, separating a gzip stream cut short from text
+/// that is not JSON.
+fn invalid_json(error: serde_json::Error) -> UnsupportedReason {
+    match error.io_error_kind() {
+        Some(std::io::ErrorKind::UnexpectedEof) => UnsupportedReason::Truncated(error.into()),
+        _ => UnsupportedReason::InvalidJson(error.to_string()),
+    }
 }
 
 fn classify_json(shape: &JsonShape, head: &str) -> Result<Format, UnsupportedReason> {
-    let not_imported = |format, data| Err(UnsupportedReason::NotImported { format, data });
     if shape.has("Event") || (shape.has("response") && head.contains("\"Event\"")) {
         return Ok(Format::MispEvent);
     }
@@ -178,25 +171,27 @@ fn classify_json(shape: &JsonShape, head: &str) -> Result<Format, UnsupportedRea
     }
 
     if shape.string("dataType") == Some("CVE_RECORD") {
-        return not_imported("CVE JSON 5 record", VULNERABILITY_DATA);
+        return Ok(Format::CveJson5);
     }
     if shape.has("catalogVersion") && shape.has("vulnerabilities") {
-        return not_imported("CISA KEV catalog", VULNERABILITY_DATA);
+        return Ok(Format::CisaKevJson);
     }
     if shape.has("$schema") {
         return Err(UnsupportedReason::Schema);
     }
 
-    let knowledge = "actor and malware knowledge";
     if shape.has("values") && shape.has("uuid") && (shape.has("authors") || shape.has("category")) {
-        return not_imported("MISP galaxy cluster file", knowledge);
+        return Ok(Format::MispGalaxyCluster);
     }
     if shape.has("namespace") && shape.has("uuid") && shape.has("type") {
-        return not_imported("MISP galaxy definition", knowledge);
+        return Ok(Format::MispGalaxyDefinition);
     }
 
-    if !shape.keys.is_empty() && shape.keys.iter().take(50).all(|key| is_cve_id(key)) {
-        return not_imported("CVE to Exploit-DB id map", VULNERABILITY_DATA);
+    if threatfox_json::matches(shape, head) {
+        return Ok(Format::ThreatfoxJson);
+    }
+    if exploitdb::matches_map(shape) {
+        return Ok(Format::ExploitDbCveMap);
     }
     Err(UnsupportedReason::UnknownJson {
         keys: shape.keys_summary(),

@@ -35,8 +35,10 @@ pub enum FeedError {
         source: SinkError,
     },
 
+    /// A kept file ([`Format::is_kept_file`](crate::Format::is_kept_file)) given to
+    /// [`parse`](crate::parse).
     #[error(
-        "{}: {format} files are not streamed; read their metadata with mmdb_info and copy the file",
+        "{}: {format} files are kept whole, not streamed into records; check them with validate and copy the file",
         .path.display()
     )]
     NotStreamable { path: PathBuf, format: &'static str },
@@ -102,18 +104,26 @@ pub enum UnsupportedReason {
     #[error("binary data in no supported format")]
     Binary,
 
+    /// A zip archive, such as a feed export saved without being extracted.
+    #[error("zip archive: extract the feed file from it and import that file")]
+    ZipArchive,
+
+    /// An HTML page where a feed was expected, usually an error or login page saved by a
+    /// download.
+    #[error(
+        "HTML page, not a feed: the download probably returned an error page; fetch the feed again"
+    )]
+    HtmlPage,
+
+    /// A gzip stream that ends before its end marker.
+    #[error("the compressed data ends early, so the file is cut short: fetch it again ({0})")]
+    Truncated(#[source] io::Error),
+
     #[error("documentation or licence text, not a feed")]
     Documentation,
 
     #[error("JSON schema, not a feed")]
     Schema,
-
-    /// A recognised format that this crate does not turn into records yet.
-    #[error("{format}: recognised, but {data} is not imported yet")]
-    NotImported {
-        format: &'static str,
-        data: &'static str,
-    },
 
     /// A MISP warninglist whose `matching_attributes` name no attribute type tiq looks up.
     #[error(

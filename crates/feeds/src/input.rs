@@ -17,7 +17,7 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// Bytes of decompressed content that detection looks at.
 const HEAD_LIMIT: u64 = 64 * 1024;
 
-/// Maximum line length in bytes. A longer line means the file is not a line-based feed.
+/// Maximum line length in bytes. A longer line is rejected without being kept in memory.
 const MAX_LINE_BYTES: u64 = 1024 * 1024;
 
 /// Opens a file for reading, decompressing it when it starts with the gzip magic bytes.
@@ -108,10 +108,13 @@ fn decode_text(bytes: &[u8], truncated: bool) -> Option<String> {
     Some(complete.to_string())
 }
 
-/// One line of a file: its 1-based number and its text, or `None` when it is not UTF-8.
+/// One line of a file: its 1-based number and its text, or `None` when it is not UTF-8 or is
+/// longer than [`MAX_LINE_BYTES`].
 pub(crate) struct Line<'a> {
     pub number: u64,
     pub text: Option<&'a str>,
+    /// Whether the line was longer than [`MAX_LINE_BYTES`]; its bytes were skipped.
+    pub too_long: bool,
 }
 
 /// Reads numbered lines without the line terminator, reusing one buffer.
@@ -130,8 +133,8 @@ impl<R: BufRead> LineReader<R> {
         }
     }
 
-    /// Returns the next line, `None` at the end of the file, or an error for a read failure or a
-    /// line over [`MAX_LINE_BYTES`].
+    /// Returns the next line, `None` at the end of the file, or an error for a read failure. A
+    /// line over [`MAX_LINE_BYTES`] is skipped to its end and returned without text.
     pub(crate) fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
         self.buffer.clear();
         let read = (&mut self.reader)
@@ -142,10 +145,12 @@ impl<R: BufRead> LineReader<R> {
         }
         self.number += 1;
         if read as u64 == MAX_LINE_BYTES && !self.buffer.ends_with(b"\n") {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("line {} is longer than {MAX_LINE_BYTES} bytes", self.number),
-            ));
+            self.skip_rest_of_line()?;
+            return Ok(Some(Line {
+                number: self.number,
+                text: None,
+                too_long: true,
+            }));
         }
         let mut content = self.buffer.as_slice();
         content = content.strip_suffix(b"\n").unwrap_or(content);
@@ -158,7 +163,24 @@ impl<R: BufRead> LineReader<R> {
         Ok(Some(Line {
             number: self.number,
             text: std::str::from_utf8(content).ok(),
+            too_long: false,
         }))
+    }
+
+    /// Discards bytes up to and including the next newline, one buffer at a time.
+    fn skip_rest_of_line(&mut self) -> io::Result<()> {
+        loop {
+            let available = self.reader.fill_buf()?;
+            if available.is_empty() {
+                return Ok(());
+            }
+            if let Some(end) = available.iter().position(|&byte| byte == b'\n') {
+                self.reader.consume(end + 1);
+                return Ok(());
+            }
+            let length = available.len();
+            self.reader.consume(length);
+        }
     }
 
     pub(crate) fn lines_read(&self) -> u64 {
@@ -178,6 +200,12 @@ pub(crate) fn for_each_line(
     while let Some(line) = lines.next_line().map_err(|error| read_error(file, error))? {
         match line.text {
             Some(text) => handle(line.number, text, out)?,
+            None if line.too_long => out.reject(
+                line.number,
+                format!(
+                    "the line is longer than {MAX_LINE_BYTES} bytes: no feed entry is that long"
+                ),
+            ),
             None => out.reject(line.number, "the line is not valid UTF-8"),
         }
     }
@@ -185,8 +213,8 @@ pub(crate) fn for_each_line(
     Ok(())
 }
 
-/// Turns a read failure into a [`FeedError`]: invalid data (a line over [`MAX_LINE_BYTES`],
-/// corrupt gzip) makes the file malformed, anything else is an I/O error.
+/// Turns a read failure into a [`FeedError`]: invalid data (corrupt gzip) makes the file
+/// malformed, anything else is an I/O error.
 fn read_error(file: &FeedFile, error: io::Error) -> FeedError {
     match error.kind() {
         io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput => {

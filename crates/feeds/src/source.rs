@@ -43,6 +43,10 @@ impl SourceInfo {
 }
 
 /// A feed format, detected from a file's content.
+///
+/// Most formats are streamed into records by [`parse`](crate::parse). Kept files
+/// ([`Format::is_kept_file`]) are checked by [`validate`](crate::validate) and copied whole by
+/// the importer, because tiq reads them at lookup time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Format {
@@ -54,6 +58,8 @@ pub enum Format {
     SpamhausDrop,
     /// Feodo Tracker botnet C2 CSV.
     FeodoCsv,
+    /// abuse.ch SSLBL botnet C2 IP blacklist CSV: `Firstseen,DstIP,DstPort`.
+    SslblCsv,
     /// Maltrail static trail file.
     Maltrail,
     /// URLhaus URL CSV, in the reduced `tags,url,url_status` or the full database-dump layout.
@@ -64,23 +70,92 @@ pub enum Format {
     UrlhausAdblock,
     /// PhishTank CSV.
     PhishtankCsv,
+    /// One `http://` or `https://` URL per line (OpenPhish `feed.txt`), whose publisher the path
+    /// decides.
+    UrlList,
     /// One MD5, SHA-1 or SHA-256 per line (ESET malware-ioc sample lists).
     HashList,
     /// ESET hashes flattened to `hash<TAB>hash_type<TAB>family_or_campaign`.
     EsetTsv,
     /// ThreatFox MD5 export reduced to `md5<TAB>malpedia id<TAB>name<TAB>alias<TAB>first seen`.
     ThreatfoxMd5,
+    /// ThreatFox CSV export: quoted fields separated by `, `, with the column line commented.
+    ThreatfoxCsv,
+    /// ThreatFox JSON export: an object keyed by IOC id.
+    ThreatfoxJson,
+    /// MalwareBazaar CSV export: quoted fields separated by `, `, with the column line commented.
+    MalwareBazaarCsv,
     /// MISP warninglist JSON (known-benign values).
     MispWarninglist,
     /// MISP event JSON.
     MispEvent,
-    /// MaxMind DB (binary, copied rather than streamed).
+    /// MaxMind DB (binary, kept whole).
     MaxMindDb,
     /// IP-to-ASN ranges CSV: `start,end,asn,organization`.
     AsnCsv,
+    /// CISA Known Exploited Vulnerabilities catalog as JSON (kept whole).
+    CisaKevJson,
+    /// CISA Known Exploited Vulnerabilities catalog as CSV (kept whole).
+    CisaKevCsv,
+    /// CVE JSON 5 records: one record per file, or JSON Lines of records (kept whole).
+    CveJson5,
+    /// One CVE id per line (kept whole).
+    CveList,
+    /// EPSS scores CSV: FIRST's daily `cve,epss,percentile` file or the
+    /// `CVE,CVSS3,EPSS,EPSS Percentile,…` table of KEV CVEs (kept whole).
+    EpssCsv,
+    /// Exploit-DB `files_exploits.csv` (kept whole).
+    ExploitDbCsv,
+    /// JSON map from CVE id to Exploit-DB ids (kept whole).
+    ExploitDbCveMap,
+    /// STIX 2.0 or 2.1 bundle, such as MITRE ATT&CK (kept whole).
+    StixBundle,
+    /// MISP galaxy cluster file: the values of one galaxy (kept whole).
+    MispGalaxyCluster,
+    /// MISP galaxy definition: the name and namespace of one galaxy (kept whole).
+    MispGalaxyDefinition,
+    /// Maltrail family aliases table `info<TAB>category<TAB>aliases` (kept whole).
+    MaltrailAliases,
 }
 
 impl Format {
+    /// Every format, in declaration order. The test harness runs one fixture per entry, so a new
+    /// variant belongs here too.
+    pub const ALL: [Format; 32] = [
+        Format::Ipsum,
+        Format::IpList,
+        Format::SpamhausDrop,
+        Format::FeodoCsv,
+        Format::SslblCsv,
+        Format::Maltrail,
+        Format::UrlhausCsv,
+        Format::UrlhausDomains,
+        Format::UrlhausAdblock,
+        Format::PhishtankCsv,
+        Format::UrlList,
+        Format::HashList,
+        Format::EsetTsv,
+        Format::ThreatfoxMd5,
+        Format::ThreatfoxCsv,
+        Format::ThreatfoxJson,
+        Format::MalwareBazaarCsv,
+        Format::MispWarninglist,
+        Format::MispEvent,
+        Format::MaxMindDb,
+        Format::AsnCsv,
+        Format::CisaKevJson,
+        Format::CisaKevCsv,
+        Format::CveJson5,
+        Format::CveList,
+        Format::EpssCsv,
+        Format::ExploitDbCsv,
+        Format::ExploitDbCveMap,
+        Format::StixBundle,
+        Format::MispGalaxyCluster,
+        Format::MispGalaxyDefinition,
+        Format::MaltrailAliases,
+    ];
+
     /// Returns the short kebab-case name, also used as the fixture folder name in the tests.
     pub fn name(&self) -> &'static str {
         match self {
@@ -88,18 +163,74 @@ impl Format {
             Format::IpList => "ip-list",
             Format::SpamhausDrop => "spamhaus-drop-json",
             Format::FeodoCsv => "feodo-csv",
+            Format::SslblCsv => "sslbl-csv",
             Format::Maltrail => "maltrail",
             Format::UrlhausCsv => "urlhaus-csv",
             Format::UrlhausDomains => "urlhaus-domains",
             Format::UrlhausAdblock => "urlhaus-adblock",
             Format::PhishtankCsv => "phishtank-csv",
+            Format::UrlList => "url-list",
             Format::HashList => "hash-list",
             Format::EsetTsv => "eset-tsv",
             Format::ThreatfoxMd5 => "threatfox-md5",
+            Format::ThreatfoxCsv => "threatfox-csv",
+            Format::ThreatfoxJson => "threatfox-json",
+            Format::MalwareBazaarCsv => "malwarebazaar-csv",
             Format::MispWarninglist => "misp-warninglist",
             Format::MispEvent => "misp-event",
             Format::MaxMindDb => "maxmind-db",
             Format::AsnCsv => "asn-csv",
+            Format::CisaKevJson => "cisa-kev-json",
+            Format::CisaKevCsv => "cisa-kev-csv",
+            Format::CveJson5 => "cve-json5",
+            Format::CveList => "cve-list",
+            Format::EpssCsv => "epss-csv",
+            Format::ExploitDbCsv => "exploitdb-csv",
+            Format::ExploitDbCveMap => "exploitdb-cve-map",
+            Format::StixBundle => "stix-bundle",
+            Format::MispGalaxyCluster => "misp-galaxy-cluster",
+            Format::MispGalaxyDefinition => "misp-galaxy-definition",
+            Format::MaltrailAliases => "maltrail-aliases",
+        }
+    }
+
+    /// Returns whether files of this format are kept whole: the importer checks them with
+    /// [`validate`](crate::validate) and copies them into the data directory, and
+    /// [`parse`](crate::parse) fails with [`FeedError::NotStreamable`](crate::FeedError).
+    pub fn is_kept_file(&self) -> bool {
+        match self {
+            Format::MaxMindDb
+            | Format::CisaKevJson
+            | Format::CisaKevCsv
+            | Format::CveJson5
+            | Format::CveList
+            | Format::EpssCsv
+            | Format::ExploitDbCsv
+            | Format::ExploitDbCveMap
+            | Format::StixBundle
+            | Format::MispGalaxyCluster
+            | Format::MispGalaxyDefinition
+            | Format::MaltrailAliases => true,
+            Format::Ipsum
+            | Format::IpList
+            | Format::SpamhausDrop
+            | Format::FeodoCsv
+            | Format::SslblCsv
+            | Format::Maltrail
+            | Format::UrlhausCsv
+            | Format::UrlhausDomains
+            | Format::UrlhausAdblock
+            | Format::PhishtankCsv
+            | Format::UrlList
+            | Format::HashList
+            | Format::EsetTsv
+            | Format::ThreatfoxMd5
+            | Format::ThreatfoxCsv
+            | Format::ThreatfoxJson
+            | Format::MalwareBazaarCsv
+            | Format::MispWarninglist
+            | Format::MispEvent
+            | Format::AsnCsv => false,
         }
     }
 }
@@ -107,5 +238,26 @@ impl Format {
 impl std::fmt::Display for Format {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_lists_formats_in_declaration_order() {
+        // A variant declared between two others and left out of `ALL` shifts the positions.
+        for (position, format) in Format::ALL.iter().enumerate() {
+            assert_eq!(*format as usize, position, "{format}");
+        }
+    }
+
+    #[test]
+    fn format_names_are_unique() {
+        let mut names: Vec<&str> = Format::ALL.iter().map(Format::name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Format::ALL.len());
     }
 }

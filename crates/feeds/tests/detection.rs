@@ -9,6 +9,7 @@ use std::path::Path;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use tiq_feeds::{FeedError, Format, UnsupportedReason, inspect, walk};
+use tiq_model::ThreatType;
 
 use support::{fixture, inspect_and_parse};
 
@@ -59,27 +60,152 @@ fn assert_unsupported(path: &Path, expected: &str) {
 }
 
 #[test]
-fn recognised_formats_not_imported() {
+fn schema_is_unsupported() {
+    assert_unsupported(
+        &fixture("unsupported/schema.json"),
+        "JSON schema, not a feed",
+    );
+}
+
+#[test]
+fn zip_archive_is_unsupported() {
+    let folder = tempfile::tempdir().unwrap();
+    let archive = folder.path().join("full.csv.zip");
+    let mut bytes = b"PK\x03\x04\x14\x00\x00\x00\x08\x00".to_vec();
+    bytes.extend_from_slice(&[0; 64]);
+    fs::write(&archive, bytes).unwrap();
+    assert_unsupported(&archive, "zip archive: extract the feed file");
+}
+
+#[test]
+fn xhtml_page_is_unsupported() {
+    let folder = tempfile::tempdir().unwrap();
+    let page = folder.path().join("feed.txt");
+    let content = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+                   <!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\">\n\
+                   <html><body>Not found</body></html>\n";
+    fs::write(&page, content).unwrap();
+    assert_unsupported(&page, "HTML page");
+}
+
+#[test]
+fn truncated_gzip_names_the_fix() {
+    let folder = tempfile::tempdir().unwrap();
+    let compressed = folder.path().join("ipsum.txt.gz");
+    gzip(&fixture("ipsum/ipsum.txt"), &compressed);
+    let bytes = fs::read(&compressed).unwrap();
+    fs::write(&compressed, &bytes[..bytes.len() / 2]).unwrap();
+    assert_unsupported(&compressed, "cut short: fetch it again");
+}
+
+#[test]
+fn blocklist_de_lists_by_name() {
+    let folder = tempfile::tempdir().unwrap();
+    let lists = folder.path().join("blocklist.de");
+    fs::create_dir(&lists).unwrap();
     let cases = [
+        ("ssh.txt", "blocklist.de/ssh", "blocklist.de: SSH attackers"),
         (
-            "kev.json",
-            "CISA KEV catalog: recognised, but vulnerability data is not imported yet",
+            "mail.txt",
+            "blocklist.de/mail",
+            "blocklist.de: mail server attackers",
         ),
-        ("kev.csv", "CISA KEV catalog: recognised"),
-        ("attack.json", "STIX 2 bundle"),
         (
-            "galaxy-cluster.json",
-            "MISP galaxy cluster file: recognised",
+            "all.txt",
+            "blocklist.de/all",
+            "blocklist.de: all reported attackers",
         ),
-        ("cve-record.json", "CVE JSON 5 record: recognised"),
-        ("exploitdb-map.json", "CVE to Exploit-DB id map"),
-        ("epss.csv", "EPSS scores CSV"),
-        ("cve-ids.txt", "list of CVE ids"),
-        ("aliases.tsv", "maltrail aliases table"),
+        (
+            "newlist.txt",
+            "blocklist.de/newlist",
+            "blocklist.de: reported attackers",
+        ),
     ];
-    for (name, expected) in cases {
-        assert_unsupported(&fixture(&format!("unsupported/{name}")), expected);
+    for (name, source, title) in cases {
+        let path = lists.join(name);
+        fs::write(&path, "192.0.2.1\n198.51.100.2\n").unwrap();
+        let file = inspect(&path).unwrap();
+        assert_eq!(file.source.name, source, "{name}");
+        assert_eq!(file.source.provider, "blocklist.de", "{name}");
+        assert_eq!(file.source.title, title, "{name}");
     }
+}
+
+#[test]
+fn blocklist_de_threat_follows_the_list() {
+    let folder = tempfile::tempdir().unwrap();
+    let lists = folder.path().join("blocklist-de");
+    fs::create_dir(&lists).unwrap();
+    let cases = [
+        ("ssh.txt", ThreatType::BruteForce),
+        ("mail.txt", ThreatType::Spam),
+        ("ircbot.txt", ThreatType::Botnet),
+        ("apache.txt", ThreatType::Abuse),
+    ];
+    for (name, threat) in cases {
+        let path = lists.join(name);
+        fs::write(&path, "192.0.2.1\n").unwrap();
+        let (_, _, sink) = inspect_and_parse(&path);
+        assert_eq!(sink.sightings[0].threat, threat, "{name}");
+    }
+}
+
+#[test]
+fn url_list_names_by_path() {
+    let folder = tempfile::tempdir().unwrap();
+    fs::create_dir(folder.path().join("OpenPhish")).unwrap();
+    let cases = [
+        ("OpenPhish/feed.txt", "openphish"),
+        ("openphish_feed.txt", "openphish"),
+        ("feed.txt", "url-list/feed"),
+        ("phish_urls.txt", "url-list/phish-urls"),
+    ];
+    for (name, source) in cases {
+        let path = folder.path().join(name);
+        fs::write(
+            &path,
+            "https://login.example.com/verify\nhttp://192.0.2.95/a\n",
+        )
+        .unwrap();
+        let file = inspect(&path).unwrap();
+        assert_eq!(file.format, Format::UrlList, "{name}");
+        assert_eq!(file.source.name, source, "{name}");
+    }
+}
+
+#[test]
+fn sslbl_aggressive_list_separate_source() {
+    let folder = tempfile::tempdir().unwrap();
+    let content = "# Firstseen,DstIP,DstPort\n2024-05-01 10:00:00,192.0.2.10,443\n";
+    let path = folder.path().join("sslipblacklist_aggressive.csv");
+    fs::write(&path, content).unwrap();
+    let (file, _, sink) = inspect_and_parse(&path);
+    assert_eq!(file.source.name, "sslbl-aggressive");
+    assert!((sink.sightings[0].weight - 0.6).abs() < 1e-6);
+
+    let titled = folder.path().join("list.csv");
+    fs::write(
+        &titled,
+        format!("# abuse.ch SSLBL Botnet C2 IP Blacklist (CSV) - aggressive\n{content}"),
+    )
+    .unwrap();
+    assert_eq!(inspect(&titled).unwrap().source.name, "sslbl-aggressive");
+}
+
+#[test]
+fn plain_stix_bundle_is_generic() {
+    let file = inspect(&fixture("stix-bundle/example-bundle.json")).unwrap();
+    assert_eq!(file.format, Format::StixBundle);
+    assert_eq!(file.source.name, "stix/example-bundle");
+}
+
+#[test]
+fn attack_domain_from_file_name() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("mobile-attack-v15.json");
+    let content = r#"{"type": "bundle", "id": "bundle--1", "objects": [{"type": "x-mitre-matrix", "id": "x-mitre-matrix--1", "x_mitre_version": "1.0"}]}"#;
+    fs::write(&path, content).unwrap();
+    assert_eq!(inspect(&path).unwrap().source.name, "mitre-attack/mobile");
 }
 
 #[test]

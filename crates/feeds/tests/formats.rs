@@ -1,13 +1,14 @@
-//! The shared harness every parser passes: each format's fixture under `tests/fixtures/<format>/`
-//! is inspected and parsed, and the harness checks the detected format, the source, the record
-//! count, the rejected line numbers and a few field values. Detection is also checked on a copy
-//! of each fixture under the neutral name `data.txt`.
+//! What each parser produces: each format's fixtures under `tests/fixtures/<format>/` are
+//! inspected and parsed (or validated, for kept files), and the tests check the detected format,
+//! the source, the record count, the rejected line numbers and the field values. The checks
+//! every format passes alike (line endings, gzip, cut files, duplicates, long lines) are in
+//! `harness.rs`.
 
 mod support;
 
 use std::fs;
 
-use tiq_feeds::{Format, inspect, parse};
+use tiq_feeds::{Format, inspect, parse, validate};
 use tiq_model::{AllowCategory, AllowMatch, ClaimKind, HashKind, Subject, ThreatType};
 
 use support::{RecordingSink, fixture, inspect_and_parse};
@@ -66,28 +67,6 @@ fn run(case: &Case) {
         );
     }
     (case.check)(&sink);
-    check_detection_without_name(case);
-}
-
-/// Copies the fixture to `data.txt` in a temporary folder and checks that it is still detected
-/// and parsed the same way.
-fn check_detection_without_name(case: &Case) {
-    let folder = tempfile::tempdir().unwrap();
-    let neutral = folder.path().join("data.txt");
-    fs::copy(fixture(case.fixture), &neutral).unwrap();
-    let feed = inspect(&neutral).unwrap_or_else(|error| panic!("{}: {error}", case.fixture));
-    assert_eq!(
-        feed.format, case.format,
-        "{} copied to data.txt",
-        case.fixture
-    );
-    let mut sink = RecordingSink::default();
-    let stats = parse(&feed, &mut sink).unwrap();
-    assert_eq!(
-        stats.records, case.records,
-        "{} copied to data.txt: records",
-        case.fixture
-    );
 }
 
 fn ip(text: &str) -> Subject {
@@ -795,26 +774,351 @@ fn maxmind_db_fixture() {
 }
 
 #[test]
-fn every_format_has_a_fixture_folder() {
-    let formats = [
-        Format::Ipsum,
-        Format::IpList,
-        Format::SpamhausDrop,
-        Format::FeodoCsv,
-        Format::Maltrail,
-        Format::UrlhausCsv,
-        Format::UrlhausDomains,
-        Format::UrlhausAdblock,
-        Format::PhishtankCsv,
-        Format::HashList,
-        Format::EsetTsv,
-        Format::ThreatfoxMd5,
-        Format::MispWarninglist,
-        Format::MispEvent,
-        Format::MaxMindDb,
-        Format::AsnCsv,
+fn spamhaus_drop_v6_fixture() {
+    run(&Case {
+        fixture: "spamhaus-drop-json/drop_v6.json",
+        format: Format::SpamhausDrop,
+        source: "spamhaus-drop-v6",
+        provider: "spamhaus",
+        records: 2,
+        rejected_lines: &[],
+        skipped: 0,
+        check: |sink| {
+            let network = &sink.sightings[0];
+            assert_eq!(network.subject, net("2001:db8::/32"));
+            assert_eq!(network.threat, ThreatType::HijackedNetwork);
+            assert_eq!(network.labels, ["SBL000011", "rir:ripencc"]);
+        },
+    });
+}
+
+#[test]
+fn ip_list_blocklist_de_fixture() {
+    run(&Case {
+        fixture: "ip-list/blocklist-de/ssh.txt",
+        format: Format::IpList,
+        source: "blocklist.de/ssh",
+        provider: "blocklist.de",
+        records: 3,
+        rejected_lines: &[],
+        skipped: 0,
+        check: |sink| {
+            let attacker = sink.sighting("2001:db8::110");
+            assert_eq!(attacker.claim, ClaimKind::Malicious);
+            assert_eq!(attacker.threat, ThreatType::BruteForce);
+            assert!(close(attacker.weight, 0.6), "{}", attacker.weight);
+        },
+    });
+}
+
+#[test]
+fn sslbl_fixture() {
+    run(&Case {
+        fixture: "sslbl-csv/sslipblacklist.csv",
+        format: Format::SslblCsv,
+        source: "sslbl",
+        provider: "abuse.ch",
+        records: 3,
+        rejected_lines: &[],
+        skipped: 0,
+        check: |sink| {
+            let server = sink.sighting("198.51.100.10");
+            assert_eq!(server.claim, ClaimKind::Malicious);
+            assert_eq!(server.threat, ThreatType::C2);
+            assert_eq!(server.labels, ["port:8443"]);
+            assert_eq!(server.first_seen.as_deref(), Some("2024-05-02T11:30:00Z"));
+            assert!(close(server.weight, 0.85), "{}", server.weight);
+        },
+    });
+}
+
+#[test]
+fn url_list_openphish_fixture() {
+    run(&Case {
+        fixture: "url-list/openphish/feed.txt",
+        format: Format::UrlList,
+        source: "openphish",
+        provider: "openphish",
+        records: 3,
+        rejected_lines: &[],
+        skipped: 0,
+        check: |sink| {
+            let page = sink.sighting("http://192.0.2.95/bank/");
+            assert_eq!(page.claim, ClaimKind::Malicious);
+            assert_eq!(page.threat, ThreatType::Phishing);
+            assert!(close(page.weight, 0.8), "{}", page.weight);
+        },
+    });
+}
+
+#[test]
+fn url_list_generic_fixture() {
+    run(&Case {
+        fixture: "url-list/suspicious_urls.txt",
+        format: Format::UrlList,
+        source: "url-list/suspicious-urls",
+        provider: "url-list/suspicious-urls",
+        records: 2,
+        rejected_lines: &[],
+        skipped: 0,
+        check: |sink| {
+            let page = sink.sighting("https://login.example.org/verify");
+            assert_eq!(page.threat, ThreatType::Abuse);
+            assert!(close(page.weight, 0.5), "{}", page.weight);
+        },
+    });
+}
+
+/// Checks the sightings of the ThreatFox IOCs both export fixtures share.
+fn check_threatfox_iocs(sink: &RecordingSink) {
+    let c2 = sink.sighting("192.0.2.7");
+    assert_eq!(c2.claim, ClaimKind::Malicious);
+    assert_eq!(c2.threat, ThreatType::C2);
+    assert_eq!(c2.family.as_deref(), Some("Cobalt Strike"));
+    assert_eq!(
+        c2.labels,
+        [
+            "port:8080",
+            "win.cobalt_strike",
+            "CobaltStrike",
+            "cobeacon",
+            "c2"
+        ]
+    );
+    assert_eq!(c2.first_seen.as_deref(), Some("2024-05-01T10:00:00Z"));
+    assert_eq!(c2.last_seen, None);
+    assert!(close(c2.weight, 0.9), "{}", c2.weight);
+    assert_eq!(
+        c2.reference.as_deref(),
+        Some("https://threatfox.abuse.ch/ioc/1234567/")
+    );
+
+    let domain = sink.sighting("update.example.com");
+    assert_eq!(domain.threat, ThreatType::C2);
+    assert_eq!(domain.labels, ["win.example_rat", "rat", "example"]);
+    assert_eq!(domain.last_seen.as_deref(), Some("2024-05-03T08:00:00Z"));
+    assert!(close(domain.weight, 0.8), "{}", domain.weight);
+
+    let url = sink.sighting("http://files.example.net/load.exe");
+    assert_eq!(url.threat, ThreatType::MalwareDownload);
+    assert_eq!(url.family.as_deref(), Some("Example Loader"));
+    assert!(close(url.weight, 0.7), "{}", url.weight);
+}
+
+#[test]
+fn threatfox_csv_fixture() {
+    run(&Case {
+        fixture: "threatfox-csv/recent.csv",
+        format: Format::ThreatfoxCsv,
+        source: "threatfox",
+        provider: "abuse.ch",
+        records: 6,
+        rejected_lines: &[],
+        skipped: 0,
+        check: |sink| {
+            check_threatfox_iocs(sink);
+            let unknown = sink.sighting("0123456789abcdef0123456789abcdef01234567");
+            assert_eq!(unknown.threat, ThreatType::Malware);
+            assert_eq!(unknown.family, None);
+            assert!(unknown.labels.is_empty(), "{:?}", unknown.labels);
+            assert!(close(unknown.weight, 0.6), "{}", unknown.weight);
+            let sha256 = "a6e4f1c0b2d3e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c";
+            assert!(matches!(
+                sink.sighting(sha256).subject,
+                Subject::Hash(HashKind::Sha256, _)
+            ));
+        },
+    });
+}
+
+#[test]
+fn threatfox_json_fixture() {
+    run(&Case {
+        fixture: "threatfox-json/recent.json",
+        format: Format::ThreatfoxJson,
+        source: "threatfox",
+        provider: "abuse.ch",
+        records: 3,
+        rejected_lines: &[],
+        skipped: 0,
+        check: check_threatfox_iocs,
+    });
+}
+
+#[test]
+fn malwarebazaar_fixture() {
+    run(&Case {
+        fixture: "malwarebazaar-csv/recent.csv",
+        format: Format::MalwareBazaarCsv,
+        source: "malwarebazaar",
+        provider: "abuse.ch",
+        records: 6,
+        rejected_lines: &[],
+        skipped: 0,
+        check: |sink| {
+            let sha256 = "1f3a5c7e9b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f2a4c6e8b0d1f3a";
+            let md5 = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+            let sha1 = "00112233445566778899aabbccddeeff00112233";
+            for hash in [sha256, md5, sha1] {
+                let sample = sink.sighting(hash);
+                assert_eq!(sample.claim, ClaimKind::Malicious, "{hash}");
+                assert_eq!(sample.threat, ThreatType::Malware, "{hash}");
+                assert_eq!(sample.family.as_deref(), Some("AgentTesla"), "{hash}");
+                assert_eq!(
+                    sample.labels,
+                    ["file_name:invoice, May.exe", "file_type:exe"],
+                    "{hash}"
+                );
+                assert_eq!(
+                    sample.first_seen.as_deref(),
+                    Some("2024-05-01T10:00:00Z"),
+                    "{hash}"
+                );
+                let page = format!("https://bazaar.abuse.ch/sample/{sha256}/");
+                assert_eq!(sample.reference.as_deref(), Some(page.as_str()), "{hash}");
+            }
+            let unsigned = sink.sighting("1a2b3c4d5e6f708192a3b4c5d6e7f8a9");
+            assert_eq!(unsigned.family, None);
+            assert!(matches!(unsigned.subject, Subject::Hash(HashKind::Md5, _)));
+        },
+    });
+}
+
+/// A kept file and what validating it must give.
+struct KeptCase {
+    fixture: &'static str,
+    format: Format,
+    source: &'static str,
+    provider: &'static str,
+    records: u64,
+}
+
+#[test]
+fn kept_file_fixtures() {
+    let cases = [
+        KeptCase {
+            fixture: "cisa-kev-json/known_exploited_vulnerabilities.json",
+            format: Format::CisaKevJson,
+            source: "cisa-kev",
+            provider: "cisa",
+            records: 2,
+        },
+        KeptCase {
+            fixture: "cisa-kev-csv/known_exploited_vulnerabilities.csv",
+            format: Format::CisaKevCsv,
+            source: "cisa-kev",
+            provider: "cisa",
+            records: 2,
+        },
+        KeptCase {
+            fixture: "cve-json5/records/2024/0xxx/CVE-2024-0001.json",
+            format: Format::CveJson5,
+            source: "cve-json5/records",
+            provider: "cve-program",
+            records: 1,
+        },
+        KeptCase {
+            fixture: "cve-json5/cve-records.jsonl",
+            format: Format::CveJson5,
+            source: "cve-json5/cve-records",
+            provider: "cve-program",
+            records: 3,
+        },
+        KeptCase {
+            fixture: "cve-list/cve-ids.txt",
+            format: Format::CveList,
+            source: "cve-list/cve-ids",
+            provider: "cve-list/cve-ids",
+            records: 3,
+        },
+        KeptCase {
+            fixture: "epss-csv/epss_scores-current.csv",
+            format: Format::EpssCsv,
+            source: "epss",
+            provider: "first",
+            records: 3,
+        },
+        KeptCase {
+            fixture: "epss-csv/epss_kev_nvd.csv",
+            format: Format::EpssCsv,
+            source: "epss-kev",
+            provider: "first",
+            records: 2,
+        },
+        KeptCase {
+            fixture: "exploitdb-csv/files_exploits.csv",
+            format: Format::ExploitDbCsv,
+            source: "exploitdb",
+            provider: "exploit-db",
+            records: 3,
+        },
+        KeptCase {
+            fixture: "exploitdb-cve-map/exploitdb_mapping_cve.json",
+            format: Format::ExploitDbCveMap,
+            source: "exploitdb-cve-map",
+            provider: "exploit-db",
+            records: 2,
+        },
+        KeptCase {
+            fixture: "stix-bundle/enterprise-attack.json",
+            format: Format::StixBundle,
+            source: "mitre-attack/enterprise",
+            provider: "mitre",
+            records: 4,
+        },
+        KeptCase {
+            fixture: "stix-bundle/example-bundle.json",
+            format: Format::StixBundle,
+            source: "stix/example-bundle",
+            provider: "stix/example-bundle",
+            records: 1,
+        },
+        KeptCase {
+            fixture: "misp-galaxy-cluster/clusters/tool.json",
+            format: Format::MispGalaxyCluster,
+            source: "misp-galaxy/tool",
+            provider: "misp-galaxy",
+            records: 2,
+        },
+        KeptCase {
+            fixture: "misp-galaxy-definition/galaxies/tool.json",
+            format: Format::MispGalaxyDefinition,
+            source: "misp-galaxy-definition/tool",
+            provider: "misp-galaxy",
+            records: 1,
+        },
+        KeptCase {
+            fixture: "maltrail-aliases/aliases.tsv",
+            format: Format::MaltrailAliases,
+            source: "maltrail/aliases",
+            provider: "maltrail",
+            records: 2,
+        },
     ];
-    for format in formats {
+    for case in cases {
+        let name = case.fixture;
+        let file = inspect(&fixture(name)).unwrap_or_else(|error| panic!("{name}: {error}"));
+        assert_eq!(file.format, case.format, "{name}: format");
+        assert!(file.format.is_kept_file(), "{name}: kept");
+        assert_eq!(file.source.name, case.source, "{name}: source");
+        assert_eq!(file.source.provider, case.provider, "{name}: provider");
+
+        let mut rejections = Vec::new();
+        let stats = validate(&file, &mut |line, reason| rejections.push((line, reason)))
+            .unwrap_or_else(|error| panic!("{name}: {error}"));
+        assert_eq!(stats.records, case.records, "{name}: records");
+        assert_eq!(rejections, [], "{name}: rejections");
+        assert!(
+            stats.lines >= stats.records,
+            "{name}: {} lines",
+            stats.lines
+        );
+    }
+}
+
+#[test]
+fn every_format_has_a_fixture_folder() {
+    for format in Format::ALL {
         let folder = fixture(format.name());
         assert!(folder.is_dir(), "no fixture folder {}", folder.display());
     }

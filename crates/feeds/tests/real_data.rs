@@ -1,5 +1,6 @@
-//! Parses every file of the shared real-data folder. The tests are ignored by default because
-//! the folder lives outside the repository; CI runs them with `cargo test -- --ignored`.
+//! Parses every file of the shared real-data folder, and validates the kept files (vulnerability
+//! and knowledge files, MaxMind DB files). The tests are ignored by default because the folder
+//! lives outside the repository; CI runs them with `cargo test -- --ignored`.
 //!
 //! The folder is `$TIQ_SHARED_DATA`, or else `shared/data` beside the workspace. All tests share
 //! one pass over the folder, which prints a per-file summary table.
@@ -11,7 +12,7 @@ use std::sync::OnceLock;
 
 use tiq_feeds::{
     FeedError, Format, ParseStats, Sink, SinkError, UnsupportedReason, inspect, mmdb_info, parse,
-    walk,
+    validate, walk,
 };
 use tiq_model::{AllowEntry, AllowMatch, AsnRange, Sighting};
 
@@ -92,8 +93,11 @@ enum Outcome {
         allowed_networks: Vec<ipnet::IpNet>,
         first_rejections: Vec<(u64, String)>,
     },
-    Copied {
+    Kept {
+        format: Format,
         source: String,
+        stats: ParseStats,
+        first_rejections: Vec<(u64, String)>,
     },
     Unsupported(UnsupportedReason),
     Failed(FeedError),
@@ -116,8 +120,15 @@ impl Run {
 
     fn stats(&self, relative: &str) -> ParseStats {
         match self.outcome(relative) {
-            Outcome::Parsed { stats, .. } => *stats,
-            _ => panic!("{relative} was not parsed"),
+            Outcome::Parsed { stats, .. } | Outcome::Kept { stats, .. } => *stats,
+            _ => panic!("{relative} was neither parsed nor validated"),
+        }
+    }
+
+    fn source(&self, relative: &str) -> String {
+        match self.outcome(relative) {
+            Outcome::Parsed { source, .. } | Outcome::Kept { source, .. } => source.clone(),
+            _ => panic!("{relative} was neither parsed nor validated"),
         }
     }
 }
@@ -147,10 +158,8 @@ fn process(path: &Path) -> Outcome {
         Ok(feed) => feed,
         Err(unsupported) => return Outcome::Unsupported(unsupported.reason),
     };
-    if feed.format == Format::MaxMindDb {
-        return Outcome::Copied {
-            source: feed.source.name,
-        };
+    if feed.format.is_kept_file() {
+        return validate_kept(feed);
     }
     let mut sink = CountingSink::default();
     match parse(&feed, &mut sink) {
@@ -162,6 +171,24 @@ fn process(path: &Path) -> Outcome {
             allows: sink.allows,
             allowed_networks: sink.allowed_networks,
             first_rejections: sink.first_rejections,
+        },
+        Err(error) => Outcome::Failed(error),
+    }
+}
+
+fn validate_kept(feed: tiq_feeds::FeedFile) -> Outcome {
+    let mut first_rejections = Vec::new();
+    let mut keep_first = |line, reason| {
+        if first_rejections.len() < 3 {
+            first_rejections.push((line, reason));
+        }
+    };
+    match validate(&feed, &mut keep_first) {
+        Ok(stats) => Outcome::Kept {
+            format: feed.format,
+            source: feed.source.name,
+            stats,
+            first_rejections,
         },
         Err(error) => Outcome::Failed(error),
     }
@@ -185,7 +212,7 @@ fn print_summary(run: &Run) {
     let mut per_format: BTreeMap<&str, Totals> = BTreeMap::new();
     for (relative, outcome) in &run.outcomes {
         match outcome {
-            Outcome::Parsed { format, stats, .. } => {
+            Outcome::Parsed { format, stats, .. } | Outcome::Kept { format, stats, .. } => {
                 let share = rejected_share(stats) * 100.0;
                 println!(
                     "{relative:<78} {:<18} {:>9} {:>8} {share:>6.2}% {:>8}",
@@ -199,9 +226,6 @@ fn print_summary(run: &Run) {
                 totals.records += stats.records;
                 totals.rejected += stats.rejected;
                 totals.skipped += stats.skipped;
-            }
-            Outcome::Copied { source } => {
-                println!("{relative:<78} {:<18} copied as {source}", "maxmind-db")
             }
             Outcome::Unsupported(reason) => {
                 *unsupported.entry(reason.to_string()).or_default() += 1;
@@ -255,11 +279,16 @@ fn every_file_parses_or_is_unsupported() {
 fn rejections_stay_under_one_percent() {
     let mut too_many = Vec::new();
     for (relative, outcome) in &run().outcomes {
-        let Outcome::Parsed {
+        let (Outcome::Parsed {
             stats,
             first_rejections,
             ..
-        } = outcome
+        }
+        | Outcome::Kept {
+            stats,
+            first_rejections,
+            ..
+        }) = outcome
         else {
             continue;
         };
@@ -346,10 +375,7 @@ fn record_counts_match_manifests() {
 #[ignore = "needs the shared real-data folder"]
 fn sources_of_slices_and_mirrors() {
     let run = run();
-    let source = |relative: &str| match run.outcome(relative) {
-        Outcome::Parsed { source, .. } | Outcome::Copied { source } => source.clone(),
-        _ => panic!("{relative} was not parsed"),
-    };
+    let source = |relative: &str| run.source(relative);
     assert_eq!(source("07-geo-asn/asn-ipv4.first5000.csv"), "asn-ipv4");
     assert_eq!(source("07-geo-asn/asn-ipv4.csv.gz"), "asn-ipv4");
     assert_eq!(source("07-geo-asn/asn-ipv6.csv.gz"), "asn-ipv6");
@@ -408,6 +434,30 @@ fn eset_family_lists_sum_to_the_table() {
 
 #[test]
 #[ignore = "needs the shared real-data folder"]
+fn only_documentation_stays_unsupported() {
+    let leftovers: Vec<String> = run()
+        .outcomes
+        .iter()
+        .filter_map(|(relative, outcome)| match outcome {
+            Outcome::Unsupported(
+                UnsupportedReason::Documentation
+                | UnsupportedReason::Schema
+                | UnsupportedReason::WarninglistOutOfScope { .. },
+            ) => None,
+            Outcome::Unsupported(reason) => Some(format!("{relative}: {reason}")),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "files unsupported for a reason other than documentation, licence, schema or an \
+         out-of-scope warninglist:\n{}",
+        leftovers.join("\n")
+    );
+}
+
+#[test]
+#[ignore = "needs the shared real-data folder"]
 fn unsupported_files_name_their_reason() {
     let run = run();
     let reason = |relative: &str| match run.outcome(relative) {
@@ -418,33 +468,8 @@ fn unsupported_files_name_their_reason() {
         ("MANIFEST.md", "documentation"),
         ("07-geo-asn/asn.DBIP-LICENSE", "documentation"),
         (
-            "06-vulnerabilities/cisa-kev/known_exploited_vulnerabilities.json",
-            "CISA KEV catalog: recognised",
-        ),
-        (
-            "06-vulnerabilities/cisa-kev/known_exploited_vulnerabilities.csv",
-            "CISA KEV catalog: recognised",
-        ),
-        ("06-vulnerabilities/epss/epss_kev_nvd.csv", "EPSS"),
-        (
-            "06-vulnerabilities/exploitdb/exploitdb_mapping_cve.json",
-            "Exploit-DB",
-        ),
-        (
-            "05-context/mitre-attack/enterprise-attack-v18.1.full.json.gz",
-            "STIX",
-        ),
-        (
-            "05-context/misp-galaxy/clusters/tool.json",
-            "MISP galaxy cluster",
-        ),
-        (
-            "02-malicious-domain-url/maltrail/maltrail_static_aliases.tsv",
-            "maltrail aliases",
-        ),
-        (
-            "06-vulnerabilities/cve-json5-vulnrichment/vulnrichment-2024-1000-9999.jsonl.gz",
-            "CVE JSON 5",
+            "06-vulnerabilities/cisa-kev/known_exploited_vulnerabilities_schema.json",
+            "JSON schema",
         ),
         (
             "04-benign-allowlists/misp-warninglists/lists/phone_numbers/list.json",
@@ -454,6 +479,142 @@ fn unsupported_files_name_their_reason() {
     for (relative, part) in expected {
         let text = reason(relative);
         assert!(text.contains(part), "{relative}: {text}");
+    }
+}
+
+#[test]
+#[ignore = "needs the shared real-data folder"]
+fn kept_files_validate_with_manifest_counts() {
+    let run = run();
+    // (file, format, source, valid entries, rejected entries); the manifests count all entries.
+    let expected = [
+        (
+            "06-vulnerabilities/cisa-kev/known_exploited_vulnerabilities.json",
+            Format::CisaKevJson,
+            "cisa-kev",
+            1_404,
+            0,
+        ),
+        (
+            "06-vulnerabilities/cisa-kev/known_exploited_vulnerabilities.csv",
+            Format::CisaKevCsv,
+            "cisa-kev",
+            1_404,
+            0,
+        ),
+        (
+            "06-vulnerabilities/epss/epss_kev_nvd.csv",
+            Format::EpssCsv,
+            "epss-kev",
+            1_556,
+            0,
+        ),
+        (
+            "06-vulnerabilities/exploitdb/exploitdb_mapping_cve.json",
+            Format::ExploitDbCveMap,
+            "exploitdb-cve-map",
+            // 6 of the 24,242 keys are broken upstream, such as "CVE-CVE 2014" and "CVE-2015-".
+            24_236,
+            6,
+        ),
+        (
+            "06-vulnerabilities/cve-json5-vulnrichment/vulnrichment-2024-1000-9999.jsonl.gz",
+            Format::CveJson5,
+            "cve-json5/vulnrichment-2024-1000-9999",
+            7_187,
+            0,
+        ),
+        (
+            "06-vulnerabilities/cve-json5-vulnrichment/records/2024/3xxx/CVE-2024-3400.json",
+            Format::CveJson5,
+            "cve-json5/records",
+            1,
+            0,
+        ),
+        (
+            "06-vulnerabilities/cve-json5-vulnrichment/kev_cves_in_vulnrichment.txt",
+            Format::CveList,
+            "cve-list/kev-cves-in-vulnrichment",
+            251,
+            0,
+        ),
+        (
+            "05-context/misp-galaxy/clusters/threat-actor.json",
+            Format::MispGalaxyCluster,
+            "misp-galaxy/threat-actor",
+            1_041,
+            0,
+        ),
+        (
+            "05-context/misp-galaxy/clusters/malpedia.json",
+            Format::MispGalaxyCluster,
+            "misp-galaxy/malpedia",
+            3_683,
+            0,
+        ),
+        (
+            "05-context/misp-galaxy/galaxies/tool.json",
+            Format::MispGalaxyDefinition,
+            "misp-galaxy-definition/tool",
+            1,
+            0,
+        ),
+        (
+            "02-malicious-domain-url/maltrail/maltrail_static_aliases.tsv",
+            Format::MaltrailAliases,
+            "maltrail/aliases",
+            1_061,
+            0,
+        ),
+    ];
+    for (relative, format, source, records, rejected) in expected {
+        let Outcome::Kept {
+            format: found,
+            source: found_source,
+            stats,
+            first_rejections,
+        } = run.outcome(relative)
+        else {
+            panic!("{relative} was not validated as a kept file");
+        };
+        assert_eq!(*found, format, "format of {relative}");
+        assert_eq!(found_source, source, "source of {relative}");
+        assert_eq!(stats.records, records, "entries of {relative}");
+        assert_eq!(
+            stats.rejected, rejected,
+            "{relative}: first rejections {first_rejections:?}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs the shared real-data folder"]
+fn attack_bundle_counts_its_objects() {
+    let relative = "05-context/mitre-attack/enterprise-attack-v18.1.full.json.gz";
+    let run = run();
+    assert_eq!(run.source(relative), "mitre-attack/enterprise");
+    let stats = run.stats(relative);
+    assert!(stats.records > 10_000, "{} STIX objects", stats.records);
+    assert_eq!(stats.rejected, 0);
+}
+
+#[test]
+#[ignore = "needs the shared real-data folder"]
+fn every_cve_record_file_validates() {
+    let records: Vec<&Outcome> = run()
+        .outcomes
+        .iter()
+        .filter(|(relative, _)| relative.contains("cve-json5-vulnrichment/records/"))
+        .map(|(_, outcome)| outcome)
+        .collect();
+    // The manifest counts 1,156 record files.
+    assert_eq!(records.len(), 1_156);
+    for outcome in records {
+        let Outcome::Kept { stats, source, .. } = outcome else {
+            panic!("a CVE record file was not validated");
+        };
+        assert_eq!(source, "cve-json5/records");
+        assert_eq!((stats.records, stats.rejected), (1, 0));
     }
 }
 

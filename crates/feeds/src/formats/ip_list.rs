@@ -9,6 +9,7 @@
 //! |---|---|---|---|---|
 //! | a `; Spamhaus DROP` header, a `spamhaus` folder, or a file named `drop`, `drop_v4`, `drop_v6` | `spamhaus-drop` (`-v6` for IPv6) | spamhaus | malicious, hijacked network; the SBL id of a `; SBL…` comment is a label | 0.9 |
 //! | in a `c2-tracker` folder, or named like `<Family>_C2_IPs.txt` or `<Family>_RAT_IPs.txt` (C2-Tracker) | `c2-tracker/<file name>` | c2-tracker | see below | |
+//! | in a `blocklist-de` or `blocklist.de` folder (blocklist.de exports such as `ssh.txt`) | `blocklist.de/<file stem>` | blocklist.de | malicious; threat by list, see below | 0.6 |
 //! | in an `ipsum` folder, or `levels/N.txt` (IPsum levels) | `ipsum-level-N` | ipsum | malicious, abuse, label `blocklists:>=N` | IPsum weight of N |
 //! | a file name or its folder with the word `tor`, or a file name with `exit` | `tor-exits` | tor-project | context, anonymizer | 0.9 |
 //! | anything else | `ip-list/<file stem>` | the same | malicious, abuse | 0.5 |
@@ -22,6 +23,12 @@
 //! Metasploit Framework) suspicious offensive tooling (0.5). `all.txt` is the union of the
 //! other files, tools included, so it is suspicious C2 (0.5) without a family. Its provider is
 //! the same, so it does not reinforce the per-family files.
+//!
+//! blocklist.de (<https://www.blocklist.de/en/export.html>, addresses its reporting servers saw
+//! attacking them) publishes one list per attacked service, named after the service. The threat
+//! follows [`BLOCKLIST_DE_LISTS`]: brute force for `ssh`, `ftp`, `imap`, `sip` and
+//! `bruteforcelogin`, spam for `mail`, botnet for `ircbot`, and abuse for `all`, `apache`,
+//! `bots`, `strongips` and any other list.
 
 use std::path::Path;
 
@@ -38,6 +45,27 @@ const COMMENT_STARTS: [char; 2] = ['#', ';'];
 
 const C2_TRACKER_HOMEPAGE: &str = "https://github.com/montysecurity/C2-Tracker";
 const TOR_HOMEPAGE: &str = "https://check.torproject.org/torbulkexitlist";
+const BLOCKLIST_DE_HOMEPAGE: &str = "https://www.blocklist.de/en/export.html";
+const BLOCKLIST_DE_WEIGHT: f32 = 0.6;
+
+/// blocklist.de lists by lower-case file stem: the threat and what the list contains.
+const BLOCKLIST_DE_LISTS: &[(&str, ThreatType, &str)] = &[
+    ("ssh", ThreatType::BruteForce, "SSH attackers"),
+    ("ftp", ThreatType::BruteForce, "FTP attackers"),
+    ("imap", ThreatType::BruteForce, "IMAP attackers"),
+    ("sip", ThreatType::BruteForce, "SIP attackers"),
+    (
+        "bruteforcelogin",
+        ThreatType::BruteForce,
+        "web login brute forcers",
+    ),
+    ("mail", ThreatType::Spam, "mail server attackers"),
+    ("ircbot", ThreatType::Botnet, "IRC bots"),
+    ("apache", ThreatType::Abuse, "web server attackers"),
+    ("bots", ThreatType::Abuse, "attacking bots"),
+    ("strongips", ThreatType::Abuse, "long-active attackers"),
+    ("all", ThreatType::Abuse, "all reported attackers"),
+];
 
 /// Dual-use tools among the C2-Tracker files: lower-case start of the file name, tool name.
 const OFFENSIVE_TOOLS: &[(&str, &str)] = &[
@@ -55,6 +83,8 @@ enum ListKind {
     SpamhausDrop,
     C2Tracker(C2File),
     C2TrackerUnion,
+    /// A blocklist.de list, by its lower-case file stem.
+    BlocklistDe(String),
     IpsumLevel(Option<u32>),
     TorExits,
     Generic,
@@ -100,6 +130,12 @@ pub(crate) fn source(path: &Path, head: &Head) -> SourceInfo {
             "c2-tracker",
             "C2-Tracker: all families and tools",
             Some(C2_TRACKER_HOMEPAGE),
+        ),
+        ListKind::BlocklistDe(list) => SourceInfo::new(
+            format!("blocklist.de/{}", slug(&list)),
+            "blocklist.de",
+            format!("blocklist.de: {}", blocklist_de_list(&list).2),
+            Some(BLOCKLIST_DE_HOMEPAGE),
         ),
         ListKind::IpsumLevel(level) => ipsum_level_source(level),
         ListKind::TorExits => SourceInfo::new(
@@ -185,6 +221,9 @@ fn classify(path: &Path, head: &Head) -> ListKind {
     if in_folder(&["c2-tracker", "c2_tracker", "c2tracker"]) {
         return ListKind::C2Tracker(c2_file(stem));
     }
+    if in_folder(&["blocklist-de", "blocklist.de", "blocklist_de"]) {
+        return ListKind::BlocklistDe(lower_stem);
+    }
     let levels_folder = parent_name(path).eq_ignore_ascii_case("levels");
     if in_folder(&["ipsum"]) || (levels_folder && stem.bytes().all(|b| b.is_ascii_digit())) {
         return ListKind::IpsumLevel(level_number(stem));
@@ -264,6 +303,15 @@ fn c2_file(stem: &str) -> C2File {
     }
 }
 
+/// Returns the entry of [`BLOCKLIST_DE_LISTS`] for a list, or abuse for a list it does not name.
+fn blocklist_de_list(list: &str) -> (&str, ThreatType, &str) {
+    BLOCKLIST_DE_LISTS
+        .iter()
+        .find(|(name, _, _)| *name == list)
+        .copied()
+        .unwrap_or((list, ThreatType::Abuse, "reported attackers"))
+}
+
 fn level_number(stem: &str) -> Option<u32> {
     let digits: String = stem.chars().filter(char::is_ascii_digit).collect();
     digits.parse().ok()
@@ -285,6 +333,11 @@ fn claim_for(kind: ListKind) -> Claim {
         ),
         ListKind::C2Tracker(file) => c2_claim(file),
         ListKind::C2TrackerUnion => claim(ClaimKind::Suspicious, ThreatType::C2, 0.5),
+        ListKind::BlocklistDe(list) => claim(
+            ClaimKind::Malicious,
+            blocklist_de_list(&list).1,
+            BLOCKLIST_DE_WEIGHT,
+        ),
         ListKind::IpsumLevel(level) => Claim {
             label: Some(format!("blocklists:>={}", level.unwrap_or(1))),
             ..claim(

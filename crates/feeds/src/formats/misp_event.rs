@@ -166,8 +166,12 @@ fn load(path: &Path) -> Result<(Vec<u8>, Vec<Event>), FeedError> {
 }
 
 pub(crate) fn source(path: &Path) -> Result<SourceInfo, UnsupportedReason> {
-    let (_, events) =
-        load(path).map_err(|error| UnsupportedReason::InvalidJson(error.to_string()))?;
+    let (_, events) = load(path).map_err(|error| match error {
+        FeedError::Io { source, .. } if source.kind() == std::io::ErrorKind::UnexpectedEof => {
+            UnsupportedReason::Truncated(source)
+        }
+        other => UnsupportedReason::InvalidJson(other.to_string()),
+    })?;
     let first = &events[0];
     let name = match (&first.uuid, events.len()) {
         (Some(uuid), 1) if !uuid.is_empty() => format!("misp-event/{uuid}"),
