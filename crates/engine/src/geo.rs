@@ -55,11 +55,14 @@ enum CityField {
 }
 
 impl GeoDatabases {
-    /// Opens every source that kept a file in the data directory.
+    /// Opens every MaxMind DB file the sources kept in the data directory.
     pub fn load(data_dir: &Path, sources: &[SourceRow]) -> Result<GeoDatabases, OpenError> {
         let mut readers = Vec::new();
         for source in sources {
             let Some(file) = &source.file else { continue };
+            if source.format != tiq_feeds::Format::MaxMindDb.name() {
+                continue;
+            }
             let path = data_dir.join(file);
             let reader = Reader::open_readfile(&path).map_err(|error| OpenError::Geo {
                 path: path.clone(),

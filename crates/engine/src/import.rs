@@ -7,12 +7,18 @@
 //! the source kept at least [`MIN_KEPT_SHARE`] of its earlier records. Otherwise the earlier
 //! records stay as they were and the import table gives the reason.
 
+mod checkpoint;
+mod kept;
+mod pipeline;
+
 use std::collections::BTreeMap;
+use std::num::NonZero;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
 use std::time::{Duration, Instant};
 
-use tiq_feeds::{FeedFile, Format, Sink, SinkError};
-use tiq_model::{AllowEntry, AsnRange, Sighting};
+use tiq_feeds::{FeedFile, Format, Unsupported};
 use tiq_store::{SourceMeta, SourceWriter, Store, StoreError};
 
 /// Largest share of rejected lines a source may have and still replace its earlier records.
@@ -25,10 +31,22 @@ pub const REJECTED_LINES_KEPT: usize = 1000;
 const GEO_DIR: &str = "geo";
 
 /// Options of an import run.
-#[derive(Debug, Clone, Default)]
-pub struct ImportOptions {
+#[derive(Clone, Copy, Default)]
+pub struct ImportOptions<'a> {
     /// Replace a source even when the new files hold far fewer records than before.
     pub accept_shrink: bool,
+    /// Called after each batch of rows is written, with the run's stored records so far
+    /// (including those of a source that is later kept back).
+    pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
+}
+
+impl std::fmt::Debug for ImportOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportOptions")
+            .field("accept_shrink", &self.accept_shrink)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
 }
 
 /// Outcome of importing one file.
@@ -103,46 +121,13 @@ pub fn import(
         ));
     }
     let started = Instant::now();
-    let mut store = Store::open(data_dir)?;
+    let mut store = Store::open_for_import(data_dir)?;
     let mut outcomes = Vec::new();
-    let mut groups: BTreeMap<String, Vec<FeedFile>> = BTreeMap::new();
-
-    for path in expand(paths, &mut outcomes) {
-        match tiq_feeds::inspect(&path) {
-            Ok(file) => groups
-                .entry(file.source.name.clone())
-                .or_default()
-                .push(file),
-            Err(unsupported) => outcomes.push(FileOutcome {
-                status: FileStatus::Unsupported(unsupported.reason.to_string()),
-                ..FileOutcome::empty(path)
-            }),
-        }
-    }
-    for files in groups.values_mut() {
-        // A plain list carries fewer details than the structured form of the same feed
-        // (Spamhaus `drop.txt` beside `drop_v4.json`), and the first copy of a record is
-        // the one stored, so structured files go first.
-        files.sort_by_key(|file| (file.format == Format::IpList, file.path.clone()));
-        let group = if files[0].format == Format::MaxMindDb {
-            let mut group = import_mmdb(&mut store, data_dir, &files[0]);
-            for extra in &files[1..] {
-                let reason = format!(
-                    "{} is also named {}: rename one of the two MaxMind DB files",
-                    files[0].path.display(),
-                    extra.source.name
-                );
-                group.push(FileOutcome {
-                    status: FileStatus::Failed(reason),
-                    ..FileOutcome::for_file(extra)
-                });
-            }
-            group
-        } else {
-            import_group(&mut store, files, options)?
-        };
-        outcomes.extend(group);
-    }
+    let groups = inspect_groups(paths, &mut outcomes);
+    outcomes.extend(pipeline::run(&mut store, data_dir, &groups, options)?);
+    // Closing the last connection copies what is left in the WAL into the database file,
+    // which is part of the import's time.
+    drop(store);
 
     outcomes.sort_by(|a, b| a.path.cmp(&b.path));
     let summary = ImportSummary {
@@ -157,6 +142,99 @@ pub fn import(
         "import finished"
     );
     Ok(summary)
+}
+
+/// Inspects every file under `paths` and groups the importable ones by source, in source
+/// name order; files that cannot be imported are reported in `outcomes`.
+fn inspect_groups(paths: &[PathBuf], outcomes: &mut Vec<FileOutcome>) -> Vec<Vec<FeedFile>> {
+    let mut groups: BTreeMap<String, Vec<FeedFile>> = BTreeMap::new();
+    for inspected in inspect_all(&expand(paths, outcomes)) {
+        match inspected {
+            Ok(file) => groups
+                .entry(file.source.name.clone())
+                .or_default()
+                .push(file),
+            Err(unsupported) => outcomes.push(FileOutcome {
+                status: FileStatus::Unsupported(unsupported.reason.to_string()),
+                ..FileOutcome::empty(unsupported.path)
+            }),
+        }
+    }
+    let mut groups: Vec<Vec<FeedFile>> = groups.into_values().collect();
+    for files in &mut groups {
+        // A plain list carries fewer details than the structured form of the same feed
+        // (Spamhaus `drop.txt` beside `drop_v4.json`), and the first copy of a record is
+        // the one stored, so structured files go first.
+        files.sort_by_key(|file| (file.format == Format::IpList, file.path.clone()));
+    }
+    groups
+}
+
+/// Inspects the files on as many threads as there are cores, because detection reads each
+/// JSON document through. Returns the results in the order of `paths`.
+fn inspect_all(paths: &[PathBuf]) -> Vec<Result<FeedFile, Unsupported>> {
+    let next = AtomicUsize::new(0);
+    let inspect_next = || {
+        let mut done = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(path) = paths.get(index) else {
+                return done;
+            };
+            done.push((index, tiq_feeds::inspect(path)));
+        }
+    };
+    let threads = thread::available_parallelism().map_or(1, NonZero::get);
+    let mut results = thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(inspect_next)).collect();
+        let mut results = inspect_next();
+        for helper in helpers {
+            match helper.join() {
+                Ok(done) => results.extend(done),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        results
+    });
+    results.sort_by_key(|(index, _)| *index);
+    results.into_iter().map(|(_, result)| result).collect()
+}
+
+/// Returns whether a group's files are copied whole rather than parsed: MaxMind DB files
+/// and the vulnerability and knowledge files ([`Format::is_kept_file`]).
+fn is_copied_group(files: &[FeedFile]) -> bool {
+    files[0].format.is_kept_file()
+}
+
+/// Checks and copies a group of files kept whole.
+fn import_copied_group(
+    store: &mut Store,
+    data_dir: &Path,
+    files: &[FeedFile],
+    options: &ImportOptions,
+) -> Result<Vec<FileOutcome>, StoreError> {
+    if files[0].format == Format::MaxMindDb {
+        Ok(import_mmdb_group(store, data_dir, files))
+    } else {
+        kept::import_kept_group(store, data_dir, files, options)
+    }
+}
+
+/// Copies the first MaxMind DB file of a group; the others share its source name and fail.
+fn import_mmdb_group(store: &mut Store, data_dir: &Path, files: &[FeedFile]) -> Vec<FileOutcome> {
+    let mut group = import_mmdb(store, data_dir, &files[0]);
+    for extra in &files[1..] {
+        let reason = format!(
+            "{} is also named {}: rename one of the two MaxMind DB files",
+            files[0].path.display(),
+            extra.source.name
+        );
+        group.push(FileOutcome {
+            status: FileStatus::Failed(reason),
+            ..FileOutcome::for_file(extra)
+        });
+    }
+    group
 }
 
 /// Expands the paths; each path or entry that cannot be read is reported and the rest go on.
@@ -209,63 +287,6 @@ fn source_meta(file: &FeedFile, origin: String, copy: Option<String>) -> SourceM
         origin,
         file: copy,
     }
-}
-
-/// Writes every file of one source in one transaction.
-fn import_group(
-    store: &mut Store,
-    files: &[FeedFile],
-    options: &ImportOptions,
-) -> Result<Vec<FileOutcome>, StoreError> {
-    let origin = files
-        .iter()
-        .map(|f| f.path.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let mut writer = store.begin_replace(&source_meta(&files[0], origin, None))?;
-    let mut outcomes: Vec<FileOutcome> = Vec::new();
-    let mut failure: Option<String> = None;
-
-    for file in files {
-        let mut outcome = FileOutcome::for_file(file);
-        let before = writer.records();
-        let mut sink = WriterSink {
-            writer: &mut writer,
-            rejected_lines: Vec::new(),
-            rejected: 0,
-        };
-        let result = tiq_feeds::parse(file, &mut sink);
-        outcome.rejected = sink.rejected;
-        outcome.rejected_lines = sink.rejected_lines;
-        outcome.records = writer.records() - before;
-        match result {
-            Ok(stats) => outcome.skipped = stats.skipped,
-            Err(error) => {
-                outcome.status = FileStatus::Failed(error.to_string());
-                failure = Some(format!("{} failed", file.path.display()));
-            }
-        }
-        outcomes.push(outcome);
-    }
-
-    let decision = failure.or_else(|| rejection_reason(&writer, &outcomes, options));
-    match decision {
-        Some(reason) => {
-            drop(writer);
-            tracing::warn!(source = %files[0].source.name, %reason, "did not replace the records of a source");
-            for outcome in outcomes
-                .iter_mut()
-                .filter(|o| o.status == FileStatus::Imported)
-            {
-                outcome.status = FileStatus::Kept(reason.clone());
-            }
-        }
-        None => {
-            let rejected = outcomes.iter().map(|o| o.rejected).sum();
-            writer.commit(rejected)?;
-        }
-    }
-    Ok(outcomes)
 }
 
 /// Returns the reason a fully parsed source must not replace its earlier records, or `None`.
@@ -333,32 +354,4 @@ fn copy_mmdb(store: &mut Store, data_dir: &Path, file: &FeedFile) -> Result<(), 
     let writer = store.begin_replace(&meta).map_err(|e| e.to_string())?;
     writer.commit(0).map_err(|e| e.to_string())?;
     Ok(())
-}
-
-/// Feeds parsed records into an open source replacement.
-struct WriterSink<'w, 'c> {
-    writer: &'w mut SourceWriter<'c>,
-    rejected_lines: Vec<(u64, String)>,
-    rejected: u64,
-}
-
-impl Sink for WriterSink<'_, '_> {
-    fn sighting(&mut self, sighting: Sighting) -> Result<(), SinkError> {
-        Ok(self.writer.sighting(&sighting)?)
-    }
-
-    fn allow(&mut self, entry: AllowEntry) -> Result<(), SinkError> {
-        Ok(self.writer.allow(&entry)?)
-    }
-
-    fn asn_range(&mut self, range: AsnRange) -> Result<(), SinkError> {
-        Ok(self.writer.asn_range(&range)?)
-    }
-
-    fn reject(&mut self, line: u64, reason: String) {
-        self.rejected += 1;
-        if self.rejected_lines.len() < REJECTED_LINES_KEPT {
-            self.rejected_lines.push((line, reason));
-        }
-    }
 }

@@ -16,7 +16,7 @@ pub mod score;
 pub mod text;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 
 use tiq_model::{Indicator, IndicatorKind, Lang, ParseError, Report};
 use tiq_store::{Store, StoreError};
@@ -67,8 +67,22 @@ const READERS: usize = 4;
 pub struct Engine {
     readers: Mutex<Vec<Store>>,
     data_dir: PathBuf,
+    loaded: RwLock<Arc<Loaded>>,
+}
+
+/// Data read into memory at open, and again by [`Engine::reload`] after new data lands.
+struct Loaded {
     geo: geo::GeoDatabases,
     patterns: lookup::AllowPatterns,
+}
+
+impl Loaded {
+    fn read(data_dir: &Path, store: &Store) -> Result<(Loaded, usize), OpenError> {
+        let sources = store.sources()?;
+        let geo = geo::GeoDatabases::load(data_dir, &sources)?;
+        let patterns = lookup::AllowPatterns::load(store)?;
+        Ok((Loaded { geo, patterns }, sources.len()))
+    }
 }
 
 impl Engine {
@@ -76,25 +90,41 @@ impl Engine {
     /// geolocation databases and pattern allow-lists into memory.
     pub fn open(data_dir: &Path) -> Result<Engine, OpenError> {
         let first = Store::open(data_dir)?;
-        let sources = first.sources()?;
-        let geo = geo::GeoDatabases::load(data_dir, &sources)?;
-        let patterns = lookup::AllowPatterns::load(&first)?;
+        let (loaded, sources) = Loaded::read(data_dir, &first)?;
         let mut readers = vec![first];
         for _ in 1..READERS {
             readers.push(Store::open(data_dir)?);
         }
         tracing::info!(
             data_dir = %data_dir.display(),
-            sources = sources.len(),
-            geo_databases = geo.len(),
+            sources,
+            geo_databases = loaded.geo.len(),
             "opened engine"
         );
         Ok(Engine {
             readers: Mutex::new(readers),
             data_dir: data_dir.to_path_buf(),
-            geo,
-            patterns,
+            loaded: RwLock::new(Arc::new(loaded)),
         })
+    }
+
+    /// Reads the geolocation databases and pattern allow-lists again, after an import or a
+    /// sync changed them. Analyses running meanwhile finish with the earlier copy.
+    pub fn reload(&self) -> Result<(), OpenError> {
+        let store = self.checkout()?;
+        let result = Loaded::read(&self.data_dir, &store);
+        self.checkin(store);
+        let (loaded, sources) = result?;
+        tracing::info!(
+            sources,
+            geo_databases = loaded.geo.len(),
+            "reloaded engine data"
+        );
+        *self
+            .loaded
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(loaded);
+        Ok(())
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -119,8 +149,13 @@ impl Engine {
         indicator: &Indicator,
         lang: Lang,
     ) -> Result<Report, AnalyzeError> {
+        let loaded = self
+            .loaded
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
         let store = self.checkout()?;
-        let result = lookup::Findings::collect(&store, &self.geo, &self.patterns, indicator);
+        let result = lookup::Findings::collect(&store, &loaded.geo, &loaded.patterns, indicator);
         self.checkin(store);
         let findings = result?;
         let today = time::OffsetDateTime::now_utc().date();

@@ -316,6 +316,7 @@ fn large_shrink_needs_consent() {
         &[small],
         &ImportOptions {
             accept_shrink: true,
+            ..ImportOptions::default()
         },
     )
     .unwrap();
@@ -385,4 +386,34 @@ fn two_maxmind_files_with_one_name_are_reported() {
             .iter()
             .any(|f| matches!(&f.status, FileStatus::Failed(r) if r.contains("rename")))
     );
+}
+
+#[test]
+fn kept_vulnerability_files_do_not_count_as_geolocation() {
+    let feeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../feeds/tests/fixtures");
+    let data = tempfile::tempdir().unwrap();
+    let paths = [feeds.join("cisa-kev-json"), feeds.join("maxmind-db")];
+    let summary = import::import(data.path(), &paths, &ImportOptions::default()).unwrap();
+    assert!(summary.files.len() >= 2);
+    for file in &summary.files {
+        assert_eq!(file.status, FileStatus::Imported, "{}", file.path.display());
+    }
+    let engine = Engine::open(data.path()).unwrap();
+    assert_eq!(engine.sources().unwrap().len(), summary.files.len());
+}
+
+#[test]
+fn progress_counts_every_stored_record() {
+    let data = tempfile::tempdir().unwrap();
+    let seen = std::sync::Mutex::new(Vec::new());
+    let progress = |records| seen.lock().unwrap().push(records);
+    let options = ImportOptions {
+        progress: Some(&progress),
+        ..ImportOptions::default()
+    };
+    let summary = import::import(data.path(), &[fixtures()], &options).unwrap();
+    let seen = seen.into_inner().unwrap();
+    assert!(!seen.is_empty());
+    assert!(seen.windows(2).all(|pair| pair[0] <= pair[1]), "{seen:?}");
+    assert_eq!(seen.last().copied(), Some(summary.records()));
 }

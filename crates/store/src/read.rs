@@ -51,7 +51,7 @@ pub struct AsnMatch {
 }
 
 /// One imported source.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SourceRow {
     pub name: String,
     pub provider: String,
@@ -63,10 +63,14 @@ pub struct SourceRow {
     pub imported_at: String,
     pub records: u64,
     pub rejected: u64,
+    /// Catalog feed the source was synced as, if any.
+    pub feed: Option<String>,
+    /// Reliability weight every sighting of the source is multiplied by.
+    pub weight: f64,
 }
 
 const SIGHTING_COLUMNS: &str = "s.name, s.provider, s.reference, s.imported_at, g.kind, g.value, g.claim, g.threat, \
-     g.labels, g.family, g.first_seen, g.last_seen, g.weight, g.reference";
+     g.labels, g.family, g.first_seen, g.last_seen, g.weight * s.weight, g.reference";
 
 impl Store {
     /// Sightings whose canonical value is one of `values` (IPs, domains, URLs, hashes).
@@ -223,7 +227,7 @@ impl Store {
     /// Lists every imported source, by name.
     pub fn sources(&self) -> Result<Vec<SourceRow>, StoreError> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT name, provider, title, format, reference, origin, file, imported_at, records, rejected
+            "SELECT name, provider, title, format, reference, origin, file, imported_at, records, rejected, feed, weight
              FROM sources ORDER BY name",
         )?;
         let rows = statement.query_map([], |row| {
@@ -238,6 +242,8 @@ impl Store {
                 imported_at: row.get(7)?,
                 records: row.get::<_, i64>(8)? as u64,
                 rejected: row.get::<_, i64>(9)? as u64,
+                feed: row.get(10)?,
+                weight: row.get(11)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

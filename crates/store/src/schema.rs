@@ -75,6 +75,33 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX asn_by_start ON asn_ranges(start);
     CREATE UNIQUE INDEX asn_unique ON asn_ranges(source_id, start);
     "#,
+    // Version 2: per-source reliability weight and the state of feed downloads.
+    r#"
+    ALTER TABLE sources ADD COLUMN weight REAL NOT NULL DEFAULT 1.0;
+    -- Catalog source this store source was synced as, if any.
+    ALTER TABLE sources ADD COLUMN feed TEXT;
+
+    CREATE TABLE sync_state (
+        feed         TEXT PRIMARY KEY,  -- catalog source name
+        last_attempt TEXT,              -- RFC 3339, UTC
+        last_success TEXT,
+        last_change  TEXT,              -- last sync that brought new data
+        last_error   TEXT,
+        failures     INTEGER NOT NULL DEFAULT 0,  -- attempts failed in a row
+        records      INTEGER NOT NULL DEFAULT 0,
+        bytes        INTEGER NOT NULL DEFAULT 0,
+        data_as_of   TEXT               -- when the publisher produced the data, if known
+    ) STRICT;
+
+    -- Validators of each downloaded file, for conditional requests.
+    CREATE TABLE sync_files (
+        feed          TEXT NOT NULL,
+        url           TEXT NOT NULL,
+        etag          TEXT,
+        last_modified TEXT,             -- HTTP date as the server sent it
+        PRIMARY KEY (feed, url)
+    ) STRICT;
+    "#,
 ];
 
 /// Schema version this build reads and writes.

@@ -1,11 +1,24 @@
 //! Writing: one source's records replaced in one transaction.
 
-use rusqlite::{Transaction, TransactionBehavior, params};
-use tiq_model::{AllowEntry, AllowMatch, AsnRange, Sighting, Subject};
+mod rows;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use tiq_model::{AllowEntry, AsnRange, Sighting};
 
 use crate::Store;
 use crate::error::StoreError;
-use crate::key::{address_key, network_key};
+use rows::StoredRow;
+
+pub use rows::RowBatch;
+
+/// Tables whose rows belong to one source through `source_id`. A new table that refers to
+/// `sources` needs to be listed here, because a replacement does not rely on the foreign
+/// keys' cascade to delete a source's earlier rows.
+const SOURCE_TABLES: [&str; 3] = ["sightings", "allow_entries", "asn_ranges"];
+
+/// Rows per multi-row `INSERT`. The widest row has 15 columns, so a statement binds 960
+/// parameters, well under SQLite's default limit of 32,766.
+const ROWS_PER_INSERT: usize = 64;
 
 /// Description of a source, stored with its records.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,8 +36,16 @@ pub struct SourceMeta {
 
 /// Open replacement of one source. Dropping it without [`SourceWriter::commit`] rolls back,
 /// leaving the source's earlier records as they were.
+///
+/// While it is open, foreign keys are not enforced on its connection. Every row it inserts
+/// carries the id of the source row it has just inserted, so the check cannot fail, but with
+/// enforcement on, SQLite keeps a statement journal (a copy of each page the statement
+/// changes) for every multi-row insert. The earlier rows are deleted table by table instead
+/// of by the cascade.
 pub struct SourceWriter<'a> {
-    tx: Transaction<'a>,
+    conn: &'a Connection,
+    /// `foreign_keys` as it was before the replacement, restored when it ends.
+    foreign_keys: bool,
     source_id: i64,
     previous_records: Option<u64>,
     records: u64,
@@ -34,24 +55,33 @@ impl Store {
     /// Starts replacing the records of `meta.name`: the earlier records are deleted inside
     /// the transaction, so they come back if the replacement is not committed.
     pub fn begin_replace(&mut self, meta: &SourceMeta) -> Result<SourceWriter<'_>, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let previous: Option<(i64, i64)> = tx
+        let conn = &self.conn;
+        let foreign_keys = conn.pragma_query_value(None, "foreign_keys", |row| row.get(0))?;
+        // The pragma has no effect inside a transaction, so it is set before BEGIN.
+        conn.pragma_update(None, "foreign_keys", false)?;
+        let mut writer = SourceWriter {
+            conn,
+            foreign_keys,
+            source_id: 0,
+            previous_records: None,
+            records: 0,
+        };
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let previous: Option<(i64, i64)> = conn
             .query_row(
                 "SELECT id, records FROM sources WHERE name = ?1",
                 [&meta.name],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
-            .map(Some)
-            .or_else(|error| match error {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                other => Err(other),
-            })?;
-        if let Some((id, _)) = previous {
-            tx.execute("DELETE FROM sources WHERE id = ?1", [id])?;
+            .optional()?;
+        if let Some((id, records)) = previous {
+            for table in SOURCE_TABLES {
+                conn.execute(&format!("DELETE FROM {table} WHERE source_id = ?1"), [id])?;
+            }
+            conn.execute("DELETE FROM sources WHERE id = ?1", [id])?;
+            writer.previous_records = Some(records as u64);
         }
-        tx.execute(
+        conn.execute(
             "INSERT INTO sources (name, provider, title, format, reference, origin, file, imported_at, records, rejected)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0)",
             params![
@@ -65,13 +95,8 @@ impl Store {
                 now_rfc3339()
             ],
         )?;
-        let source_id = tx.last_insert_rowid();
-        Ok(SourceWriter {
-            tx,
-            source_id,
-            previous_records: previous.map(|(_, records)| records as u64),
-            records: 0,
-        })
+        writer.source_id = conn.last_insert_rowid();
+        Ok(writer)
     }
 }
 
@@ -86,124 +111,105 @@ impl SourceWriter<'_> {
         self.records
     }
 
+    /// Inserts every row of the batch. A row whose key the source already has is skipped,
+    /// so the first copy of a record is the one stored. Returns the number of rows stored.
+    pub fn insert(&mut self, batch: &RowBatch) -> Result<u64, StoreError> {
+        let inserted = insert_rows(self.conn, self.source_id, &batch.sightings)?
+            + insert_rows(self.conn, self.source_id, &batch.allow_entries)?
+            + insert_rows(self.conn, self.source_id, &batch.asn_ranges)?;
+        self.records += inserted;
+        Ok(inserted)
+    }
+
     pub fn sighting(&mut self, sighting: &Sighting) -> Result<(), StoreError> {
-        let (net, prefix) = match &sighting.subject {
-            Subject::Network(net) => {
-                let (key, prefix) = network_key(*net);
-                (Some(key.to_vec()), Some(prefix))
-            }
-            _ => (None, None),
-        };
-        let host = match &sighting.subject {
-            Subject::Url(url) => url_host(url),
-            _ => None,
-        };
-        let registered = match &sighting.subject {
-            Subject::Domain(name) => registered_domain(name),
-            Subject::Url(_) => host.as_deref().and_then(registered_domain),
-            _ => None,
-        };
-        let labels = serde_json::to_string(&sighting.labels).expect("a list of strings serialises");
-        let inserted = self.tx
-            .prepare_cached(
-                "INSERT OR IGNORE INTO sightings (source_id, kind, value, net, prefix, host, registered, claim, threat,
-                                        labels, family, first_seen, last_seen, weight, reference)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            )?
-            .execute(params![
-                self.source_id,
-                sighting.subject.kind_name(),
-                sighting.subject.value(),
-                net,
-                prefix,
-                host,
-                registered,
-                sighting.claim.name(),
-                sighting.threat.name(),
-                labels,
-                sighting.family,
-                sighting.first_seen,
-                sighting.last_seen,
-                f64::from(sighting.weight),
-                sighting.reference,
-            ])?;
-        self.records += inserted as u64;
-        Ok(())
+        let mut batch = RowBatch::new();
+        batch.push_sighting(sighting.clone());
+        self.insert(&batch).map(drop)
     }
 
     pub fn allow(&mut self, entry: &AllowEntry) -> Result<(), StoreError> {
-        let (kind, value, net, prefix) = match &entry.matcher {
-            AllowMatch::Network(net) => {
-                let (key, prefix) = network_key(*net);
-                (
-                    "network",
-                    net.trunc().to_string(),
-                    Some(key.to_vec()),
-                    Some(prefix),
-                )
-            }
-            AllowMatch::Hostname(name) => ("hostname", name.clone(), None, None),
-            AllowMatch::Exact(value) => ("exact", value.clone(), None, None),
-            AllowMatch::Substring(text) => ("substring", text.clone(), None, None),
-            AllowMatch::Regex(pattern) => ("regex", pattern.clone(), None, None),
-        };
-        let inserted = self.tx
-            .prepare_cached(
-                "INSERT OR IGNORE INTO allow_entries (source_id, match_kind, value, net, prefix, category, rank)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![self.source_id, kind, value, net, prefix, entry.category.name(), entry.rank])?;
-        self.records += inserted as u64;
-        Ok(())
+        let mut batch = RowBatch::new();
+        batch.push_allow(entry.clone());
+        self.insert(&batch).map(drop)
     }
 
     pub fn asn_range(&mut self, range: &AsnRange) -> Result<(), StoreError> {
-        let inserted = self.tx
-            .prepare_cached(
-                "INSERT OR IGNORE INTO asn_ranges (source_id, start, end, asn, organization) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![
-                self.source_id,
-                address_key(range.start).to_vec(),
-                address_key(range.end).to_vec(),
-                range.asn,
-                range.organization,
-            ])?;
-        self.records += inserted as u64;
-        Ok(())
+        let mut batch = RowBatch::new();
+        batch.push_asn_range(range.clone());
+        self.insert(&batch).map(drop)
     }
 
     /// Records the counts and makes the replacement visible.
     pub fn commit(self, rejected: u64) -> Result<u64, StoreError> {
-        self.tx.execute(
+        self.conn.execute(
             "UPDATE sources SET records = ?1, rejected = ?2 WHERE id = ?3",
             params![self.records as i64, rejected as i64, self.source_id],
         )?;
-        self.tx.commit()?;
+        self.conn.execute_batch("COMMIT")?;
         Ok(self.records)
     }
 }
 
-/// Registered domain of a host name, or `None` for an address or a name the suffix list rejects.
-fn registered_domain(host: &str) -> Option<String> {
-    if host.parse::<std::net::IpAddr>().is_ok() {
-        return None;
+impl Drop for SourceWriter<'_> {
+    /// Rolls back unless committed, then enforces foreign keys again if they were before.
+    fn drop(&mut self) {
+        if !self.conn.is_autocommit()
+            && let Err(error) = self.conn.execute_batch("ROLLBACK")
+        {
+            tracing::warn!(%error, source_id = self.source_id, "rollback of a source replacement failed");
+        }
+        if let Err(error) = self
+            .conn
+            .pragma_update(None, "foreign_keys", self.foreign_keys)
+        {
+            tracing::warn!(%error, "cannot restore foreign key enforcement after a source replacement");
+        }
     }
-    tiq_model::indicator::parse_domain(host).ok()?.registered
 }
 
-fn url_host(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    let host = if let Some(v6) = host.strip_prefix('[') {
-        v6.split(']').next()?
-    } else {
-        host.split(':').next()?
-    };
-    Some(host.to_ascii_lowercase())
+/// Inserts rows with one statement per [`ROWS_PER_INSERT`] rows, which saves the per-statement
+/// work of SQLite's virtual machine; the rest go one at a time. Returns the rows stored.
+fn insert_rows<R: StoredRow>(
+    conn: &Connection,
+    source_id: i64,
+    rows: &[R],
+) -> Result<u64, StoreError> {
+    let mut inserted = 0;
+    let mut chunks = rows.chunks_exact(ROWS_PER_INSERT);
+    if rows.len() >= ROWS_PER_INSERT {
+        let mut statement = conn.prepare_cached(&insert_sql::<R>(ROWS_PER_INSERT))?;
+        for chunk in &mut chunks {
+            for (index, row) in chunk.iter().enumerate() {
+                row.bind(&mut statement, index * R::COLUMNS + 1, source_id)?;
+            }
+            inserted += statement.raw_execute()? as u64;
+        }
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut statement = conn.prepare_cached(&insert_sql::<R>(1))?;
+        for row in rest {
+            row.bind(&mut statement, 1, source_id)?;
+            inserted += statement.raw_execute()? as u64;
+        }
+    }
+    Ok(inserted)
+}
+
+/// `INSERT` of `rows` rows of `R`, with numbered parameters.
+fn insert_sql<R: StoredRow>(rows: usize) -> String {
+    let mut sql = String::from(R::INSERT);
+    for row in 0..rows {
+        sql.push_str(if row == 0 { " (" } else { ", (" });
+        for column in 0..R::COLUMNS {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("?{}", row * R::COLUMNS + column + 1));
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 /// Current time as RFC 3339 UTC with second precision.
@@ -219,20 +225,30 @@ pub(crate) fn now_rfc3339() -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn url_host_forms() {
-        assert_eq!(
-            url_host("http://192.0.2.1:8080/a").as_deref(),
-            Some("192.0.2.1")
-        );
-        assert_eq!(
-            url_host("https://user@Example.com/x?y").as_deref(),
-            Some("example.com")
-        );
-        assert_eq!(
-            url_host("http://[2001:db8::1]:80/").as_deref(),
-            Some("2001:db8::1")
-        );
+    use tiq_model::{AllowCategory, AllowMatch, ClaimKind, Subject, ThreatType};
+
+    fn meta(name: &str) -> SourceMeta {
+        SourceMeta {
+            name: name.to_string(),
+            provider: "test".to_string(),
+            title: "Test feed".to_string(),
+            format: "ip-list".to_string(),
+            reference: None,
+            origin: format!("/feeds/{name}.txt"),
+            file: None,
+        }
+    }
+
+    fn ip_sighting(ip: &str, weight: f32) -> Sighting {
+        let subject = Subject::Ip(ip.parse().unwrap());
+        Sighting::new(subject, ClaimKind::Malicious, ThreatType::Abuse, weight)
+    }
+
+    fn foreign_keys(store: &Store) -> bool {
+        store
+            .conn
+            .pragma_query_value(None, "foreign_keys", |row| row.get(0))
+            .unwrap()
     }
 
     #[test]
@@ -240,5 +256,110 @@ mod tests {
         let now = now_rfc3339();
         assert_eq!(now.len(), 20, "{now}");
         assert!(now.ends_with('Z'), "{now}");
+    }
+
+    #[test]
+    fn sorted_batch_keeps_first_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let mut batch = RowBatch::new();
+        batch.push_sighting(ip_sighting("198.51.100.9", 0.25));
+        batch.push_sighting(ip_sighting("192.0.2.1", 0.5));
+        batch.push_sighting(ip_sighting("198.51.100.9", 0.75));
+        batch.sort();
+
+        let mut writer = store.begin_replace(&meta("feed")).unwrap();
+        assert_eq!(writer.insert(&batch).unwrap(), 2);
+        writer.commit(0).unwrap();
+
+        let found = store
+            .sightings_by_values(&["198.51.100.9".to_string()])
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].weight, 0.25);
+    }
+
+    #[test]
+    fn multi_row_insert_counts_stored_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let mut batch = RowBatch::new();
+        for i in 0..(ROWS_PER_INSERT * 2 + 5) {
+            let ip = format!("10.0.{}.{}", i / 256, i % 256);
+            batch.push_sighting(ip_sighting(&ip, 0.5));
+            // Every address twice: the second copy is not stored.
+            batch.push_sighting(ip_sighting(&ip, 0.5));
+        }
+        batch.sort();
+
+        let mut writer = store.begin_replace(&meta("feed")).unwrap();
+        let stored = writer.insert(&batch).unwrap();
+        assert_eq!(stored, (ROWS_PER_INSERT * 2 + 5) as u64);
+        assert_eq!(writer.records(), stored);
+        writer.commit(0).unwrap();
+        assert_eq!(store.sources().unwrap()[0].records, stored);
+    }
+
+    #[test]
+    fn replace_deletes_rows_of_every_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let mut writer = store.begin_replace(&meta("mixed")).unwrap();
+        writer.sighting(&ip_sighting("192.0.2.1", 0.5)).unwrap();
+        let entry = AllowEntry {
+            matcher: AllowMatch::Hostname("example.org".into()),
+            category: AllowCategory::TopSite,
+            rank: None,
+        };
+        writer.allow(&entry).unwrap();
+        let range = AsnRange {
+            start: "192.0.2.0".parse().unwrap(),
+            end: "192.0.2.255".parse().unwrap(),
+            asn: 64500,
+            organization: "Example Net".into(),
+        };
+        writer.asn_range(&range).unwrap();
+        writer.commit(0).unwrap();
+
+        let mut writer = store.begin_replace(&meta("mixed")).unwrap();
+        assert_eq!(writer.previous_records(), Some(3));
+        writer.sighting(&ip_sighting("198.51.100.1", 0.5)).unwrap();
+        writer.commit(0).unwrap();
+
+        let old = store
+            .sightings_by_values(&["192.0.2.1".to_string()])
+            .unwrap();
+        assert!(old.is_empty());
+        let allowed = store.allow_by_values(&["example.org".to_string()]);
+        assert!(allowed.unwrap().is_empty());
+        assert!(
+            store
+                .asn_for("192.0.2.7".parse().unwrap())
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(store.sources().unwrap()[0].records, 1);
+    }
+
+    #[test]
+    fn foreign_keys_enforced_after_replace() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        assert!(foreign_keys(&store));
+
+        let writer = store.begin_replace(&meta("feed")).unwrap();
+        let during: bool = writer
+            .conn
+            .pragma_query_value(None, "foreign_keys", |row| row.get(0))
+            .unwrap();
+        assert!(!during, "during the replacement");
+        writer.commit(0).unwrap();
+        assert!(foreign_keys(&store), "after a commit");
+
+        let mut writer = store.begin_replace(&meta("feed")).unwrap();
+        writer.sighting(&ip_sighting("192.0.2.1", 0.5)).unwrap();
+        drop(writer);
+        assert!(foreign_keys(&store), "after a rollback");
+        assert_eq!(store.sources().unwrap()[0].records, 0);
     }
 }
