@@ -1,0 +1,171 @@
+//! State of each feed: records, last sync, last error, age of its data.
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tiq_store::{Store, StoreError};
+
+use crate::catalog::Category;
+use crate::settings::SyncSettings;
+
+/// Summary state of a feed, worst first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedState {
+    /// The last attempt failed; the earlier data, if any, is still served.
+    Failing,
+    /// The data is older than twice the feed's cadence.
+    Stale,
+    /// Enabled, but never synced successfully.
+    NeverSynced,
+    Ok,
+    Disabled,
+}
+
+/// Status of one catalog feed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FeedStatus {
+    pub name: String,
+    pub title: String,
+    pub category: Category,
+    pub enabled: bool,
+    pub state: FeedState,
+    pub records: u64,
+    pub last_success: Option<String>,
+    pub last_attempt: Option<String>,
+    pub last_error: Option<String>,
+    /// When the publisher produced the data, or when it was fetched if the publisher did
+    /// not state it.
+    pub data_as_of: Option<String>,
+    pub age_seconds: Option<u64>,
+    pub cadence_seconds: u64,
+    /// The data is older than twice the cadence.
+    pub stale: bool,
+    pub licence: String,
+}
+
+/// A source imported by hand rather than synced from the catalog.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ImportedStatus {
+    pub name: String,
+    pub records: u64,
+    pub imported_at: String,
+    pub age_seconds: Option<u64>,
+}
+
+/// Status of every feed and of hand-imported sources.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Status {
+    pub feeds: Vec<FeedStatus>,
+    pub imported: Vec<ImportedStatus>,
+}
+
+/// Computes the status at `now`.
+pub fn status(
+    store: &Store,
+    settings: &SyncSettings,
+    now: OffsetDateTime,
+) -> Result<Status, StoreError> {
+    let states = store.sync_states()?;
+    let sources = store.sources()?;
+    let age = |at: &Option<String>| -> Option<u64> {
+        let at = OffsetDateTime::parse(at.as_deref()?, &Rfc3339).ok()?;
+        Some((now - at).whole_seconds().max(0) as u64)
+    };
+    let feeds = settings
+        .feeds
+        .iter()
+        .map(|feed| {
+            let state = states.iter().find(|s| s.feed == feed.name());
+            let records = sources
+                .iter()
+                .filter(|s| s.feed.as_deref() == Some(feed.name()))
+                .map(|s| s.records)
+                .sum();
+            let data_as_of = state.and_then(|s| s.data_as_of.clone());
+            let age_seconds = age(&data_as_of);
+            let cadence_seconds = feed.cadence.as_secs();
+            let stale = age_seconds.is_some_and(|a| a > 2 * cadence_seconds);
+            let last_error = state.and_then(|s| s.last_error.clone());
+            let last_success = state.and_then(|s| s.last_success.clone());
+            let summary = if last_error.is_some() {
+                FeedState::Failing
+            } else if stale {
+                FeedState::Stale
+            } else if last_success.is_some() {
+                FeedState::Ok
+            } else if feed.enabled {
+                FeedState::NeverSynced
+            } else {
+                FeedState::Disabled
+            };
+            FeedStatus {
+                name: feed.name().to_string(),
+                title: feed.feed.title.to_string(),
+                category: feed.feed.category,
+                enabled: feed.enabled,
+                state: summary,
+                records,
+                last_success,
+                last_attempt: state.and_then(|s| s.last_attempt.clone()),
+                last_error,
+                data_as_of,
+                age_seconds,
+                cadence_seconds,
+                stale,
+                licence: feed.feed.licence.to_string(),
+            }
+        })
+        .collect();
+    let imported = sources
+        .iter()
+        .filter(|s| s.feed.is_none())
+        .map(|s| ImportedStatus {
+            name: s.name.clone(),
+            records: s.records,
+            imported_at: s.imported_at.clone(),
+            age_seconds: age(&Some(s.imported_at.clone())),
+        })
+        .collect();
+    Ok(Status { feeds, imported })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tiq_store::SyncRecord;
+
+    #[test]
+    fn data_older_than_twice_the_cadence_is_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let settings = SyncSettings::resolve(None, |_| None);
+        let changed = |as_of: &str| SyncRecord::Changed {
+            records: 10,
+            bytes: 100,
+            data_as_of: Some(as_of.to_string()),
+        };
+        store
+            .record_sync("ipsum", &changed("2026-11-28T00:00:00Z"), &[])
+            .unwrap();
+        store
+            .record_sync("tor-exits", &changed("2026-12-01T10:00:00Z"), &[])
+            .unwrap();
+        store
+            .record_sync("urlhaus", &SyncRecord::Failed("timed out".to_string()), &[])
+            .unwrap();
+        let now = OffsetDateTime::parse("2026-12-01T12:00:00Z", &Rfc3339).unwrap();
+        let status = status(&store, &settings, now).unwrap();
+        let find = |name: &str| status.feeds.iter().find(|f| f.name == name).unwrap();
+
+        let ipsum = find("ipsum"); // daily, 3.5 days old
+        assert_eq!((ipsum.state, ipsum.stale), (FeedState::Stale, true));
+        assert_eq!(ipsum.age_seconds, Some(3 * 86_400 + 12 * 3600));
+        let tor = find("tor-exits"); // every 6 hours, 2 hours old
+        assert_eq!((tor.state, tor.stale), (FeedState::Ok, false));
+        let urlhaus = find("urlhaus");
+        assert_eq!(urlhaus.state, FeedState::Failing);
+        assert_eq!(urlhaus.last_error.as_deref(), Some("timed out"));
+        assert_eq!(find("feodotracker").state, FeedState::NeverSynced);
+        assert_eq!(find("phishtank").state, FeedState::Disabled);
+    }
+}
