@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Whole-program figures: import of a feed folder, store size, and time to the first MCP result.
 #
-# Usage: benches/first-slice.sh [FEED_DIR] [RUNS]
+# Usage: [BASELINE=path/to/older/tiq] benches/first-slice.sh [FEED_DIR] [RUNS]
 #   FEED_DIR defaults to ../shared/data beside the repository; RUNS defaults to 5.
+#   With BASELINE, each import run is followed by one of the older binary, and the medians
+#   of both and their ratio are printed.
 # Needs a release build (cargo build --release), curl and GNU time (/usr/bin/time).
 # Prints one line per run and the medians; all traffic stays on 127.0.0.1.
 set -euo pipefail
@@ -28,23 +30,39 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)"
 echo "feeds: $feeds ($(du -sh "$feeds" | cut -f1))"
 
-: > "$work/import.tsv"
-for run in $(seq "$runs"); do
-    data="$work/data-$run"
+# One import of the feed folder into a fresh data directory; appends a line to $3.tsv.
+import_once() {
+    local binary="$1" data="$2" label="$3"
     # The import exits 1 when a file failed or kept earlier records; the figures still count.
-    /usr/bin/time -f '%e %M' -o "$work/time" "$tiq" import --data-dir "$data" "$feeds" \
+    /usr/bin/time -f '%e %M' -o "$work/time" "$binary" import --data-dir "$data" "$feeds" \
         > "$work/import.out" 2> "$work/import.err" || true
     read -r seconds peak_kib < <(tail -n 1 "$work/time")
     records="$(grep -Eo '[0-9]+ records in' "$work/import.out" | grep -Eo '^[0-9]+')"
     db_bytes="$(stat -c %s "$data/tiq.db")"
     rate="$(awk -v r="$records" -v s="$seconds" 'BEGIN { printf "%.0f", r / s }')"
-    printf '%s\t%s\t%s\t%s\t%s\n' "$seconds" "$peak_kib" "$records" "$rate" "$db_bytes" >> "$work/import.tsv"
-    echo "import run $run: ${seconds} s, peak ${peak_kib} KiB, ${records} records, ${rate} records/s, tiq.db ${db_bytes} bytes"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$seconds" "$peak_kib" "$records" "$rate" "$db_bytes" >> "$work/$label.tsv"
+    echo "$label import run $run: ${seconds} s, peak ${peak_kib} KiB, ${records} records, ${rate} records/s, tiq.db ${db_bytes} bytes"
+}
+summary() {
+    echo "$1 import median: $(cut -f1 "$work/$1.tsv" | median) s," \
+         "peak $(cut -f2 "$work/$1.tsv" | median) KiB," \
+         "$(cut -f4 "$work/$1.tsv" | median) records/s," \
+         "tiq.db $(cut -f5 "$work/$1.tsv" | median) bytes"
+}
+
+for run in $(seq "$runs"); do
+    import_once "$tiq" "$work/data-$run" current
+    if [[ -n "${BASELINE:-}" ]]; then
+        import_once "$BASELINE" "$work/baseline-$run" baseline
+        rm -rf "$work/baseline-$run"
+    fi
 done
-echo "import median: $(cut -f1 "$work/import.tsv" | median) s," \
-     "peak $(cut -f2 "$work/import.tsv" | median) KiB," \
-     "$(cut -f4 "$work/import.tsv" | median) records/s," \
-     "tiq.db $(cut -f5 "$work/import.tsv" | median) bytes"
+summary current
+if [[ -n "${BASELINE:-}" ]]; then
+    summary baseline
+    echo "records/s ratio, current to baseline: $(awk -v a="$(cut -f4 "$work/current.tsv" | median)" \
+        -v b="$(cut -f4 "$work/baseline.tsv" | median)" 'BEGIN { printf "%.2f", a / b }')"
+fi
 
 # Time from starting `tiq serve` until an MCP tools/call returns a report.
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
@@ -54,7 +72,7 @@ call='{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"analyze_ip
 : > "$work/first.txt"
 for run in $(seq "$runs"); do
     start="$(date +%s.%N)"
-    "$tiq" serve --data-dir "$work/data-1" --listen "127.0.0.1:$port" 2> "$work/serve.log" &
+    "$tiq" serve --no-sync --data-dir "$work/data-1" --listen "127.0.0.1:$port" 2> "$work/serve.log" &
     server_pid=$!
     session=""
     for _ in $(seq 2000); do

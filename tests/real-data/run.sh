@@ -223,7 +223,7 @@ server.listen(0, "127.0.0.1", () => {
 base_url="http://127.0.0.1:$port"
 
 serve_start_ms="$(now_ms)"
-"$TIQ_BIN" serve --listen "127.0.0.1:$port" --data-dir "$data_dir" >"$OUTPUT_DIR/serve.log" 2>&1 &
+"$TIQ_BIN" serve --no-sync --listen "127.0.0.1:$port" --data-dir "$data_dir" >"$OUTPUT_DIR/serve.log" 2>&1 &
 SERVER_PID=$!
 
 deadline_ms=$(( serve_start_ms + HEALTH_TIMEOUT_SECONDS * 1000 ))

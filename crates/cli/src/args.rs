@@ -17,7 +17,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "TIQ_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// Language of messages and reports: en or zh-CN [default: from LC_ALL, LC_MESSAGES or LANG].
+    /// Configuration file [default: tiq.toml in the data directory, if present].
+    #[arg(long, global = true, env = "TIQ_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Language of messages and reports: en or zh-CN [default: TIQ_LANG, the configuration
+    /// file, then LC_ALL, LC_MESSAGES or LANG].
     #[arg(long, global = true, value_parser = parse_lang, value_name = "LANG")]
     pub lang: Option<Lang>,
 
@@ -49,8 +54,52 @@ pub enum Command {
     Hash(Query),
     /// List the imported sources.
     Sources,
-    /// Serve MCP over streamable HTTP at /mcp, and /healthz.
+    /// Serve MCP over streamable HTTP at /mcp, the status at /api/v1/status, and /healthz;
+    /// enabled feeds are synced in the background.
     Serve(ServeArgs),
+    /// Download feeds from the catalog and import them (all enabled feeds, or those named).
+    Sync(SyncArgs),
+    /// Show each feed's records, last sync, last error and data age.
+    Status(JsonArgs),
+    /// List the feed catalog with the configuration applied.
+    Catalog(JsonArgs),
+    /// Check the configuration file and TIQ_* variables, reporting every problem.
+    Config(ConfigArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Feeds to sync, by catalog name (see `tiq catalog`); disabled feeds may be named too.
+    #[arg(value_name = "SOURCE")]
+    pub sources: Vec<String>,
+    /// Replace a source even if the new data has under 10 % of its earlier records.
+    #[arg(long)]
+    pub accept_shrink: bool,
+    /// Download every file again, even if the publisher reports it unchanged.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the results as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub action: ConfigAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Report every problem in the configuration; exit 2 if there is one.
+    Check,
 }
 
 #[derive(Debug, Args)]
@@ -77,9 +126,13 @@ pub struct Query {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address and port to listen on.
-    #[arg(long, default_value = tiq_server::DEFAULT_LISTEN, value_name = "ADDR", value_parser = parse_listen)]
-    pub listen: SocketAddr,
+    /// Address and port to listen on [default: TIQ_LISTEN, the configuration file, then
+    /// 127.0.0.1:8737].
+    #[arg(long, value_name = "ADDR", value_parser = parse_listen)]
+    pub listen: Option<SocketAddr>,
+    /// Do not sync feeds in the background (also `sync.background = false` in tiq.toml).
+    #[arg(long)]
+    pub no_sync: bool,
     /// Extra Host header value to accept on /mcp, such as tiq.example.com or tiq.example.com:8737
     /// (repeatable). Loopback names and the listen address are always accepted.
     #[arg(long = "allowed-host", value_name = "HOST")]
@@ -105,6 +158,12 @@ fn parse_lang(value: &str) -> Result<Lang, String> {
 }
 
 impl Cli {
+    /// The data directory from the flag or TIQ_DATA_DIR, else the XDG default, else the
+    /// current directory: where `tiq.toml` is looked for when --config is not given.
+    pub fn default_data_dir(&self) -> PathBuf {
+        self.data_dir().unwrap_or_else(|_| PathBuf::from("."))
+    }
+
     /// Resolves the data directory from the flag, the environment or the XDG default.
     pub fn data_dir(&self) -> anyhow::Result<PathBuf> {
         if let Some(dir) = &self.data_dir {
@@ -133,7 +192,20 @@ const SUBCOMMAND_ABOUT_ZH: &[(&str, &str)] = &[
     ("sources", "列出已导入的情报来源。"),
     (
         "serve",
-        "在 /mcp 提供 streamable HTTP 方式的 MCP 服务，并提供 /healthz。",
+        "在 /mcp 提供 streamable HTTP 方式的 MCP 服务，在 /api/v1/status 提供状态，并提供 /healthz；已启用的情报源在后台同步。",
+    ),
+    (
+        "sync",
+        "从目录下载情报源并导入（全部已启用的情报源，或指定的情报源）。",
+    ),
+    (
+        "status",
+        "显示每个情报源的记录数、上次同步、上次错误和数据时效。",
+    ),
+    ("catalog", "列出应用配置后的情报源目录。"),
+    (
+        "config",
+        "检查配置文件和 TIQ_* 环境变量，一次报告全部问题。",
     ),
 ];
 
@@ -145,7 +217,7 @@ const ARG_HELP_ZH: &[(&str, &str)] = &[
     ),
     (
         "lang",
-        "消息和报告的语言：en 或 zh-CN [默认：取自 LC_ALL、LC_MESSAGES 或 LANG]",
+        "消息和报告的语言：en 或 zh-CN [默认：TIQ_LANG、配置文件，然后取自 LC_ALL、LC_MESSAGES 或 LANG]",
     ),
     (
         "log_format",
@@ -168,8 +240,21 @@ const ARG_HELP_ZH: &[(&str, &str)] = &[
         "value",
         "要分析的指标；支持 192.0.2[.]1、example[.]com 等去武器化写法",
     ),
-    ("json", "以 JSON 输出报告，而不是可读排版"),
-    ("listen", "监听的地址和端口"),
+    ("json", "以 JSON 输出，而不是可读排版或表格"),
+    (
+        "listen",
+        "监听的地址和端口 [默认：TIQ_LISTEN、配置文件，然后是 127.0.0.1:8737]",
+    ),
+    ("config", "配置文件 [默认：数据目录中的 tiq.toml（如存在）]"),
+    (
+        "no_sync",
+        "不在后台同步情报源（也可在 tiq.toml 中设置 sync.background = false）",
+    ),
+    (
+        "sources",
+        "要同步的情报源，按目录名称（见 `tiq catalog`）；也可指定未启用的情报源",
+    ),
+    ("force", "即使发布方表示未变化，也重新下载全部文件"),
     (
         "allowed_hosts",
         "在 /mcp 上额外接受的 Host 请求头，例如 tiq.example.com 或 tiq.example.com:8737（可重复）。环回名称和监听地址始终被接受",

@@ -1,7 +1,9 @@
 //! The `tiq` command: argument parsing and glue between the engine, the server and the terminal.
 
 mod args;
+mod config;
 mod render;
+mod sync_view;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -16,20 +18,33 @@ use tiq_server::ServerConfig;
 use tokio_util::sync::CancellationToken;
 
 use args::{Cli, Command, LogFormat};
+use config::Config;
 
 /// Exit code for input the user must fix (an invalid indicator or argument).
 const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let lang = args::lang_from_args(&raw).unwrap_or_else(Lang::from_env);
+    let flag_lang = args::lang_from_args(&raw).or_else(env_lang);
+    let lang = flag_lang.unwrap_or_else(Lang::from_env);
     let matches = args::command(lang).get_matches_from(raw);
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(error) => error.exit(),
     };
     init_logging(&cli);
-    match run(cli, lang) {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let (config, problems) = config::load(cli.config.as_deref(), &cli.default_data_dir(), &env);
+    // The file's language applies when neither --lang nor TIQ_LANG chose one.
+    let lang = cli.lang.or(flag_lang).or(config.language).unwrap_or(lang);
+    if matches!(cli.command, Command::Config(_)) {
+        return config_check(&config, &problems, lang);
+    }
+    if !problems.is_empty() {
+        report_problems(&problems, lang);
+        return ExitCode::from(EXIT_USAGE);
+    }
+    match run(cli, config, lang) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("{}: {error:#}", lang.pick("error", "错误"));
@@ -38,15 +53,95 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli, lang: Lang) -> anyhow::Result<ExitCode> {
-    let data_dir = cli.data_dir()?;
+fn env_lang() -> Option<Lang> {
+    std::env::var("TIQ_LANG").ok()?.parse().ok()
+}
+
+fn report_problems(problems: &[config::Problem], lang: Lang) {
+    eprintln!(
+        "{}",
+        match lang {
+            Lang::En => format!("the configuration has {} problem(s):", problems.len()),
+            Lang::ZhCn => format!("配置有 {} 个问题：", problems.len()),
+        }
+    );
+    for problem in problems {
+        eprintln!("  {}", problem.message(lang));
+    }
+}
+
+fn config_check(config: &Config, problems: &[config::Problem], lang: Lang) -> ExitCode {
+    let file = match &config.file {
+        Some(path) => path.display().to_string(),
+        None => lang
+            .pick(
+                "no configuration file (built-in defaults and TIQ_* variables)",
+                "没有配置文件（使用内置默认值和 TIQ_* 环境变量）",
+            )
+            .to_string(),
+    };
+    if problems.is_empty() {
+        render::outln!(
+            "{}: {file}",
+            lang.pick("configuration is valid", "配置有效")
+        );
+        let enabled = config
+            .sync_settings()
+            .feeds
+            .iter()
+            .filter(|f| f.enabled)
+            .count();
+        render::outln!(
+            "{}",
+            match lang {
+                Lang::En => format!(
+                    "{enabled} of {} catalog feeds enabled; background sync {}",
+                    tiq_sync::CATALOG.len(),
+                    if config.sync.background { "on" } else { "off" }
+                ),
+                Lang::ZhCn => format!(
+                    "目录中 {} 个情报源已启用 {enabled} 个；后台同步{}",
+                    tiq_sync::CATALOG.len(),
+                    if config.sync.background {
+                        "开启"
+                    } else {
+                        "关闭"
+                    }
+                ),
+            }
+        );
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("{}: {file}", lang.pick("configuration", "配置"));
+        report_problems(problems, lang);
+        ExitCode::from(EXIT_USAGE)
+    }
+}
+
+fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
+    let data_dir = match (&cli.data_dir, &config.data_dir) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(dir)) => dir.clone(),
+        (None, None) => cli.data_dir()?,
+    };
     match cli.command {
         Command::Import(import) => {
+            let bar = sync_view::records_spinner(lang);
+            let stored = |records| {
+                if let Some(bar) = &bar {
+                    bar.set_position(records);
+                }
+            };
             let options = ImportOptions {
                 accept_shrink: import.accept_shrink,
+                progress: Some(&stored),
             };
-            let summary = tiq_engine::import::import(&data_dir, &import.paths, &options)
-                .with_context(|| lang.pick("import failed", "导入失败").to_string())?;
+            let summary = tiq_engine::import::import(&data_dir, &import.paths, &options);
+            if let Some(bar) = &bar {
+                bar.finish_and_clear();
+            }
+            let summary =
+                summary.with_context(|| lang.pick("import failed", "导入失败").to_string())?;
             render::import_table(&summary, import.rejected_lines, lang);
             let failed =
                 summary.count(|s| matches!(s, FileStatus::Failed(_) | FileStatus::Kept(_)));
@@ -65,15 +160,29 @@ fn run(cli: Cli, lang: Lang) -> anyhow::Result<ExitCode> {
             render::sources(&engine.sources()?, lang);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sync(sync) => sync_view::sync(&data_dir, &config, &sync, lang),
+        Command::Status(status) => sync_view::status(&data_dir, &config, status.json, lang),
+        Command::Catalog(catalog) => {
+            sync_view::catalog(&config, catalog.json, lang);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config(_) => unreachable!("handled before the data directory is resolved"),
         Command::Serve(serve) => {
-            let mut config = ServerConfig::new(serve.listen);
-            config.allowed_hosts.extend(serve.allowed_hosts);
-            config.allowed_origins.extend(serve.allowed_origins);
-            config.max_sessions = serve.max_sessions;
+            let listen = serve
+                .listen
+                .or(config.listen)
+                .unwrap_or_else(|| tiq_server::DEFAULT_LISTEN.parse().expect("a valid address"));
+            let mut server = ServerConfig::new(listen);
+            server.allowed_hosts.extend(serve.allowed_hosts);
+            server.allowed_origins.extend(serve.allowed_origins);
+            server.max_sessions = serve.max_sessions;
+            let settings = Arc::new(config.sync_settings());
+            server.sync = Some(settings.clone());
             let engine = Arc::new(open_engine(&data_dir, lang)?);
+            let background = config.sync.background && !serve.no_sync;
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            runtime.block_on(serve_until_signal(engine, config))?;
+            runtime.block_on(serve_until_signal(engine, server, settings, background))?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -139,7 +248,12 @@ fn analyze(
     }
 }
 
-async fn serve_until_signal(engine: Arc<Engine>, config: ServerConfig) -> anyhow::Result<()> {
+async fn serve_until_signal(
+    engine: Arc<Engine>,
+    config: ServerConfig,
+    settings: Arc<tiq_sync::SyncSettings>,
+    background: bool,
+) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let trigger = shutdown.clone();
     tokio::spawn(async move {
@@ -147,6 +261,17 @@ async fn serve_until_signal(engine: Arc<Engine>, config: ServerConfig) -> anyhow
         tracing::info!("shutting down");
         trigger.cancel();
     });
+    if background {
+        let progress = Arc::new(sync_view::Reload(engine.clone()));
+        tokio::spawn(tiq_sync::schedule::run(
+            engine.data_dir().to_path_buf(),
+            settings,
+            progress,
+            shutdown.clone(),
+        ));
+    } else {
+        tracing::info!("background sync is off");
+    }
     tiq_server::serve(engine, config, shutdown).await?;
     Ok(())
 }
@@ -177,10 +302,11 @@ async fn wait_for_signal() {
 }
 
 fn init_logging(cli: &Cli) {
-    let default = if matches!(cli.command, Command::Serve(_)) {
-        "info"
-    } else {
-        "warn"
+    let default = match cli.command {
+        Command::Serve(_) => "info",
+        // Sync prints each feed's result itself; its warnings would repeat it.
+        Command::Sync(_) => "error",
+        _ => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("TIQ_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));

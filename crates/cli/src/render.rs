@@ -275,7 +275,7 @@ pub fn sources(sources: &[SourceRow], lang: Lang) {
 }
 
 /// Prints aligned columns; the last column is not padded.
-fn table(header: &[&str], rows: &[Vec<String>], indent: &str) {
+pub fn table(header: &[&str], rows: &[Vec<String>], indent: &str) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {

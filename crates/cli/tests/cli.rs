@@ -131,11 +131,254 @@ fn help_follows_the_locale() {
 #[test]
 fn bad_listen_address_is_explained() {
     let data = tempfile::tempdir().unwrap();
-    let output = tiq(data.path(), &["serve", "--listen", "localhost"]);
+    let output = tiq(
+        data.path(),
+        &["serve", "--no-sync", "--listen", "localhost"],
+    );
     assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("127.0.0.1:8737"),
         "{}",
         stderr(&output)
     );
+}
+
+/// A mirror folder laid out as `<feed>/<file>`, with one IPsum file.
+fn mirror() -> tempfile::TempDir {
+    let mirror = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(mirror.path().join("ipsum")).unwrap();
+    std::fs::write(
+        mirror.path().join("ipsum/ipsum.txt"),
+        "# IPsum Threat Intelligence Feed\n192.0.2.1\t3\n192.0.2.2\t5\n198.51.100.7\t1\n",
+    )
+    .unwrap();
+    mirror
+}
+
+fn tiq_env(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tiq"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env("LANG", "C.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .envs(env.iter().copied())
+        .output()
+        .expect("tiq runs")
+}
+
+#[test]
+fn sync_from_a_mirror_then_status() {
+    let mirror = mirror();
+    let data = tempfile::tempdir().unwrap();
+    let env = [("TIQ_SYNC_MIRROR", mirror.path().to_str().unwrap())];
+
+    let output = tiq_env(data.path(), &["sync", "ipsum"], &env);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let table = stdout(&output);
+    assert!(
+        table.contains("ipsum") && table.contains("updated"),
+        "{table}"
+    );
+    assert!(
+        stderr(&output).contains("ipsum: updated: 3 records"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = tiq_env(data.path(), &["sync", "ipsum", "--json"], &env);
+    let outcomes: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(outcomes[0]["status"], "unchanged", "{outcomes}");
+
+    let output = tiq_env(data.path(), &["status", "--json"], &env);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let status: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let ipsum = status["feeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "ipsum")
+        .unwrap();
+    assert_eq!(ipsum["state"], "ok");
+    assert_eq!(ipsum["records"], 3);
+    assert_eq!(ipsum["stale"], false);
+
+    let output = tiq_env(data.path(), &["--lang", "zh-CN", "status"], &env);
+    assert!(stdout(&output).contains("正常"), "{}", stdout(&output));
+
+    let output = tiq_env(data.path(), &["ip", "192.0.2.2", "--json"], &env);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_ne!(report["verdict"], "unknown", "{report}");
+}
+
+#[test]
+fn failed_sync_exits_1_with_cause() {
+    let mirror = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let env = [("TIQ_SYNC_MIRROR", mirror.path().to_str().unwrap())];
+    let output = tiq_env(data.path(), &["sync", "tor-exits"], &env);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output).contains("tor-exit-nodes.lst"),
+        "{}",
+        stdout(&output)
+    );
+    let output = tiq_env(data.path(), &["status", "--json"], &env);
+    let status: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let tor = status["feeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "tor-exits")
+        .unwrap();
+    assert_eq!(tor["state"], "failing");
+}
+
+#[test]
+fn sync_of_an_unknown_source_lists_the_names() {
+    let data = tempfile::tempdir().unwrap();
+    let output = tiq(data.path(), &["sync", "ipsun"]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(
+        message.contains("\"ipsun\"") && message.contains("ipsum"),
+        "{message}"
+    );
+}
+
+#[test]
+fn config_check_reports_every_problem() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("tiq.toml"),
+        "listen = \"nowhere\"\n[sync]\nretries = -1\n[sources.ipsum]\nweight = 2\ncolour = 1\n",
+    )
+    .unwrap();
+    let output = tiq(data.path(), &["config", "check"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    for key in [
+        "listen",
+        "sync.retries",
+        "sources.ipsum.weight",
+        "sources.ipsum.colour",
+    ] {
+        assert!(message.contains(key), "{key} missing: {message}");
+    }
+    assert!(message.contains("4 problem"), "{message}");
+
+    let output = tiq(data.path(), &["--lang", "zh-CN", "config", "check"]);
+    assert!(
+        stderr(&output).contains("配置有 4 个问题"),
+        "{}",
+        stderr(&output)
+    );
+
+    // Any other command refuses to run on a broken configuration.
+    let output = tiq(data.path(), &["sources"]);
+    assert_eq!(output.status.code(), Some(2));
+
+    std::fs::write(
+        data.path().join("tiq.toml"),
+        "[sources.ipsum]\nweight = 0.5\n",
+    )
+    .unwrap();
+    let output = tiq(data.path(), &["config", "check"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("configuration is valid"));
+}
+
+#[test]
+fn catalog_lists_every_feed_with_its_settings() {
+    let data = tempfile::tempdir().unwrap();
+    let output = tiq_env(
+        data.path(),
+        &["catalog", "--json"],
+        &[("TIQ_SOURCE_IPSUM_ENABLED", "false")],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let feeds: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let feeds = feeds.as_array().unwrap();
+    assert!(feeds.len() >= 25, "{}", feeds.len());
+    for feed in feeds {
+        for key in [
+            "name",
+            "category",
+            "enabled",
+            "cadence",
+            "weight",
+            "licence",
+            "locations",
+        ] {
+            assert!(!feed[key].is_null(), "{key} missing in {feed}");
+        }
+    }
+    let ipsum = feeds.iter().find(|f| f["name"] == "ipsum").unwrap();
+    assert_eq!(ipsum["enabled"], false);
+}
+
+/// GET over plain HTTP/1.1 on loopback; returns the body.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.1 200").then(|| body.to_string())
+}
+
+#[test]
+fn serve_fills_a_fresh_data_directory_by_itself() {
+    let mirror = mirror();
+    let data = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_tiq"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("TIQ_SYNC_MIRROR", mirror.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut synced = None;
+    while std::time::Instant::now() < deadline {
+        if let Some(body) = http_get(port, "/api/v1/status") {
+            let status: serde_json::Value = serde_json::from_str(&body).unwrap();
+            let ipsum = status["feeds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["name"] == "ipsum")
+                .cloned()
+                .unwrap();
+            if ipsum["state"] == "ok" {
+                synced = Some(ipsum);
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    let ipsum = synced.expect("the background sync did not bring ipsum in time");
+    assert_eq!(ipsum["records"], 3);
+    // The data landed in the directory the server uses.
+    let output = tiq(data.path(), &["ip", "192.0.2.2", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_ne!(report["verdict"], "unknown", "{report}");
 }

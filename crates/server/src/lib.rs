@@ -1,4 +1,5 @@
-//! The HTTP side of tiq: MCP over streamable HTTP at `/mcp` and `GET /healthz`, on axum.
+//! The HTTP side of tiq: MCP over streamable HTTP at `/mcp`, `GET /api/v1/status` and
+//! `GET /healthz`, on axum.
 //!
 //! Handlers hold an `Arc<Engine>` and run each analysis on the blocking pool, so every
 //! surface returns the engine's report unchanged. This crate owns transport concerns only:
@@ -8,6 +9,7 @@ mod guard;
 mod health;
 mod mcp;
 mod sessions;
+mod status;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,6 +48,8 @@ pub struct ServerConfig {
     pub allowed_origins: Vec<String>,
     /// MCP sessions open at once; a new session beyond it is refused until one closes.
     pub max_sessions: usize,
+    /// Feed settings for `/api/v1/status`; the catalog defaults when `None`.
+    pub sync: Option<Arc<tiq_sync::SyncSettings>>,
 }
 
 impl ServerConfig {
@@ -64,6 +68,7 @@ impl ServerConfig {
             allowed_hosts,
             allowed_origins: LOOPBACK_ORIGINS.map(String::from).to_vec(),
             max_sessions: DEFAULT_MAX_SESSIONS,
+            sync: None,
         }
     }
 }
@@ -81,7 +86,7 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
-/// Builds the application: `/mcp` and `/healthz`.
+/// Builds the application: `/mcp`, `/api/v1/status` and `/healthz`.
 pub fn app(engine: Arc<Engine>, config: &ServerConfig, shutdown: CancellationToken) -> Router {
     let mut mcp_config = StreamableHttpServerConfig::default();
     mcp_config.allowed_hosts = config.allowed_hosts.clone();
@@ -96,11 +101,17 @@ pub fn app(engine: Arc<Engine>, config: &ServerConfig, shutdown: CancellationTok
     let mcp = Router::new()
         .nest_service("/mcp", mcp)
         .layer(axum::middleware::from_fn(guard::json_body));
-    let health = health::router(engine).layer(axum::middleware::from_fn_with_state(
-        config.allowed_hosts.clone(),
-        guard::allowed_host,
-    ));
-    mcp.merge(health)
+    let settings = config
+        .sync
+        .clone()
+        .unwrap_or_else(|| Arc::new(tiq_sync::SyncSettings::resolve(None, |_| None)));
+    let plain = health::router(engine.clone())
+        .merge(status::router(engine, settings))
+        .layer(axum::middleware::from_fn_with_state(
+            config.allowed_hosts.clone(),
+            guard::allowed_host,
+        ));
+    mcp.merge(plain)
 }
 
 /// Binds `config.listen` and serves until `shutdown` is cancelled, then lets open requests finish.

@@ -239,6 +239,39 @@ async fn healthz_reports_sources() {
 }
 
 #[tokio::test]
+async fn status_lists_feeds_and_hand_imported_sources() {
+    let server = start().await;
+    let response = server
+        .client
+        .get(format!("{}/api/v1/status", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let status: Value = response.json().await.unwrap();
+    let feeds = status["feeds"].as_array().unwrap();
+    let ipsum = feeds.iter().find(|f| f["name"] == "ipsum").unwrap();
+    assert_eq!(ipsum["state"], "never_synced", "{ipsum}");
+    assert_eq!(ipsum["records"], 0);
+    let imported = status["imported"].as_array().unwrap();
+    assert!(
+        imported
+            .iter()
+            .any(|s| s["name"] == "ipsum" && s["records"].as_u64() > Some(0)),
+        "{status}"
+    );
+
+    let foreign = server
+        .client
+        .get(format!("{}/api/v1/status", server.base))
+        .header("Host", "attacker.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 403);
+}
+
+#[tokio::test]
 async fn session_limit_refuses_extra_sessions() {
     let mut server = start_with(|config| config.max_sessions = 2).await;
     server.initialize().await;
