@@ -298,13 +298,17 @@ fn rejection_reason(
     let records = writer.records();
     let rejected: u64 = outcomes.iter().map(|o| o.rejected).sum();
     let lines = records + rejected;
+    let previous = writer.previous_records().unwrap_or(0);
     if lines > 0 && rejected as f64 / lines as f64 > MAX_REJECTED_SHARE {
+        let kept = match previous {
+            0 => "nothing stored",
+            _ => "earlier records kept",
+        };
         return Some(format!(
-            "{rejected} of {lines} lines were rejected, over the limit of {:.0} %; earlier records kept",
+            "{rejected} of {lines} lines were rejected, over the limit of {:.0} %; {kept}",
             MAX_REJECTED_SHARE * 100.0
         ));
     }
-    let previous = writer.previous_records().unwrap_or(0);
     if !options.accept_shrink && previous > 0 && (records as f64) < previous as f64 * MIN_KEPT_SHARE
     {
         return Some(format!(

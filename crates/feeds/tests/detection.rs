@@ -375,3 +375,22 @@ fn plain_list_names_outside_c2_tracker() {
         assert_eq!(file.source.name, source, "{name}");
     }
 }
+
+#[test]
+fn ip_list_with_bad_lines_is_detected() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("all.txt");
+    let mut text = String::new();
+    for i in 1..=70 {
+        text.push_str(&format!("192.0.2.{i}\n"));
+    }
+    for i in 1..=30 {
+        text.push_str(&format!("not-an-address-{i}\n"));
+    }
+    fs::write(&path, text).unwrap();
+    let (feed, stats, sink) = inspect_and_parse(&path);
+    assert_eq!(feed.format, Format::IpList);
+    assert_eq!(stats.records, 70);
+    assert_eq!(sink.rejections.len(), 30);
+    assert_eq!(sink.rejections[0].0, 71);
+}

@@ -368,8 +368,8 @@ fn urlhaus_csv_fixture() {
         source: "urlhaus",
         provider: "abuse.ch",
         records: 4,
-        rejected_lines: &[5],
-        skipped: 0,
+        rejected_lines: &[7],
+        skipped: 1,
         check: |sink| {
             let offline = sink.sighting("http://192.0.2.80:50140/bin.sh");
             assert_eq!(offline.threat, ThreatType::MalwareDownload);

@@ -339,11 +339,11 @@ fn record_counts_match_manifests() {
             6_363,
             0,
         ),
-        // 9 rows are ftp:// or tftp:// URLs; only http and https URLs are stored.
+        // 9 more rows are ftp:// or tftp:// URLs, skipped: only http and https URLs are stored.
         (
             "02-malicious-domain-url/urlhaus/urlhaus_recent.csv",
             16_301,
-            9,
+            0,
         ),
         (
             "02-malicious-domain-url/phishtank/verified_online_subset.csv",
@@ -369,6 +369,8 @@ fn record_counts_match_manifests() {
         assert_eq!(stats.records, records, "records of {relative}");
         assert_eq!(stats.rejected, rejected, "rejected lines of {relative}");
     }
+    let urlhaus = run.stats("02-malicious-domain-url/urlhaus/urlhaus_recent.csv");
+    assert_eq!(urlhaus.skipped, 9, "ftp and tftp URLs of URLhaus");
 }
 
 #[test]

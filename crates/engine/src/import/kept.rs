@@ -5,6 +5,7 @@
 //! than [`MAX_REJECTED_SHARE`] bad entries, or a shrink below [`MIN_KEPT_SHARE`] of the
 //! earlier count leaves the earlier copy and its description as they were.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use tiq_feeds::FeedFile;
@@ -52,16 +53,19 @@ pub(super) fn import_kept_group(
     }
 
     let name = &files[0].source.name;
-    let records: u64 = outcomes.iter().map(|o| o.records).sum();
-    let rejected: u64 = outcomes.iter().map(|o| o.rejected).sum();
+    let (records, rejected) = entry_counts(&outcomes);
     let reason = if failed {
         Some("another file of this source failed; earlier copy kept".to_string())
     } else {
         let lines = records + rejected;
         let previous = store.source_records(name)?.unwrap_or(0);
         if lines > 0 && rejected as f64 / lines as f64 > MAX_REJECTED_SHARE {
+            let kept = match previous {
+                0 => "nothing stored",
+                _ => "earlier copy kept",
+            };
             Some(format!(
-                "{rejected} of {lines} entries were rejected, over the limit of {:.0} %; earlier copy kept",
+                "{rejected} of {lines} entries were rejected, over the limit of {:.0} %; {kept}",
                 MAX_REJECTED_SHARE * 100.0
             ))
         } else if !options.accept_shrink
@@ -102,6 +106,22 @@ pub(super) fn import_kept_group(
     let meta = super::source_meta(&files[0], origin, Some(relative));
     store.replace_kept_source(&meta, records, rejected)?;
     Ok(outcomes)
+}
+
+/// Returns the entries and rejections of a source. Files of one format add up (one CVE record
+/// per file); files of different formats are copies of one list (the CISA KEV catalog as
+/// JSON and as CSV), so the format with the most entries gives the counts.
+fn entry_counts(outcomes: &[FileOutcome]) -> (u64, u64) {
+    let mut by_format: BTreeMap<Option<&str>, (u64, u64)> = BTreeMap::new();
+    for outcome in outcomes {
+        let counts = by_format.entry(outcome.format.as_deref()).or_default();
+        counts.0 += outcome.records;
+        counts.1 += outcome.rejected;
+    }
+    by_format
+        .into_values()
+        .max_by_key(|(records, _)| *records)
+        .unwrap_or_default()
 }
 
 /// A source name as one folder name: `cve-json5/records` becomes `cve-json5_records`.

@@ -159,6 +159,15 @@ pub(crate) fn parse(file: &FeedFile, out: &mut Emitter) -> Result<(), FeedError>
                 Columns::dump()
             }
         };
+        if fields
+            .get(positions.url)
+            .is_some_and(|url| is_other_scheme(url))
+        {
+            // URLhaus also lists ftp:// and tftp:// payload locations, which tiq has no
+            // lookup for: they are well formed, so they are skipped rather than rejected.
+            out.skip();
+            return Ok(());
+        }
         match parse_row(fields, positions) {
             Ok(sighting) => out.sighting(line, sighting),
             Err(error) => {
@@ -167,6 +176,17 @@ pub(crate) fn parse(file: &FeedFile, out: &mut Emitter) -> Result<(), FeedError>
             }
         }
     })
+}
+
+/// Returns whether `url` names a scheme other than http or https.
+fn is_other_scheme(url: &str) -> bool {
+    let Some((scheme, _)) = url.trim().split_once("://") else {
+        return false;
+    };
+    let is_scheme = scheme
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    is_scheme && !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https")
 }
 
 fn parse_row(fields: &[&str], columns: Columns) -> Result<Sighting, ValueError> {
