@@ -78,6 +78,9 @@ pub struct SyncArgs {
     /// Download every file again, even if the publisher reports it unchanged.
     #[arg(long)]
     pub force: bool,
+    /// Rejected lines to print per feed under the table (at most 100 are kept).
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub rejected_lines: usize,
     /// Print the results as JSON instead of a table.
     #[arg(long)]
     pub json: bool,

@@ -60,7 +60,7 @@ impl Default for SyncConfig {
 /// The configuration after the file and the environment.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
-    /// The file read, if any.
+    /// The configuration file given or found, if any, whether or not it could be read.
     pub file: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
     pub listen: Option<SocketAddr>,
@@ -112,12 +112,10 @@ pub fn load(
     };
     if let Some(path) = path {
         let display = path.display().to_string();
+        loader.config.file = Some(path.clone());
         match std::fs::read_to_string(&path) {
             Ok(text) => match text.parse::<toml::Table>() {
-                Ok(table) => {
-                    loader.config.file = Some(path.clone());
-                    loader.file(&display, &table);
-                }
+                Ok(table) => loader.file(&display, &table),
                 Err(error) => loader.problems.push(Problem {
                     place: display.clone(),
                     en: format!("not valid TOML: {}", one_line(&error.to_string())),
@@ -423,8 +421,22 @@ impl Loader {
             }
             "mirror" => {
                 if let Some(text) = self.text(place, input) {
-                    if text.starts_with("http://") || text.starts_with("https://") {
-                        self.config.sync.mirror = Some(Mirror::Url(text.to_string()));
+                    let rest = text
+                        .strip_prefix("http://")
+                        .or_else(|| text.strip_prefix("https://"));
+                    if let Some(rest) = rest {
+                        let host = rest.split('/').next().unwrap_or_default();
+                        if host.is_empty()
+                            || rest.contains(|c: char| c.is_whitespace() || c == '?' || c == '#')
+                        {
+                            self.problem(
+                                place.to_string(),
+                                format!("{text:?} is not a usable mirror URL: it needs a host and no spaces, query or fragment, because feed paths are appended to it; write one such as \"https://mirror.example.org/tiq\""),
+                                format!("{text:?} 不能用作镜像网址：它需要主机名，且不能含空格、查询串或片段，因为情报源路径会接在它后面；请写成 \"https://mirror.example.org/tiq\" 这样的形式"),
+                            );
+                        } else {
+                            self.config.sync.mirror = Some(Mirror::Url(text.to_string()));
+                        }
                     } else if Path::new(text).is_absolute() {
                         self.config.sync.mirror = Some(Mirror::Dir(PathBuf::from(text)));
                     } else {
@@ -672,6 +684,7 @@ mod tests {
             [sync]
             timeout = "soon"
             retries = 99
+            mirror = "http://127.0.0.1:8000/a b?x=1"
             [sources.ipsum]
             weight = 3
             url = "ftp://example.com/x"
@@ -691,6 +704,7 @@ mod tests {
             "colour",
             "sync.timeout",
             "sync.retries",
+            "sync.mirror",
             "sources.ipsum.weight",
             "sources.ipsum.url",
             "sources.nope",
@@ -703,7 +717,7 @@ mod tests {
                 "no problem for {expected}: {places:?}"
             );
         }
-        assert_eq!(problems.len(), 10, "{places:?}");
+        assert_eq!(problems.len(), 11, "{places:?}");
         assert!(
             problems
                 .iter()

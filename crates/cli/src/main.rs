@@ -21,7 +21,7 @@ use args::{Cli, Command, LogFormat};
 use config::Config;
 
 /// Exit code for input the user must fix (an invalid indicator or argument).
-const EXIT_USAGE: u8 = 2;
+pub(crate) const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -272,8 +272,35 @@ async fn serve_until_signal(
     } else {
         tracing::info!("background sync is off");
     }
+    tokio::spawn(watch_data(engine.clone(), shutdown.clone()));
     tiq_server::serve(engine, config, shutdown).await?;
     Ok(())
+}
+
+/// Time between two checks for data imported by another process.
+const DATA_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Reloads the engine's in-memory data when `tiq import` or `tiq sync`, run beside the
+/// server, changed the sources. Lookups read the store directly and see new records at once;
+/// geolocation files and pattern allow-lists are held in memory and need the reload.
+async fn watch_data(engine: Arc<Engine>, shutdown: CancellationToken) {
+    let mut ticks = tokio::time::interval(DATA_CHECK_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = ticks.tick() => {}
+        }
+        let engine = engine.clone();
+        match tokio::task::spawn_blocking(move || engine.reload_if_changed()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "cannot reload data changed by another process")
+            }
+            Err(error) => tracing::warn!(%error, "the data check stopped"),
+        }
+    }
 }
 
 async fn wait_for_signal() {

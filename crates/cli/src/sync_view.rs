@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use tiq_engine::Engine;
 use tiq_model::Lang;
@@ -161,7 +161,8 @@ fn status_text(status: &SyncStatus, lang: Lang) -> String {
             },
             Lang::En,
         ) => {
-            format!("updated: {records} records in {sources} source(s)")
+            let noun = if *sources == 1 { "source" } else { "sources" };
+            format!("updated: {records} records in {sources} {noun}")
         }
         (
             SyncStatus::Updated {
@@ -189,19 +190,29 @@ pub fn sync(
         chosen.extend(settings.feeds.iter().filter(|f| f.enabled));
     } else {
         for name in &args.sources {
-            match settings.feed(name) {
-                Some(feed) => chosen.push(feed),
-                None => bail!(
-                    "{} {name:?}; {}: {}",
-                    lang.pick("no catalog source named", "目录中没有名为此的情报源"),
-                    lang.pick("the names are", "可用名称"),
-                    tiq_sync::CATALOG
-                        .iter()
-                        .map(|f| f.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            }
+            let Some(feed) = settings.feed(name) else {
+                let names = tiq_sync::CATALOG
+                    .iter()
+                    .map(|f| f.name)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let message = match lang {
+                    Lang::En => format!("no catalog source named {name:?}; the names are: {names}"),
+                    Lang::ZhCn => format!("目录中没有名为 {name:?} 的情报源；可用名称：{names}"),
+                };
+                if args.json {
+                    let body = serde_json::json!({
+                        "error": "unknown_source",
+                        "input": name,
+                        "message": message,
+                    });
+                    outln!("{}", serde_json::to_string_pretty(&body)?);
+                } else {
+                    eprintln!("{}: {message}", lang.pick("error", "错误"));
+                }
+                return Ok(ExitCode::from(crate::EXIT_USAGE));
+            };
+            chosen.push(feed);
         }
     }
     let fetcher =
@@ -256,9 +267,10 @@ pub fn sync(
                         lang.pick("updated", "已更新"),
                         records.to_string(),
                         rejected.to_string(),
-                        match lang {
-                            Lang::En => format!("{sources} source(s)"),
-                            Lang::ZhCn => format!("{sources} 个来源"),
+                        match (lang, sources) {
+                            (Lang::En, 1) => "1 source".to_string(),
+                            (Lang::En, _) => format!("{sources} sources"),
+                            (Lang::ZhCn, _) => format!("{sources} 个来源"),
                         },
                     ),
                     SyncStatus::Failed { error } => (
@@ -280,16 +292,66 @@ pub fn sync(
             })
             .collect();
         table(&header, &rows, "");
+        rejected_lines(&outcomes, args.rejected_lines, lang);
     }
     let failed = outcomes
         .iter()
         .filter(|o| matches!(o.status, SyncStatus::Failed { .. }))
         .count();
+    if !args.json {
+        let updated = outcomes
+            .iter()
+            .filter(|o| matches!(o.status, SyncStatus::Updated { .. }))
+            .count();
+        let unchanged = outcomes.len() - updated - failed;
+        outln!(
+            "\n{}",
+            match lang {
+                Lang::En => format!(
+                    "{} {}: {updated} updated, {unchanged} unchanged, {failed} failed",
+                    outcomes.len(),
+                    if outcomes.len() == 1 { "feed" } else { "feeds" }
+                ),
+                Lang::ZhCn => format!(
+                    "{} 个情报源：{updated} 个已更新，{unchanged} 个未变化，{failed} 个失败",
+                    outcomes.len()
+                ),
+            }
+        );
+    }
     Ok(if failed > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Prints the first `limit` rejected lines of each feed.
+fn rejected_lines(outcomes: &[FeedOutcome], limit: usize, lang: Lang) {
+    for outcome in outcomes.iter().filter(|o| !o.rejected_lines.is_empty()) {
+        outln!(
+            "\n{} {}:",
+            lang.pick("Rejected lines in", "被拒绝的行："),
+            outcome.feed
+        );
+        for rejected in outcome.rejected_lines.iter().take(limit) {
+            let (file, line, reason) = (&rejected.file, rejected.line, &rejected.reason);
+            match lang {
+                Lang::En => outln!("  {file} line {line}: {reason}"),
+                Lang::ZhCn => outln!("  {file} 第 {line} 行：{reason}"),
+            }
+        }
+        let more = outcome.rejected_lines.len().saturating_sub(limit);
+        if more > 0 {
+            outln!(
+                "  {}",
+                lang.pick(
+                    &format!("… and {more} more listed with --json"),
+                    &format!("……另有 {more} 行，可用 --json 查看")
+                )
+            );
+        }
+    }
 }
 
 /// `tiq status`.
@@ -322,6 +384,7 @@ pub fn status(
         lang.pick("LAST SUCCESS", "上次成功"),
         lang.pick("DATA AGE", "数据时效"),
         lang.pick("EVERY", "周期"),
+        lang.pick("NEXT TRY", "下次同步"),
         lang.pick("LAST ERROR", "上次错误"),
     ];
     let rows: Vec<Vec<String>> = status
@@ -335,6 +398,7 @@ pub fn status(
                 f.last_success.clone().unwrap_or_else(|| "-".to_string()),
                 f.age_seconds.map_or_else(|| "-".to_string(), age),
                 format_duration(std::time::Duration::from_secs(f.cadence_seconds)),
+                f.next_attempt.clone().unwrap_or_else(|| "-".to_string()),
                 f.last_error.clone().unwrap_or_default(),
             ]
         })
@@ -371,6 +435,7 @@ pub fn status(
 
 fn state_name(state: FeedState, lang: Lang) -> &'static str {
     match state {
+        FeedState::Syncing => lang.pick("syncing", "同步中"),
         FeedState::Failing => lang.pick("failing", "失败"),
         FeedState::Stale => lang.pick("stale", "过期"),
         FeedState::NeverSynced => lang.pick("never synced", "从未同步"),
@@ -401,6 +466,8 @@ struct CatalogRow<'a> {
     licence: &'a str,
     homepage: &'a str,
     locations: &'a [String],
+    /// Name of each download under `<mirror>/<feed>/`, in the order of `locations`.
+    mirror_files: Vec<&'a str>,
     note: Option<&'a str>,
 }
 
@@ -421,6 +488,7 @@ pub fn catalog(config: &Config, json: bool, lang: Lang) {
             licence: f.feed.licence,
             homepage: f.feed.homepage,
             locations: &f.locations,
+            mirror_files: f.feed.downloads.iter().map(|d| d.file).collect(),
             note: f.feed.note,
         })
         .collect();

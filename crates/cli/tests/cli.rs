@@ -239,7 +239,7 @@ fn failed_sync_exits_1_with_cause() {
 fn sync_of_an_unknown_source_lists_the_names() {
     let data = tempfile::tempdir().unwrap();
     let output = tiq(data.path(), &["sync", "ipsun"]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
     let message = stderr(&output);
     assert!(
         message.contains("\"ipsun\"") && message.contains("ipsum"),

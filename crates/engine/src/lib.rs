@@ -74,6 +74,18 @@ pub struct Engine {
 struct Loaded {
     geo: geo::GeoDatabases,
     patterns: lookup::AllowPatterns,
+    /// The sources as they were when this was read.
+    sources: Vec<SourceVersion>,
+}
+
+/// Name, import time and record count of a source, which a new import changes.
+type SourceVersion = (String, String, u64);
+
+fn versions(sources: Vec<tiq_store::SourceRow>) -> Vec<SourceVersion> {
+    sources
+        .into_iter()
+        .map(|s| (s.name, s.imported_at, s.records))
+        .collect()
 }
 
 impl Loaded {
@@ -81,7 +93,16 @@ impl Loaded {
         let sources = store.sources()?;
         let geo = geo::GeoDatabases::load(data_dir, &sources)?;
         let patterns = lookup::AllowPatterns::load(store)?;
-        Ok((Loaded { geo, patterns }, sources.len()))
+        let count = sources.len();
+        let sources = versions(sources);
+        Ok((
+            Loaded {
+                geo,
+                patterns,
+                sources,
+            },
+            count,
+        ))
     }
 }
 
@@ -125,6 +146,25 @@ impl Engine {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(loaded);
         Ok(())
+    }
+
+    /// Reloads like [`Engine::reload`] when a source was imported, replaced or removed since
+    /// the last load, by this process or another one (`tiq import` or `tiq sync` beside a
+    /// running server). Returns whether it reloaded.
+    pub fn reload_if_changed(&self) -> Result<bool, OpenError> {
+        let store = self.checkout()?;
+        let current = store.sources().map(versions);
+        self.checkin(store);
+        let loaded = self
+            .loaded
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        if current? == loaded.sources {
+            return Ok(false);
+        }
+        self.reload()?;
+        Ok(true)
     }
 
     pub fn data_dir(&self) -> &Path {

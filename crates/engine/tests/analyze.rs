@@ -417,3 +417,40 @@ fn progress_counts_every_stored_record() {
     assert!(seen.windows(2).all(|pair| pair[0] <= pair[1]), "{seen:?}");
     assert_eq!(seen.last().copied(), Some(summary.records()));
 }
+
+#[test]
+fn kev_as_json_and_csv_counts_once() {
+    let feeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../feeds/tests/fixtures");
+    let data = tempfile::tempdir().unwrap();
+    let paths = [feeds.join("cisa-kev-json"), feeds.join("cisa-kev-csv")];
+    let summary = import::import(data.path(), &paths, &ImportOptions::default()).unwrap();
+    let per_file: Vec<u64> = summary.files.iter().map(|f| f.records).collect();
+    assert_eq!(per_file.len(), 2);
+    let engine = Engine::open(data.path()).unwrap();
+    let sources = engine.sources().unwrap();
+    assert_eq!(sources.len(), 1);
+    assert_eq!(sources[0].records, *per_file.iter().max().unwrap());
+}
+
+#[test]
+fn reload_if_changed_sees_another_import() {
+    let data = tempfile::tempdir().unwrap();
+    import::import(
+        data.path(),
+        &[fixtures().join("ipsum")],
+        &ImportOptions::default(),
+    )
+    .unwrap();
+    let engine = Engine::open(data.path()).unwrap();
+    assert!(!engine.reload_if_changed().unwrap(), "nothing changed yet");
+
+    let feeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../feeds/tests/fixtures");
+    import::import(
+        data.path(),
+        &[feeds.join("maxmind-db")],
+        &ImportOptions::default(),
+    )
+    .unwrap();
+    assert!(engine.reload_if_changed().unwrap(), "a source was added");
+    assert!(!engine.reload_if_changed().unwrap(), "already reloaded");
+}

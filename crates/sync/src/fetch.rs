@@ -18,7 +18,9 @@ use crate::settings::SyncSettings;
 /// Why a download failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    #[error("{url}: the server answered {status}")]
+    #[error(
+        "{url}: the server returned HTTP {status}; check the address (the source's url, or the mirror layout that `tiq catalog --json` lists), or sync later if the publisher is down"
+    )]
     Status { url: String, status: u16 },
     #[error("{url}: {message}")]
     Transport { url: String, message: String },
@@ -272,14 +274,21 @@ fn header_u64(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<
     header_text(headers, name).and_then(|v| v.trim().parse().ok())
 }
 
-/// The error and its causes in one line: reqwest's own message hides the cause.
+/// Describes the error and its causes in one line, because reqwest's own message hides the
+/// cause, and ends with what to do.
 fn describe(error: &reqwest::Error) -> String {
-    let mut text = if error.is_timeout() {
-        "timed out".to_string()
+    let (mut text, hint) = if error.is_timeout() {
+        (
+            "timed out".to_string(),
+            "raise sync.timeout or sync.connect_timeout if the link is slow",
+        )
     } else if error.is_connect() {
-        "cannot connect".to_string()
+        (
+            "cannot connect".to_string(),
+            "check the address and that the server or mirror is running",
+        )
     } else {
-        "request failed".to_string()
+        ("request failed".to_string(), "check the address")
     };
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
@@ -287,5 +296,5 @@ fn describe(error: &reqwest::Error) -> String {
         text.push_str(&cause.to_string());
         source = cause.source();
     }
-    text
+    format!("{text}; {hint}")
 }

@@ -16,6 +16,9 @@ pub mod status;
 
 pub use catalog::{CATALOG, Category, Feed};
 pub use fetch::{FetchError, Fetcher};
-pub use run::{FEEDS_DIR, FeedOutcome, Progress, Silent, SyncOptions, SyncStatus, sync_feed};
+pub use run::{
+    FEEDS_DIR, FeedOutcome, Progress, REJECTED_LINES_LISTED, RejectedLine, Silent, SyncOptions,
+    SyncStatus, sync_feed,
+};
 pub use settings::{FeedOverride, FeedSettings, Mirror, SyncSettings};
 pub use status::{FeedState, FeedStatus, Status, status};

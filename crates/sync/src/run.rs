@@ -19,8 +19,10 @@ use crate::settings::FeedSettings;
 
 /// Folder of the data directory that contains each feed's current files.
 pub const FEEDS_DIR: &str = "feeds";
+/// Rejected lines listed per feed; all of them are counted.
+pub const REJECTED_LINES_LISTED: usize = 100;
 
-/// What happened to one feed.
+/// Outcome of syncing one feed.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum SyncStatus {
@@ -43,8 +45,27 @@ pub struct FeedOutcome {
     #[serde(flatten)]
     pub status: SyncStatus,
     pub bytes: u64,
-    #[serde(serialize_with = "millis")]
+    #[serde(rename = "elapsed_ms", serialize_with = "millis")]
     pub elapsed: Duration,
+    /// The first rejected lines of the feed's files, whether or not they were applied.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rejected_lines: Vec<RejectedLine>,
+}
+
+/// A line of a downloaded file that was rejected, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RejectedLine {
+    /// Path of the file inside the feed's folder.
+    pub file: String,
+    pub line: u64,
+    pub reason: String,
+}
+
+/// Figures a sync run gathers besides its status.
+#[derive(Default)]
+struct Tally {
+    bytes: u64,
+    rejected_lines: Vec<RejectedLine>,
 }
 
 fn millis<S: serde::Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
@@ -84,16 +105,17 @@ pub fn sync_feed(
 ) -> FeedOutcome {
     let started = Instant::now();
     progress.started(feed.name());
-    let mut bytes = 0;
-    let status = match run(data_dir, fetcher, feed, options, progress, &mut bytes) {
+    let mut tally = Tally::default();
+    let status = match run(data_dir, fetcher, feed, options, progress, &mut tally) {
         Ok(status) => status,
         Err(error) => SyncStatus::Failed { error },
     };
     let outcome = FeedOutcome {
         feed: feed.name().to_string(),
         status,
-        bytes,
+        bytes: tally.bytes,
         elapsed: started.elapsed(),
+        rejected_lines: tally.rejected_lines,
     };
     match &outcome.status {
         SyncStatus::Failed { error } => {
@@ -106,7 +128,7 @@ pub fn sync_feed(
             feed = feed.name(),
             records,
             sources,
-            bytes,
+            bytes = outcome.bytes,
             elapsed_ms = outcome.elapsed.as_millis() as u64,
             "feed updated"
         ),
@@ -121,7 +143,7 @@ fn run(
     feed: &FeedSettings,
     options: &SyncOptions,
     progress: &dyn Progress,
-    bytes: &mut u64,
+    tally: &mut Tally,
 ) -> Result<SyncStatus, String> {
     let name = feed.name();
     let mut store = Store::open(data_dir).map_err(|e| e.to_string())?;
@@ -131,13 +153,13 @@ fn run(
     let _lock = lock(&feeds_dir, name)?;
 
     let result = fetch_and_import(
-        &mut store, &feeds_dir, fetcher, feed, options, progress, bytes,
+        &mut store, &feeds_dir, fetcher, feed, options, progress, tally,
     );
     let record = match &result {
         Ok(Step::Unchanged) => SyncRecord::Unchanged,
         Ok(Step::Imported { records, as_of, .. }) => SyncRecord::Changed {
             records: *records,
-            bytes: *bytes,
+            bytes: tally.bytes,
             data_as_of: as_of.map(rfc3339),
         },
         Err(error) => SyncRecord::Failed(error.clone()),
@@ -182,7 +204,7 @@ fn fetch_and_import(
     feed: &FeedSettings,
     options: &SyncOptions,
     progress: &dyn Progress,
-    bytes: &mut u64,
+    tally: &mut Tally,
 ) -> Result<Step, String> {
     let name = feed.name();
     let current = feeds_dir.join(name);
@@ -211,7 +233,7 @@ fn fetch_and_import(
         }
         let fetched = fetcher
             .fetch(location, &known, &target, &|received, total| {
-                progress.bytes(name, *bytes + received, total)
+                progress.bytes(name, tally.bytes + received, total)
             })
             .map_err(|e| e.to_string())?;
         match fetched {
@@ -225,7 +247,7 @@ fn fetch_and_import(
                 modified,
             } => {
                 changed = true;
-                *bytes += received;
+                tally.bytes += received;
                 if let Some(modified) = modified {
                     as_of = Some(as_of.map_or(modified, |t| t.max(modified)));
                 }
@@ -264,6 +286,15 @@ fn fetch_and_import(
     let mut problems = Vec::new();
     for file in &summary.files {
         let relative = file.path.strip_prefix(&staging).unwrap_or(&file.path);
+        for (line, reason) in &file.rejected_lines {
+            if tally.rejected_lines.len() < REJECTED_LINES_LISTED {
+                tally.rejected_lines.push(RejectedLine {
+                    file: relative.display().to_string(),
+                    line: *line,
+                    reason: reason.clone(),
+                });
+            }
+        }
         match &file.status {
             FileStatus::Imported => {
                 if let Some(source) = &file.source
@@ -284,13 +315,9 @@ fn fetch_and_import(
     if !problems.is_empty() {
         let shown = problems.iter().take(3).cloned().collect::<Vec<_>>();
         let more = problems.len().saturating_sub(shown.len());
-        let mut text = format!(
-            "{} of the feed's files were not applied; their earlier records are kept: {}",
-            problems.len(),
-            shown.join("; ")
-        );
+        let mut text = shown.join("; ");
         if more > 0 {
-            text.push_str(&format!(" (and {more} more)"));
+            text.push_str(&format!(" (and {more} more files not applied)"));
         }
         return Err(text);
     }
@@ -372,6 +399,15 @@ fn check_formats(feed: &FeedSettings, staging: &Path) -> Result<(), String> {
 
 /// Takes the per-feed lock, so two syncs of one feed (a server's and a command's) never
 /// share a staging folder.
+/// Returns whether a sync of feed `name` holds its lock in `data_dir` now.
+pub(crate) fn is_syncing(data_dir: &Path, name: &str) -> bool {
+    let path = data_dir.join(FEEDS_DIR).join(format!(".{name}.lock"));
+    let Ok(file) = File::open(&path) else {
+        return false;
+    };
+    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+}
+
 fn lock(feeds_dir: &Path, name: &str) -> Result<File, String> {
     let path = feeds_dir.join(format!(".{name}.lock"));
     let file = File::create(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;

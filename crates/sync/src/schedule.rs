@@ -13,7 +13,7 @@ use crate::fetch::Fetcher;
 use crate::run::{Progress, SyncOptions, sync_feed};
 use crate::settings::{FeedSettings, SyncSettings};
 
-/// Longest sleep between two looks at the schedule.
+/// Maximum sleep between two checks of the schedule.
 const TICK: Duration = Duration::from_secs(60);
 /// First wait after a failed attempt; it doubles with each failure, up to the cadence.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(300);
@@ -99,17 +99,19 @@ fn due_feeds(
         .collect())
 }
 
-/// A feed is due once its cadence has passed since the last attempt, or sooner after a
-/// failure, with a wait that doubles per failure.
+/// Returns whether a feed is due at `now` (see [`next_attempt`]).
 pub fn is_due(feed: &FeedSettings, state: Option<&SyncState>, now: OffsetDateTime) -> bool {
-    let Some(state) = state else { return true };
-    let Some(last) = state
+    next_attempt(feed, state).is_none_or(|next| now >= next)
+}
+
+/// Returns when a feed is next due, or `None` if it has never been tried: its cadence after
+/// the last attempt, or sooner after a failure, with a wait that doubles per failure.
+pub fn next_attempt(feed: &FeedSettings, state: Option<&SyncState>) -> Option<OffsetDateTime> {
+    let state = state?;
+    let last = state
         .last_attempt
         .as_deref()
-        .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
-    else {
-        return true;
-    };
+        .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())?;
     let wait = if state.failures > 0 {
         RETRY_AFTER_FAILURE
             .saturating_mul(2u32.saturating_pow(state.failures.saturating_sub(1).min(16)))
@@ -117,7 +119,7 @@ pub fn is_due(feed: &FeedSettings, state: Option<&SyncState>, now: OffsetDateTim
     } else {
         feed.cadence
     };
-    now - last >= wait
+    Some(last + wait)
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@ use crate::settings::SyncSettings;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FeedState {
+    /// A sync of the feed is running now, in this process or another.
+    Syncing,
     /// The last attempt failed; the earlier data, if any, is still served.
     Failing,
     /// The data is older than twice the feed's cadence.
@@ -40,6 +42,9 @@ pub struct FeedStatus {
     pub cadence_seconds: u64,
     /// The data is older than twice the cadence.
     pub stale: bool,
+    /// When a server with background sync tries the feed next (RFC 3339); `None` when the
+    /// feed is off or due now.
+    pub next_attempt: Option<String>,
     pub licence: String,
 }
 
@@ -67,6 +72,7 @@ pub fn status(
 ) -> Result<Status, StoreError> {
     let states = store.sync_states()?;
     let sources = store.sources()?;
+    let data_dir = store.path().parent();
     let age = |at: &Option<String>| -> Option<u64> {
         let at = OffsetDateTime::parse(at.as_deref()?, &Rfc3339).ok()?;
         Some((now - at).whole_seconds().max(0) as u64)
@@ -87,7 +93,12 @@ pub fn status(
             let stale = age_seconds.is_some_and(|a| a > 2 * cadence_seconds);
             let last_error = state.and_then(|s| s.last_error.clone());
             let last_success = state.and_then(|s| s.last_success.clone());
-            let summary = if last_error.is_some() {
+            let next_attempt = crate::schedule::next_attempt(feed, state)
+                .filter(|next| feed.enabled && *next > now)
+                .and_then(|next| next.format(&Rfc3339).ok());
+            let summary = if data_dir.is_some_and(|dir| crate::run::is_syncing(dir, feed.name())) {
+                FeedState::Syncing
+            } else if last_error.is_some() {
                 FeedState::Failing
             } else if stale {
                 FeedState::Stale
@@ -112,6 +123,7 @@ pub fn status(
                 age_seconds,
                 cadence_seconds,
                 stale,
+                next_attempt,
                 licence: feed.feed.licence.to_string(),
             }
         })
@@ -166,6 +178,29 @@ mod tests {
         assert_eq!(urlhaus.state, FeedState::Failing);
         assert_eq!(urlhaus.last_error.as_deref(), Some("timed out"));
         assert_eq!(find("feodotracker").state, FeedState::NeverSynced);
+        assert_eq!(find("feodotracker").next_attempt, None);
         assert_eq!(find("phishtank").state, FeedState::Disabled);
+        // The attempts were recorded at the real time, after `now`.
+        assert!(tor.next_attempt.is_some());
+    }
+
+    #[test]
+    fn feed_with_a_running_sync_is_syncing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let settings = SyncSettings::resolve(None, |_| None);
+        std::fs::create_dir(dir.path().join(crate::FEEDS_DIR)).unwrap();
+        let lock = std::fs::File::create(dir.path().join("feeds/.ipsum.lock")).unwrap();
+        lock.lock().unwrap();
+
+        let now = OffsetDateTime::now_utc();
+        let state = |name: &str| {
+            let status = status(&store, &settings, now).unwrap();
+            status.feeds.iter().find(|f| f.name == name).unwrap().state
+        };
+        assert_eq!(state("ipsum"), FeedState::Syncing);
+        assert_eq!(state("tor-exits"), FeedState::NeverSynced);
+        drop(lock);
+        assert_eq!(state("ipsum"), FeedState::NeverSynced);
     }
 }

@@ -110,7 +110,8 @@ fn unchanged_feed_costs_one_request() {
         "nothing was re-imported"
     );
     let state = store.sync_state("ipsum").unwrap().unwrap();
-    assert!(state.last_success.is_some() && state.last_error.is_none());
+    assert!(state.last_success.is_some());
+    assert!(state.last_error.is_none());
     assert_eq!(state.data_as_of.as_deref(), Some("2026-12-01T08:00:00Z"));
 
     // A changed file is fetched and imported; --force ignores the validators.
@@ -238,12 +239,20 @@ fn mixed_lines_keep_good_ones() {
     publisher.put("ipsum.txt", text);
     let dir = tempfile::tempdir().unwrap();
     let settings = settings(&[("ipsum", vec![publisher.url("ipsum.txt")])]);
-    match sync(dir.path(), &settings, "ipsum") {
+    let fetcher = Fetcher::new(&settings).unwrap();
+    let feed = settings.feed("ipsum").unwrap();
+    let outcome = sync_feed(dir.path(), &fetcher, feed, &SyncOptions::default(), &Silent);
+    match outcome.status {
         SyncStatus::Updated {
             records, rejected, ..
         } => assert_eq!((records, rejected), (40, 1)),
         other => panic!("{other:?}"),
     }
+    // Two comment lines and 40 records come before the bad line.
+    assert_eq!(outcome.rejected_lines.len(), 1);
+    assert_eq!(outcome.rejected_lines[0].line, 43);
+    assert_eq!(outcome.rejected_lines[0].file, "ipsum.txt");
+    assert!(outcome.rejected_lines[0].reason.contains("not-an-address"));
 }
 
 #[test]
