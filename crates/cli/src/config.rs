@@ -437,8 +437,20 @@ impl Loader {
                         } else {
                             self.config.sync.mirror = Some(Mirror::Url(text.to_string()));
                         }
-                    } else if Path::new(text).is_absolute() {
-                        self.config.sync.mirror = Some(Mirror::Dir(PathBuf::from(text)));
+                    } else if let Some(dir) = text
+                        .strip_prefix("file://")
+                        .or(Some(text))
+                        .filter(|dir| Path::new(dir).is_absolute())
+                    {
+                        if Path::new(dir).is_dir() {
+                            self.config.sync.mirror = Some(Mirror::Dir(PathBuf::from(dir)));
+                        } else {
+                            self.problem(
+                                place.to_string(),
+                                format!("the mirror directory {dir:?} does not exist or is not a directory; create it or fix the path"),
+                                format!("镜像目录 {dir:?} 不存在或不是目录；请创建它或修正路径"),
+                            );
+                        }
                     } else {
                         self.problem(
                             place.to_string(),
@@ -727,12 +739,14 @@ mod tests {
 
     #[test]
     fn variables_override_the_file() {
+        let mirror = tempfile::tempdir().unwrap();
+        let mirror_url = format!("file://{}", mirror.path().display());
         let (config, problems) = load_text(
             "[sources.ipsum]\nenabled = true\n",
             &[
                 ("TIQ_SOURCE_IPSUM_ENABLED", "false"),
                 ("TIQ_SOURCE_SPAMHAUS_DROP_WEIGHT", "0.25"),
-                ("TIQ_SYNC_MIRROR", "/srv/mirror"),
+                ("TIQ_SYNC_MIRROR", &mirror_url),
                 ("TIQ_LOG", "debug"),
             ],
         );
@@ -740,9 +754,21 @@ mod tests {
         let settings = config.sync_settings();
         assert!(!settings.feed("ipsum").unwrap().enabled);
         assert_eq!(settings.feed("spamhaus-drop").unwrap().weight, 0.25);
+        let expected = mirror.path().join("tor-exits/tor/tor-exit-nodes.lst");
         assert_eq!(
             settings.feed("tor-exits").unwrap().locations,
-            ["/srv/mirror/tor-exits/tor/tor-exit-nodes.lst"]
+            [expected.display().to_string()]
+        );
+    }
+
+    #[test]
+    fn missing_mirror_directory_is_a_problem() {
+        let (_, problems) = load_text("[sync]\nmirror = \"/nonexistent/tiq-mirror\"\n", &[]);
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].en.contains("does not exist"),
+            "{}",
+            problems[0].en
         );
     }
 

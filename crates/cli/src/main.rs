@@ -124,6 +124,7 @@ fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
         (None, Some(dir)) => dir.clone(),
         (None, None) => cli.data_dir()?,
     };
+    apply_weights(&data_dir, &config);
     match cli.command {
         Command::Import(import) => {
             let bar = sync_view::records_spinner(lang);
@@ -185,6 +186,26 @@ fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
             runtime.block_on(serve_until_signal(engine, server, settings, background))?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Gives the synced sources the weights configured for their feeds, so a changed weight
+/// counts from the next lookup on, without a new download. A data directory without a
+/// database is left alone; a failure is logged and the command goes on with stored weights.
+fn apply_weights(data_dir: &Path, config: &Config) {
+    if !data_dir.join(tiq_engine::DB_FILE).exists() {
+        return;
+    }
+    let settings = config.sync_settings();
+    let weights: Vec<(&str, f64)> = settings
+        .feeds
+        .iter()
+        .map(|feed| (feed.name(), feed.weight))
+        .collect();
+    match tiq_store::Store::open(data_dir).and_then(|mut store| store.set_feed_weights(&weights)) {
+        Ok(0) => {}
+        Ok(changed) => tracing::info!(sources = changed, "applied configured feed weights"),
+        Err(error) => tracing::warn!(%error, "cannot apply the configured feed weights"),
     }
 }
 

@@ -226,8 +226,13 @@ pub fn import_table(summary: &ImportSummary, rejected_lines: usize, lang: Lang) 
     let seconds = summary.elapsed.as_secs_f64();
     match lang {
         Lang::En => outln!(
-            "\n{} files: {imported} imported, {unsupported} unsupported, {failed} failed or kept; {} records in {seconds:.1} s",
+            "\n{} {}: {imported} imported, {unsupported} unsupported, {failed} failed or kept; {} records in {seconds:.1} s",
             summary.files.len(),
+            if summary.files.len() == 1 {
+                "file"
+            } else {
+                "files"
+            },
             summary.records()
         ),
         Lang::ZhCn => outln!(

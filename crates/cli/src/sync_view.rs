@@ -172,8 +172,8 @@ fn status_text(status: &SyncStatus, lang: Lang) -> String {
         ) => {
             format!("已更新：{sources} 个来源，共 {records} 条记录")
         }
-        (SyncStatus::Failed { error }, Lang::En) => format!("failed, earlier data kept: {error}"),
-        (SyncStatus::Failed { error }, Lang::ZhCn) => format!("失败，保留原有数据：{error}"),
+        (SyncStatus::Failed { error }, Lang::En) => format!("failed: {error}"),
+        (SyncStatus::Failed { error }, Lang::ZhCn) => format!("失败：{error}"),
     }
 }
 
@@ -328,6 +328,9 @@ pub fn sync(
 
 /// Prints the first `limit` rejected lines of each feed.
 fn rejected_lines(outcomes: &[FeedOutcome], limit: usize, lang: Lang) {
+    if limit == 0 {
+        return;
+    }
     for outcome in outcomes.iter().filter(|o| !o.rejected_lines.is_empty()) {
         outln!(
             "\n{} {}:",

@@ -210,6 +210,15 @@ fn sync_from_a_mirror_then_status() {
     let output = tiq_env(data.path(), &["ip", "192.0.2.2", "--json"], &env);
     let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_ne!(report["verdict"], "unknown", "{report}");
+
+    // A weight changed in the configuration counts without a new download.
+    let ignored = [env[0], ("TIQ_SOURCE_IPSUM_WEIGHT", "0")];
+    let output = tiq_env(data.path(), &["ip", "192.0.2.2", "--json"], &ignored);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(report["verdict"], "unknown", "{report}");
+    let output = tiq_env(data.path(), &["ip", "192.0.2.2", "--json"], &env);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_ne!(report["verdict"], "unknown", "{report}");
 }
 
 #[test]

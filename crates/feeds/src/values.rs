@@ -25,6 +25,9 @@ pub(crate) enum ValueError {
     #[error("{0:?} is a URL path without a host, so it cannot be stored as an indicator")]
     PathWithoutHost(String),
 
+    #[error("URLs with the scheme {0:?} are not looked up; only http and https URLs are")]
+    OtherScheme(String),
+
     #[error("invalid regular expression {pattern:?}: {message}")]
     Regex { pattern: String, message: String },
 
@@ -143,8 +146,14 @@ pub(crate) fn parse_trail(input: &str) -> Result<Trail, ValueError> {
         .find("://")
         .is_some_and(|end| !rest[..end].contains('/'));
     if scheme.is_none() && other_scheme {
-        // Another scheme (tcp://, ftp://): parse_url names it in its error.
-        parse_url(rest)?;
+        // Another scheme (ftp://, tcp://): a bare host is kept as the host, anything with a
+        // path is a URL tiq has no lookup for.
+        let (name, address) = rest.split_once("://").unwrap_or((rest, ""));
+        let address = address.strip_suffix('/').unwrap_or(address);
+        if address.is_empty() || address.contains('/') {
+            return Err(ValueError::OtherScheme(name.to_string()));
+        }
+        return parse_host(address);
     }
     let Some(slash) = rest.find('/') else {
         return parse_host(rest);
@@ -317,12 +326,27 @@ mod tests {
     }
 
     #[test]
+    fn trail_with_other_scheme_keeps_bare_host() {
+        let ip = parse_trail("tcp://192.0.2.1").unwrap();
+        assert!(matches!(ip.subject, Subject::Ip(_)), "{:?}", ip.subject);
+        let host = parse_trail("ftp://ftp.example.com/").unwrap();
+        assert!(
+            matches!(host.subject, Subject::Domain(_)),
+            "{:?}",
+            host.subject
+        );
+    }
+
+    #[test]
     fn trail_rejections() {
         assert!(matches!(
             parse_trail("/gate.php"),
             Err(ValueError::PathWithoutHost(_))
         ));
-        assert!(parse_trail("tcp://192.0.2.1").is_err());
+        assert!(matches!(
+            parse_trail("ftp://example.com/payload.sh"),
+            Err(ValueError::OtherScheme(scheme)) if scheme == "ftp"
+        ));
         assert!(matches!(
             parse_trail("example.com:0"),
             Err(ValueError::Port { .. })

@@ -32,10 +32,19 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // The feed a source was synced as and its weight stay, as in `begin_replace`.
+        let (feed, weight): (Option<String>, f64) = tx
+            .query_row(
+                "SELECT feed, weight FROM sources WHERE name = ?1",
+                [&meta.name],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or((None, 1.0));
         tx.execute("DELETE FROM sources WHERE name = ?1", [&meta.name])?;
         tx.execute(
-            "INSERT INTO sources (name, provider, title, format, reference, origin, file, imported_at, records, rejected)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO sources (name, provider, title, format, reference, origin, file, imported_at, records, rejected, feed, weight)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 meta.name,
                 meta.provider,
@@ -46,7 +55,9 @@ impl Store {
                 meta.file,
                 now_rfc3339(),
                 records as i64,
-                rejected as i64
+                rejected as i64,
+                feed,
+                weight
             ],
         )?;
         tx.commit()?;

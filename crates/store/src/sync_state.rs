@@ -187,13 +187,19 @@ impl Store {
         Ok(removed)
     }
 
-    /// Sets the reliability weight of every source a feed produced.
-    pub fn set_feed_weight(&mut self, feed: &str, weight: f64) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE sources SET weight = ?2 WHERE feed = ?1",
-            params![feed, weight],
-        )?;
-        Ok(())
+    /// Sets the reliability weight of every source each feed produced, in one transaction.
+    /// Returns the number of sources whose weight changed.
+    pub fn set_feed_weights(&mut self, weights: &[(&str, f64)]) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut changed = 0;
+        for (feed, weight) in weights {
+            changed += tx.execute(
+                "UPDATE sources SET weight = ?2 WHERE feed = ?1 AND weight != ?2",
+                params![feed, weight],
+            )?;
+        }
+        tx.commit()?;
+        Ok(changed)
     }
 
     /// Records held by the sources a feed produced.

@@ -67,14 +67,19 @@ impl Store {
             records: 0,
         };
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        let previous: Option<(i64, i64)> = conn
+        // A replacement keeps the feed a source was synced as and its weight, so importing a
+        // synced source by hand does not detach it from its feed.
+        let previous: Option<(i64, i64, Option<String>, f64)> = conn
             .query_row(
-                "SELECT id, records FROM sources WHERE name = ?1",
+                "SELECT id, records, feed, weight FROM sources WHERE name = ?1",
                 [&meta.name],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
             )
             .optional()?;
-        if let Some((id, records)) = previous {
+        let (feed, weight) = previous
+            .as_ref()
+            .map_or((None, 1.0), |(_, _, feed, weight)| (feed.clone(), *weight));
+        if let Some((id, records, ..)) = previous {
             for table in SOURCE_TABLES {
                 conn.execute(&format!("DELETE FROM {table} WHERE source_id = ?1"), [id])?;
             }
@@ -82,8 +87,8 @@ impl Store {
             writer.previous_records = Some(records as u64);
         }
         conn.execute(
-            "INSERT INTO sources (name, provider, title, format, reference, origin, file, imported_at, records, rejected)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0)",
+            "INSERT INTO sources (name, provider, title, format, reference, origin, file, imported_at, records, rejected, feed, weight)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0, ?9, ?10)",
             params![
                 meta.name,
                 meta.provider,
@@ -92,7 +97,9 @@ impl Store {
                 meta.reference,
                 meta.origin,
                 meta.file,
-                now_rfc3339()
+                now_rfc3339(),
+                feed,
+                weight
             ],
         )?;
         writer.source_id = conn.last_insert_rowid();
@@ -298,6 +305,31 @@ mod tests {
         assert_eq!(writer.records(), stored);
         writer.commit(0).unwrap();
         assert_eq!(store.sources().unwrap()[0].records, stored);
+    }
+
+    #[test]
+    fn replace_keeps_feed_and_weight() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .begin_replace(&meta("ipsum"))
+            .unwrap()
+            .commit(0)
+            .unwrap();
+        store
+            .assign_feed("ipsum", &["ipsum".to_string()], 0.5, "mirror")
+            .unwrap();
+
+        store
+            .begin_replace(&meta("ipsum"))
+            .unwrap()
+            .commit(0)
+            .unwrap();
+        let source = store.sources().unwrap().remove(0);
+        assert_eq!(source.feed.as_deref(), Some("ipsum"));
+        assert_eq!(source.weight, 0.5);
+        assert_eq!(store.set_feed_weights(&[("ipsum", 0.25)]).unwrap(), 1);
+        assert_eq!(store.set_feed_weights(&[("ipsum", 0.25)]).unwrap(), 0);
     }
 
     #[test]

@@ -23,12 +23,20 @@ pub enum FetchError {
     )]
     Status { url: String, status: u16 },
     #[error("{url}: {message}")]
-    Transport { url: String, message: String },
+    Transport {
+        url: String,
+        message: String,
+        /// A timeout or a broken connection, which a retry may get past; a redirect loop or
+        /// an invalid request is not.
+        transient: bool,
+    },
     #[error(
         "{url}: larger than the limit of {limit} bytes; raise sync.max_download_mb to allow it"
     )]
     TooLarge { url: String, limit: u64 },
-    #[error("{location}: {source}")]
+    #[error(
+        "{location}: {source}; check the path (a mirror folder holds <feed>/<file> as `tiq catalog --json` lists in mirror_files)"
+    )]
     Local {
         location: String,
         source: std::io::Error,
@@ -45,7 +53,7 @@ impl FetchError {
     fn is_transient(&self) -> bool {
         match self {
             FetchError::Status { status, .. } => *status >= 500,
-            FetchError::Transport { .. } => true,
+            FetchError::Transport { transient, .. } => *transient,
             _ => false,
         }
     }
@@ -86,6 +94,7 @@ impl Fetcher {
             .map_err(|error| FetchError::Transport {
                 url: String::new(),
                 message: format!("cannot build the HTTP client: {error}"),
+                transient: false,
             })?;
         Ok(Fetcher {
             client,
@@ -136,6 +145,7 @@ impl Fetcher {
         let transport = |error: reqwest::Error| FetchError::Transport {
             url: url.to_string(),
             message: describe(&error),
+            transient: !error.is_redirect() && !error.is_builder(),
         };
         let mut request = self.client.get(url);
         if let Some(etag) = &known.etag {
@@ -175,7 +185,13 @@ impl Fetcher {
                 .read(&mut buffer)
                 .map_err(|error| FetchError::Transport {
                     url: url.to_string(),
-                    message: format!("the download broke off after {bytes} bytes: {error}"),
+                    message: match is_timeout(&error) {
+                        true => format!(
+                            "timed out after {bytes} bytes of the body; raise sync.timeout if the link is slow"
+                        ),
+                        false => format!("the download broke off after {bytes} bytes: {error}"),
+                    },
+                    transient: true,
                 })?;
             if n == 0 {
                 break;
@@ -272,6 +288,31 @@ fn header_text(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option
 
 fn header_u64(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<u64> {
     header_text(headers, name).and_then(|v| v.trim().parse().ok())
+}
+
+/// Returns whether a read error, or any error behind it, is a timeout.
+fn is_timeout(error: &std::io::Error) -> bool {
+    if error.kind() == std::io::ErrorKind::TimedOut {
+        return true;
+    }
+    // `io::Error::source` skips the wrapped error itself, so the walk starts from it.
+    let mut current = error
+        .get_ref()
+        .map(|inner| inner as &(dyn std::error::Error + 'static));
+    while let Some(error) = current {
+        if let Some(error) = error.downcast_ref::<reqwest::Error>()
+            && error.is_timeout()
+        {
+            return true;
+        }
+        if let Some(error) = error.downcast_ref::<std::io::Error>()
+            && error.kind() == std::io::ErrorKind::TimedOut
+        {
+            return true;
+        }
+        current = error.source();
+    }
+    false
 }
 
 /// Describes the error and its causes in one line, because reqwest's own message hides the

@@ -119,7 +119,7 @@ pub fn sync_feed(
     };
     match &outcome.status {
         SyncStatus::Failed { error } => {
-            tracing::warn!(feed = feed.name(), %error, "sync failed; earlier records kept")
+            tracing::warn!(feed = feed.name(), %error, "sync failed")
         }
         SyncStatus::Unchanged => tracing::info!(feed = feed.name(), "feed unchanged"),
         SyncStatus::Updated {
@@ -304,6 +304,8 @@ fn fetch_and_import(
                 }
             }
             FileStatus::Failed(reason) | FileStatus::Kept(reason) => {
+                // Reasons may name the staged file; the folder is an internal detail.
+                let reason = reason.replace(&format!("{}/", staging.display()), "");
                 problems.push(format!("{}: {reason}", relative.display()));
             }
             FileStatus::Unsupported(_) => {}
@@ -318,6 +320,23 @@ fn fetch_and_import(
         let mut text = shown.join("; ");
         if more > 0 {
             text.push_str(&format!(" (and {more} more files not applied)"));
+        }
+        // Each source is replaced on its own, so the sources whose files were good already
+        // have their new records, and the message names them.
+        if !sources.is_empty() {
+            let mut names = sources
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            if sources.len() > 3 {
+                names.push_str(", …");
+            }
+            text = format!(
+                "partly applied: {} updated ({names}); not applied: {text}",
+                sources.len()
+            );
         }
         return Err(text);
     }

@@ -176,6 +176,24 @@ fn client_errors_are_not_retried() {
 }
 
 #[test]
+fn redirect_loop_is_not_retried() {
+    let publisher = Publisher::start();
+    publisher.set(
+        "loop.txt",
+        Entry {
+            redirect_loop: true,
+            ..Entry::default()
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let settings = settings(&[("ipsum", vec![publisher.url("loop.txt")])]);
+    let error = failed(&sync(dir.path(), &settings, "ipsum")).to_string();
+    assert!(error.contains("redirect"), "{error}");
+    // One request and the redirects reqwest follows (10 by default), with no retry.
+    assert_eq!(publisher.requests("loop.txt"), 11);
+}
+
+#[test]
 fn timeout_is_retried_then_reported() {
     let publisher = Publisher::start();
     publisher.set(
@@ -193,6 +211,20 @@ fn timeout_is_retried_then_reported() {
     let error = failed(&sync(dir.path(), &settings, "ipsum")).to_string();
     assert!(error.contains("timed out"), "{error}");
     assert_eq!(publisher.requests("slow.txt"), 2);
+
+    // A body that stalls half way is a timeout too, not a corrupt download.
+    publisher.set(
+        "slow.txt",
+        Entry {
+            body: ipsum(500).into_bytes(),
+            delay: Some(Duration::from_secs(3)),
+            stall_after: Some(1000),
+            ..Entry::default()
+        },
+    );
+    let error = failed(&sync(dir.path(), &settings, "ipsum")).to_string();
+    assert!(error.contains("timed out after 1000 bytes"), "{error}");
+    assert!(error.contains("sync.timeout"), "{error}");
 }
 
 #[test]
@@ -235,6 +267,8 @@ fn mixed_lines_keep_good_ones() {
     let publisher = Publisher::start();
     let mut text = ipsum(40);
     text.push_str("not-an-address\t3\n");
+    text.push_str(&"9".repeat(10 * 1024 * 1024));
+    text.push('\n');
     text.push_str(&ipsum(40)); // every record twice
     publisher.put("ipsum.txt", text);
     let dir = tempfile::tempdir().unwrap();
@@ -245,12 +279,14 @@ fn mixed_lines_keep_good_ones() {
     match outcome.status {
         SyncStatus::Updated {
             records, rejected, ..
-        } => assert_eq!((records, rejected), (40, 1)),
+        } => assert_eq!((records, rejected), (40, 2)),
         other => panic!("{other:?}"),
     }
-    // Two comment lines and 40 records come before the bad line.
-    assert_eq!(outcome.rejected_lines.len(), 1);
+    // Two comment lines and 40 records come before the bad line, then a 10 MiB line.
+    assert_eq!(outcome.rejected_lines.len(), 2);
     assert_eq!(outcome.rejected_lines[0].line, 43);
+    assert_eq!(outcome.rejected_lines[1].line, 44);
+    assert!(outcome.rejected_lines[1].reason.contains("longer than"));
     assert_eq!(outcome.rejected_lines[0].file, "ipsum.txt");
     assert!(outcome.rejected_lines[0].reason.contains("not-an-address"));
 }
@@ -428,4 +464,50 @@ fn lookups_during_sync_never_see_a_mix() {
         seen.iter().all(|n| *n == 600 || *n == 700),
         "a reader saw a half-loaded source: {seen:?}"
     );
+}
+
+/// Builds a Spamhaus DROP JSON file listing `networks`, with its closing metadata line.
+fn drop_json(networks: &[&str]) -> String {
+    let mut text = String::new();
+    for (i, network) in networks.iter().enumerate() {
+        text.push_str(&format!(
+            "{{\"cidr\":\"{network}\",\"sblid\":\"SBL{i:06}\",\"rir\":\"ripencc\"}}\n"
+        ));
+    }
+    text.push_str(&format!(
+        "{{\"type\":\"metadata\",\"timestamp\":1764576000,\"size\":1,\"records\":{},\"copyright\":\"test\",\"terms\":\"test\"}}\n",
+        networks.len()
+    ));
+    text
+}
+
+#[test]
+fn partly_applied_feed_says_so() {
+    let publisher = Publisher::start();
+    publisher.put(
+        "drop_v4.json",
+        drop_json(&["192.0.2.0/25", "198.51.100.0/24"]),
+    );
+    publisher.put("drop_v6.json", drop_json(&["2001:db8:1::/48"]));
+    let dir = tempfile::tempdir().unwrap();
+    let locations = vec![publisher.url("drop_v4.json"), publisher.url("drop_v6.json")];
+    let settings = settings(&[("spamhaus-drop", locations)]);
+    assert_eq!(updated(&sync(dir.path(), &settings, "spamhaus-drop")), 3);
+
+    publisher.put(
+        "drop_v4.json",
+        drop_json(&["192.0.2.0/25", "198.51.100.0/24", "203.0.113.0/24"]),
+    );
+    // The metadata counts two networks where the file lists one: a cut-short download.
+    let short = drop_json(&["2001:db8:1::/48"]).replace("\"records\":1", "\"records\":2");
+    publisher.put("drop_v6.json", short);
+    let error = failed(&sync(dir.path(), &settings, "spamhaus-drop")).to_string();
+    assert!(
+        error.starts_with("partly applied: 1 updated (spamhaus-drop)"),
+        "{error}"
+    );
+    assert!(error.contains("drop_v6.json"), "{error}");
+    assert!(!error.contains(".partial"), "{error}");
+    assert_eq!(records(dir.path(), "spamhaus-drop"), 3);
+    assert_eq!(records(dir.path(), "spamhaus-drop-v6"), 1);
 }

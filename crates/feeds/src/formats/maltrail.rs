@@ -238,7 +238,7 @@ pub(crate) fn parse(file: &FeedFile, out: &mut Emitter) -> Result<(), FeedError>
         let (value, comment) = line.split_once('#').unwrap_or((line, ""));
         let trail = match parse_trail(value) {
             Ok(trail) => trail,
-            Err(ValueError::PathWithoutHost(_)) => {
+            Err(ValueError::PathWithoutHost(_) | ValueError::OtherScheme(_)) => {
                 out.skip();
                 return Ok(());
             }

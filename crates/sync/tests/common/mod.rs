@@ -22,8 +22,13 @@ pub struct Entry {
     pub fail_times: u32,
     /// Delay before each response.
     pub delay: Option<Duration>,
+    /// Bytes of the body sent before a pause of `delay` in the middle of the body; the
+    /// delay before the response is then skipped.
+    pub stall_after: Option<usize>,
     /// Send no validators, as some publishers do.
     pub no_validators: bool,
+    /// Redirect every request to the same path.
+    pub redirect_loop: bool,
 }
 
 #[derive(Default)]
@@ -151,11 +156,18 @@ async fn serve(
         (entry.clone(), failing)
     };
     let (entry, failing) = entry;
-    if let Some(delay) = entry.delay {
+    if let Some(delay) = entry.delay.filter(|_| entry.stall_after.is_none()) {
         tokio::time::sleep(delay).await;
     }
     if let Some(code) = failing {
         return status(StatusCode::from_u16(code).unwrap());
+    }
+    if entry.redirect_loop {
+        return Response::builder()
+            .status(StatusCode::FOUND)
+            .header(header::LOCATION, format!("/{path}"))
+            .body(Body::empty())
+            .unwrap();
     }
     let tag = etag(&entry.body);
     let unchanged = !entry.no_validators
@@ -173,7 +185,22 @@ async fn serve(
             .header(header::ETAG, tag)
             .header(header::LAST_MODIFIED, LAST_MODIFIED);
     }
-    response.body(Body::from(entry.body)).unwrap()
+    let body = match entry.stall_after {
+        Some(sent) => {
+            use futures_util::StreamExt;
+            let pause = entry.delay.unwrap_or_default();
+            let (head, tail) = entry.body.split_at(sent.min(entry.body.len()));
+            let chunks = [(head.to_vec(), Duration::ZERO), (tail.to_vec(), pause)];
+            Body::from_stream(
+                futures_util::stream::iter(chunks).then(|(chunk, wait)| async move {
+                    tokio::time::sleep(wait).await;
+                    Ok::<_, std::io::Error>(chunk)
+                }),
+            )
+        }
+        None => Body::from(entry.body),
+    };
+    response.body(body).unwrap()
 }
 
 fn status(code: StatusCode) -> Response {
