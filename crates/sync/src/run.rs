@@ -217,6 +217,7 @@ fn fetch_and_import(
     let mut changed = false;
     let mut as_of: Option<SystemTime> = None;
     let mut validators = Vec::new();
+    let mut unchanged = Vec::new();
     for (download, location) in feed.feed.downloads.iter().zip(&feed.locations) {
         let stored_as = stored_path(download.file);
         let known = if options.force || !current.join(&stored_as).exists() {
@@ -238,7 +239,7 @@ fn fetch_and_import(
             .map_err(|e| e.to_string())?;
         match fetched {
             Fetched::NotModified => {
-                copy_tree(&current.join(&stored_as), &staging.join(&stored_as))?;
+                unchanged.push(stored_as);
                 validators.push((location.clone(), known));
             }
             Fetched::Body {
@@ -267,6 +268,10 @@ fn fetch_and_import(
     }
     if !changed {
         return Ok(Step::Unchanged);
+    }
+    // The unchanged files join the new ones only now, so an unchanged feed costs no copy.
+    for stored_as in unchanged {
+        copy_tree(&current.join(&stored_as), &staging.join(&stored_as))?;
     }
 
     check_formats(feed, &staging)?;
