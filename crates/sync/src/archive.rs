@@ -8,7 +8,12 @@ use std::path::{Component, Path, PathBuf};
 /// `dest`. A single top folder shared by every member, as in repository archives, is
 /// dropped. Unpacking stops with an error past `max_bytes` in total.
 pub fn unpack(archive: &Path, dest: &Path, keep: &[&str], max_bytes: u64) -> Result<(), String> {
-    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", archive.display());
+    // The archive sits in a staging folder, an internal detail: errors name the file only.
+    let file_name = archive
+        .file_name()
+        .unwrap_or(archive.as_os_str())
+        .to_owned();
+    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", Path::new(&file_name).display());
     let file = File::open(archive).map_err(|e| fail(&e))?;
     let mut zip =
         zip::ZipArchive::new(file).map_err(|e| fail(&format!("not a usable zip archive: {e}")))?;
@@ -26,8 +31,13 @@ pub fn unpack(archive: &Path, dest: &Path, keep: &[&str], max_bytes: u64) -> Res
     let mut kept = 0usize;
     for (index, name) in names.iter().enumerate() {
         let Some(name) = name else {
+            let raw = zip
+                .by_index_raw(index)
+                .ok()
+                .and_then(|member| member.name().ok().map(|name| name.to_string()))
+                .unwrap_or_default();
             return Err(fail(&format!(
-                "member {index} has an unsafe path; the archive is refused"
+                "member {raw:?} has an unsafe path (absolute or with ..); the archive is refused"
             )));
         };
         let relative = match &top {

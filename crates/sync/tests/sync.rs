@@ -392,6 +392,25 @@ fn zip_archive_keeps_named_folders() {
         .map(|s| s.name)
         .collect();
     assert_eq!(names.len(), 1, "{names:?}");
+
+    // A member whose path climbs out of the folder refuses the whole archive.
+    publisher.put(
+        "c2.zip",
+        zip(&[
+            ("C2-Tracker-main/data/Sliver C2 IPs.txt", b"198.51.100.20\n"),
+            ("C2-Tracker-main/../../escape.txt", b"192.0.2.66\n"),
+        ]),
+    );
+    let error = failed(&sync(dir.path(), &settings, "c2-tracker")).to_string();
+    assert!(error.starts_with("c2-tracker.zip: "), "{error}");
+    assert!(error.contains("escape.txt"), "{error}");
+    assert!(error.contains("unsafe path"), "{error}");
+    assert!(!dir.path().join("escape.txt").exists());
+    assert_eq!(
+        Store::open(dir.path()).unwrap().sources().unwrap()[0].records,
+        3,
+        "earlier records kept"
+    );
 }
 
 #[test]
