@@ -14,9 +14,11 @@ use crate::scope::{AddressScope, address_scope};
 const RELATED_LIMIT: usize = 20;
 
 /// Path by which a stored record reached the indicator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Via {
     /// The record names the indicator itself.
+    #[default]
     Exact,
     /// The record names a network that contains the address.
     Network,

@@ -681,4 +681,6 @@ fn round2(value: f64) -> f64 {
 }
 
 #[cfg(test)]
+mod cases;
+#[cfg(test)]
 mod tests;
