@@ -67,6 +67,8 @@ pub struct Config {
     pub language: Option<Lang>,
     pub sync: SyncConfig,
     pub sources: BTreeMap<String, FeedOverride>,
+    /// Half-lives of claims, by indicator type.
+    pub ageing: tiq_engine::score::Ageing,
 }
 
 impl Config {
@@ -139,7 +141,9 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-const TOP_KEYS: &[&str] = &["data_dir", "listen", "language", "sync", "sources"];
+const TOP_KEYS: &[&str] = &[
+    "data_dir", "listen", "language", "sync", "sources", "scoring",
+];
 const SYNC_KEYS: &[&str] = &[
     "background",
     "mirror",
@@ -150,6 +154,15 @@ const SYNC_KEYS: &[&str] = &[
     "retry_delay",
 ];
 const SOURCE_KEYS: &[&str] = &["enabled", "url", "urls", "cadence", "weight"];
+const SCORING_KEYS: &[&str] = &[
+    "half_life_ip",
+    "half_life_domain",
+    "half_life_url",
+    "half_life_hash",
+];
+
+/// Applies one key of a section such as `[sync]`.
+type SectionKey = fn(&mut Loader, &str, &str, Input<'_>);
 
 impl Loader {
     fn problem(&mut self, place: String, en: String, zh: String) {
@@ -179,19 +192,10 @@ impl Loader {
                 }
                 "listen" => self.listen(&place, input),
                 "language" => self.language(&place, input),
-                "sync" => match value.as_table() {
-                    Some(sync) => {
-                        for (key, value) in sync {
-                            let place = format!("{file}: sync.{key}");
-                            if SYNC_KEYS.contains(&key.as_str()) {
-                                self.sync_key(&place, key, Input::Toml(value));
-                            } else {
-                                self.unknown(place, key, SYNC_KEYS);
-                            }
-                        }
-                    }
-                    None => self.expected(&place, "a table ([sync])", "表（[sync]）"),
-                },
+                "sync" => self.section(file, "sync", value, SYNC_KEYS, Loader::sync_key),
+                "scoring" => {
+                    self.section(file, "scoring", value, SCORING_KEYS, Loader::scoring_key)
+                }
                 "sources" => match value.as_table() {
                     Some(sources) => {
                         for (name, value) in sources {
@@ -236,23 +240,23 @@ impl Loader {
                 "LANG" => self.language(&place, input),
                 _ => {
                     if let Some(key) = rest.strip_prefix("SYNC_") {
-                        let key = key.to_ascii_lowercase();
-                        if SYNC_KEYS.contains(&key.as_str()) {
-                            self.sync_key(&place, &key, input);
-                        } else {
-                            let known: Vec<String> = SYNC_KEYS
-                                .iter()
-                                .map(|k| format!("TIQ_SYNC_{}", k.to_ascii_uppercase()))
-                                .collect();
-                            self.problem(
-                                place,
-                                format!(
-                                    "unknown variable; the sync variables are {}",
-                                    known.join(", ")
-                                ),
-                                format!("未知的变量；同步相关变量为 {}", known.join("、")),
-                            );
-                        }
+                        self.section_variable(
+                            &place,
+                            "SYNC",
+                            key,
+                            input,
+                            SYNC_KEYS,
+                            Loader::sync_key,
+                        );
+                    } else if let Some(key) = rest.strip_prefix("SCORING_") {
+                        self.section_variable(
+                            &place,
+                            "SCORING",
+                            key,
+                            input,
+                            SCORING_KEYS,
+                            Loader::scoring_key,
+                        );
                     } else if let Some(rest) = rest.strip_prefix("SOURCE_") {
                         self.source_variable(&place, rest, input);
                     }
@@ -408,6 +412,91 @@ impl Loader {
                     format!("不支持的语言 {text:?}；请使用 \"en\" 或 \"zh-CN\""),
                 ),
             }
+        }
+    }
+
+    /// Reads a section such as `[sync]`, rejecting keys not in `keys`.
+    fn section(
+        &mut self,
+        file: &str,
+        section: &str,
+        value: &toml::Value,
+        keys: &[&str],
+        apply: SectionKey,
+    ) {
+        let Some(table) = value.as_table() else {
+            let place = format!("{file}: {section}");
+            self.expected(
+                &place,
+                &format!("a table ([{section}])"),
+                &format!("表（[{section}]）"),
+            );
+            return;
+        };
+        for (key, value) in table {
+            let place = format!("{file}: {section}.{key}");
+            if keys.contains(&key.as_str()) {
+                apply(self, &place, key, Input::Toml(value));
+            } else {
+                self.unknown(place, key, keys);
+            }
+        }
+    }
+
+    /// Reads `TIQ_<SECTION>_<KEY>`, rejecting keys not in `keys`.
+    fn section_variable(
+        &mut self,
+        place: &str,
+        section: &str,
+        key: &str,
+        input: Input<'_>,
+        keys: &[&str],
+        apply: SectionKey,
+    ) {
+        let key = key.to_ascii_lowercase();
+        if keys.contains(&key.as_str()) {
+            apply(self, place, &key, input);
+            return;
+        }
+        let known: Vec<String> = keys
+            .iter()
+            .map(|k| format!("TIQ_{section}_{}", k.to_ascii_uppercase()))
+            .collect();
+        self.problem(
+            place.to_string(),
+            format!(
+                "unknown variable; the variables of [{}] are {}",
+                section.to_ascii_lowercase(),
+                known.join(", ")
+            ),
+            format!(
+                "未知的变量；[{}] 的变量为 {}",
+                section.to_ascii_lowercase(),
+                known.join("、")
+            ),
+        );
+    }
+
+    /// Reads a half-life: a duration of at least an hour, or `never` for claims that do not fade.
+    fn scoring_key(&mut self, place: &str, key: &str, input: Input<'_>) {
+        let never = match input {
+            Input::Toml(value) => value.as_str() == Some("never"),
+            Input::Env(text) => text == "never",
+        };
+        let half_life = if never {
+            None
+        } else {
+            match self.duration(place, input, Duration::from_secs(3600)) {
+                Some(value) => Some(value.as_secs_f64() / 86_400.0),
+                None => return,
+            }
+        };
+        let ageing = &mut self.config.ageing;
+        match key {
+            "half_life_ip" => ageing.ip = half_life,
+            "half_life_domain" => ageing.domain = half_life,
+            "half_life_url" => ageing.url = half_life,
+            _ => ageing.hash = half_life,
         }
     }
 
@@ -759,6 +848,29 @@ mod tests {
             settings.feed("tor-exits").unwrap().locations,
             [expected.display().to_string()]
         );
+    }
+
+    #[test]
+    fn scoring_half_lives_are_read() {
+        let (config, problems) = load_text(
+            "[scoring]\nhalf_life_ip = \"30d\"\nhalf_life_hash = \"2w\"\nhalf_life_url = \"never\"\n",
+            &[("TIQ_SCORING_HALF_LIFE_DOMAIN", "1d")],
+        );
+        assert_eq!(problems, []);
+        assert_eq!(config.ageing.ip, Some(30.0));
+        assert_eq!(config.ageing.hash, Some(14.0));
+        assert_eq!(config.ageing.url, None);
+        assert_eq!(config.ageing.domain, Some(1.0));
+
+        let (_, problems) = load_text(
+            "[scoring]\nhalf_life_ip = \"soon\"\nhalf_life_cve = \"1d\"\n",
+            &[("TIQ_SCORING_HALF_LIFE", "1d")],
+        );
+        let places: Vec<&str> = problems.iter().map(|p| p.place.as_str()).collect();
+        assert_eq!(problems.len(), 3, "{places:?}");
+        assert!(places.iter().any(|p| p.ends_with("scoring.half_life_ip")));
+        assert!(places.iter().any(|p| p.ends_with("scoring.half_life_cve")));
+        assert!(places.contains(&"TIQ_SCORING_HALF_LIFE"));
     }
 
     #[test]

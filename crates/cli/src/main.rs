@@ -152,12 +152,12 @@ fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Ip(query) => analyze(&data_dir, IndicatorKind::Ip, &query, lang),
-        Command::Domain(query) => analyze(&data_dir, IndicatorKind::Domain, &query, lang),
-        Command::Url(query) => analyze(&data_dir, IndicatorKind::Url, &query, lang),
-        Command::Hash(query) => analyze(&data_dir, IndicatorKind::Hash, &query, lang),
+        Command::Ip(query) => analyze(&data_dir, &config, IndicatorKind::Ip, &query, lang),
+        Command::Domain(query) => analyze(&data_dir, &config, IndicatorKind::Domain, &query, lang),
+        Command::Url(query) => analyze(&data_dir, &config, IndicatorKind::Url, &query, lang),
+        Command::Hash(query) => analyze(&data_dir, &config, IndicatorKind::Hash, &query, lang),
         Command::Sources => {
-            let engine = open_existing(&data_dir, lang)?;
+            let engine = open_existing(&data_dir, &config, lang)?;
             render::sources(&engine.sources()?, lang);
             Ok(ExitCode::SUCCESS)
         }
@@ -179,7 +179,7 @@ fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
             server.max_sessions = serve.max_sessions;
             let settings = Arc::new(config.sync_settings());
             server.sync = Some(settings.clone());
-            let engine = Arc::new(open_engine(&data_dir, lang)?);
+            let engine = Arc::new(open_engine(&data_dir, &config, lang)?);
             let background = config.sync.background && !serve.no_sync;
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
@@ -211,7 +211,7 @@ fn apply_weights(data_dir: &Path, config: &Config) {
 
 /// Opens the engine for a query. A data directory without a database is an error, so a
 /// mistyped `--data-dir` never returns reports from an empty store.
-fn open_existing(data_dir: &Path, lang: Lang) -> anyhow::Result<Engine> {
+fn open_existing(data_dir: &Path, config: &Config, lang: Lang) -> anyhow::Result<Engine> {
     if !data_dir.join(tiq_engine::DB_FILE).exists() {
         anyhow::bail!(
             "{} {}: {}",
@@ -223,26 +223,28 @@ fn open_existing(data_dir: &Path, lang: Lang) -> anyhow::Result<Engine> {
             )
         );
     }
-    open_engine(data_dir, lang)
+    open_engine(data_dir, config, lang)
 }
 
-fn open_engine(data_dir: &Path, lang: Lang) -> anyhow::Result<Engine> {
-    Engine::open(data_dir).with_context(|| {
+fn open_engine(data_dir: &Path, config: &Config, lang: Lang) -> anyhow::Result<Engine> {
+    let engine = Engine::open(data_dir).with_context(|| {
         format!(
             "{} {}",
             lang.pick("cannot open the data directory", "无法打开数据目录"),
             data_dir.display()
         )
-    })
+    })?;
+    Ok(engine.with_ageing(config.ageing))
 }
 
 fn analyze(
     data_dir: &Path,
+    config: &Config,
     kind: IndicatorKind,
     query: &args::Query,
     lang: Lang,
 ) -> anyhow::Result<ExitCode> {
-    let engine = open_existing(data_dir, lang)?;
+    let engine = open_existing(data_dir, config, lang)?;
     match engine.analyze(kind, &query.value, lang) {
         Ok(report) => {
             if query.json {

@@ -68,6 +68,7 @@ pub struct Engine {
     readers: Mutex<Vec<Store>>,
     data_dir: PathBuf,
     loaded: RwLock<Arc<Loaded>>,
+    ageing: score::Ageing,
 }
 
 /// Data read into memory at open, and again by [`Engine::reload`] after new data lands.
@@ -126,7 +127,14 @@ impl Engine {
             readers: Mutex::new(readers),
             data_dir: data_dir.to_path_buf(),
             loaded: RwLock::new(Arc::new(loaded)),
+            ageing: score::Ageing::default(),
         })
+    }
+
+    /// Sets the half-lives with which claims age (see [`score::Ageing`]).
+    pub fn with_ageing(mut self, ageing: score::Ageing) -> Engine {
+        self.ageing = ageing;
+        self
     }
 
     /// Reads the geolocation databases and pattern allow-lists again, after an import or a
@@ -199,7 +207,14 @@ impl Engine {
         self.checkin(store);
         let findings = result?;
         let today = time::OffsetDateTime::now_utc().date();
-        Ok(score::build_report(input, indicator, findings, lang, today))
+        Ok(score::build_report(
+            input,
+            indicator,
+            findings,
+            lang,
+            &self.ageing,
+            today,
+        ))
     }
 
     /// Lists the imported sources.

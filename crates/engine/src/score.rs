@@ -40,12 +40,38 @@ pub fn via_factor(via: Via) -> f64 {
     }
 }
 
-/// Half-life of a claim in days, by indicator type; `None` means the claim does not fade.
-pub fn half_life_days(kind: IndicatorKind) -> Option<f64> {
-    match kind {
-        IndicatorKind::Ip => Some(60.0),
-        IndicatorKind::Domain | IndicatorKind::Url => Some(180.0),
-        IndicatorKind::Hash | IndicatorKind::Cve => None,
+/// Half-life of claims in days, by indicator type; `None` means claims of that type do not
+/// fade. The defaults: an IP listing fades within weeks, a domain or URL within months, a
+/// file-hash verdict not at all.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ageing {
+    pub ip: Option<f64>,
+    pub domain: Option<f64>,
+    pub url: Option<f64>,
+    pub hash: Option<f64>,
+}
+
+impl Default for Ageing {
+    fn default() -> Ageing {
+        Ageing {
+            ip: Some(60.0),
+            domain: Some(180.0),
+            url: Some(180.0),
+            hash: None,
+        }
+    }
+}
+
+impl Ageing {
+    /// Returns the half-life in days of claims about an indicator of `kind`.
+    pub fn half_life_days(&self, kind: IndicatorKind) -> Option<f64> {
+        match kind {
+            IndicatorKind::Ip => self.ip,
+            IndicatorKind::Domain => self.domain,
+            IndicatorKind::Url => self.url,
+            IndicatorKind::Hash => self.hash,
+            IndicatorKind::Cve => None,
+        }
     }
 }
 
@@ -69,10 +95,12 @@ pub fn build_report(
     indicator: &Indicator,
     findings: Findings,
     lang: Lang,
+    ageing: &Ageing,
     today: time::Date,
 ) -> Report {
     let kind = indicator.kind();
-    let weighed = weigh_sightings(kind, &findings.sightings, today);
+    let half_life = ageing.half_life_days(kind);
+    let weighed = weigh_sightings(half_life, &findings.sightings, today);
     let url_listed = url_listed(indicator, &weighed);
     let guard = guard_strength(&findings.allows, url_listed);
     let threat = threat_score(&weighed);
@@ -141,7 +169,7 @@ pub struct Outcome {
 }
 
 fn weigh_sightings(
-    kind: IndicatorKind,
+    half_life: Option<f64>,
     sightings: &[SightingMatch],
     today: time::Date,
 ) -> Vec<Weighed> {
@@ -153,7 +181,7 @@ fn weigh_sightings(
                 .last_seen
                 .as_deref()
                 .or(matched.sighting.first_seen.as_deref());
-            let age_factor = age_factor(kind, seen, today);
+            let age_factor = age_factor(half_life, seen, today);
             let weight = matched.sighting.weight * via_factor(matched.via) * age_factor;
             Weighed {
                 matched: matched.clone(),
@@ -171,10 +199,10 @@ fn weigh_sightings(
     weighed
 }
 
-/// Ageing factor of a claim last seen on `seen` (an ISO 8601 date or date-time).
-/// Claims without a date are not aged.
-pub fn age_factor(kind: IndicatorKind, seen: Option<&str>, today: time::Date) -> f64 {
-    let (Some(half_life), Some(seen)) = (half_life_days(kind), seen.and_then(parse_date)) else {
+/// Ageing factor of a claim last seen on `seen` (an ISO 8601 date or date-time), with a
+/// half-life in days. Claims without a date, or without a half-life, are not aged.
+pub fn age_factor(half_life: Option<f64>, seen: Option<&str>, today: time::Date) -> f64 {
+    let (Some(half_life), Some(seen)) = (half_life, seen.and_then(parse_date)) else {
         return 1.0;
     };
     let days = (today - seen).whole_days().max(0) as f64;

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use tiq_model::{AllowCategory, ClaimKind, Indicator, Lang, ThreatType, Verdict};
 use tiq_store::{StoredAllow, StoredSighting};
 
-use super::build_report;
+use super::{Ageing, build_report};
 use crate::lookup::{AllowHit, Findings, SightingMatch, Via};
 use crate::scope::address_scope;
 
@@ -142,7 +142,14 @@ fn check(path: &Path) -> Result<(), String> {
         None => time::macros::date!(2026 - 06 - 01),
     };
     let findings = findings(&case, &indicator);
-    let report = build_report(&case.indicator, &indicator, findings, Lang::En, today);
+    let report = build_report(
+        &case.indicator,
+        &indicator,
+        findings,
+        Lang::En,
+        &Ageing::default(),
+        today,
+    );
 
     let expect = &case.expect;
     let mut problems = Vec::new();

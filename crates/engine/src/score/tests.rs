@@ -65,7 +65,14 @@ fn report(
         sources_total: 3,
         ..Findings::default()
     };
-    build_report("input", &indicator, findings, Lang::En, today())
+    build_report(
+        "input",
+        &indicator,
+        findings,
+        Lang::En,
+        &Ageing::default(),
+        today(),
+    )
 }
 
 #[test]
@@ -222,30 +229,67 @@ fn old_ip_listing_fades() {
         0.9,
     );
     s.last_seen = Some("2024-06-01".to_string());
-    let r = report("198.51.100.7", vec![exact(s)], vec![]);
+    let r = report("198.51.100.7", vec![exact(s.clone())], vec![]);
     assert_eq!(r.verdict, Verdict::Suspicious);
     assert!(r.evidence[0].note.as_deref().unwrap_or("").contains("aged"));
+
+    // With IP claims set not to fade, the same listing stays malicious.
+    let indicator = Indicator::parse_any("198.51.100.7").unwrap();
+    let findings = Findings {
+        sightings: vec![exact(s)],
+        sources_total: 3,
+        ..Findings::default()
+    };
+    let ageing = Ageing {
+        ip: None,
+        ..Ageing::default()
+    };
+    let r = build_report("input", &indicator, findings, Lang::En, &ageing, today());
+    assert_eq!(r.verdict, Verdict::Malicious);
 }
 
 #[test]
 fn hash_claims_do_not_fade() {
     assert_eq!(
-        age_factor(IndicatorKind::Hash, Some("2015-01-01"), today()),
+        age_factor(
+            Ageing::default().half_life_days(IndicatorKind::Hash),
+            Some("2015-01-01"),
+            today()
+        ),
         1.0
     );
     assert_eq!(
-        age_factor(IndicatorKind::Ip, Some("2026-06-01"), today()),
+        age_factor(
+            Ageing::default().half_life_days(IndicatorKind::Ip),
+            Some("2026-06-01"),
+            today()
+        ),
         1.0
     );
     assert_eq!(
-        age_factor(IndicatorKind::Ip, Some("2026-04-02T10:00:00Z"), today()),
+        age_factor(
+            Ageing::default().half_life_days(IndicatorKind::Ip),
+            Some("2026-04-02T10:00:00Z"),
+            today()
+        ),
         0.5
     );
     assert_eq!(
-        age_factor(IndicatorKind::Ip, Some("2020-01-01"), today()),
+        age_factor(
+            Ageing::default().half_life_days(IndicatorKind::Ip),
+            Some("2020-01-01"),
+            today()
+        ),
         AGE_FLOOR
     );
-    assert_eq!(age_factor(IndicatorKind::Ip, None, today()), 1.0);
+    assert_eq!(
+        age_factor(
+            Ageing::default().half_life_days(IndicatorKind::Ip),
+            None,
+            today()
+        ),
+        1.0
+    );
 }
 
 #[test]
@@ -270,7 +314,14 @@ fn private_address_is_reported_as_such() {
         scope: Some(crate::scope::AddressScope::Private),
         ..Findings::default()
     };
-    let r = build_report("10.1.2.3", &indicator, findings, Lang::ZhCn, today());
+    let r = build_report(
+        "10.1.2.3",
+        &indicator,
+        findings,
+        Lang::ZhCn,
+        &Ageing::default(),
+        today(),
+    );
     assert_eq!(r.verdict, Verdict::Unknown);
     assert_eq!(r.profile.scope.as_deref(), Some("private"));
     assert!(r.summary.contains("私有"), "{}", r.summary);
@@ -335,7 +386,14 @@ fn chinese_summary_for_malicious() {
         sightings: vec![exact(s)],
         ..Findings::default()
     };
-    let r = build_report("198.51.100.7", &indicator, findings, Lang::ZhCn, today());
+    let r = build_report(
+        "198.51.100.7",
+        &indicator,
+        findings,
+        Lang::ZhCn,
+        &Ageing::default(),
+        today(),
+    );
     assert!(r.summary.contains("恶意"), "{}", r.summary);
     assert!(r.recommendation.iter().any(|step| step.contains("防火墙")));
 }
