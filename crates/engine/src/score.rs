@@ -615,6 +615,7 @@ fn benign_matches(allows: &[AllowHit]) -> Vec<BenignMatch> {
 fn profile(indicator: &Indicator, findings: &Findings, weighed: &[Weighed]) -> Profile {
     let mut profile = Profile {
         flags: flags(findings, weighed),
+        hosting: hosting(findings),
         ..Profile::default()
     };
     if let Some(scope) = findings.scope {
@@ -679,6 +680,28 @@ fn flags(findings: &Findings, weighed: &[Weighed]) -> Vec<String> {
         };
     }
     flags.into_iter().collect()
+}
+
+/// Names the cloud, CDN and hosting lists that match, by the list's name.
+fn hosting(findings: &Findings) -> Vec<String> {
+    let names: BTreeSet<String> = findings
+        .allows
+        .iter()
+        .filter(|hit| {
+            matches!(
+                hit.entry.category,
+                AllowCategory::Cloud | AllowCategory::Cdn
+            )
+        })
+        .map(|hit| {
+            let source = &hit.entry.source;
+            let name = source
+                .rsplit_once('/')
+                .map_or(source.as_str(), |(_, name)| name);
+            name.to_string()
+        })
+        .collect();
+    names.into_iter().collect()
 }
 
 fn top_site_rank(findings: &Findings) -> Option<u32> {

@@ -159,6 +159,10 @@ pub struct Profile {
     /// Flags such as `cloud`, `cdn`, `tor_exit`, `public_resolver`, `crawler`, `research_scanner`, `private`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<String>,
+    /// Known-benign lists of cloud, CDN and hosting ranges that contain the address, which
+    /// name the provider (`amazon-aws`, `cloudflare`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosting: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registered_domain: Option<String>,
     /// Top-level domain: the last label.

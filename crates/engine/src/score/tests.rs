@@ -217,6 +217,7 @@ fn cloud_range_lowers_confidence_without_clearing() {
     assert_eq!(r.verdict, Verdict::Malicious);
     assert_eq!(r.confidence, 0.72);
     assert!(r.profile.flags.contains(&"cloud".to_string()));
+    assert_eq!(r.profile.hosting, ["amazon-aws"]);
 }
 
 #[test]
