@@ -269,11 +269,16 @@ impl Loader {
 
     /// `TIQ_SOURCE_<FEED>_<KEY>`, with the feed name upper-cased and `-` written as `_`.
     fn source_variable(&mut self, place: &str, rest: &str, input: Input<'_>) {
-        let found = CATALOG.iter().find_map(|feed| {
-            let prefix = format!("{}_", env_name(feed.name));
-            rest.strip_prefix(&prefix)
-                .map(|key| (feed.name, key.to_ascii_lowercase()))
-        });
+        // The longest matching name wins: `URLHAUS_DOMAINS_URL` names `urlhaus-domains`, not
+        // a key `domains_url` of `urlhaus`.
+        let found = CATALOG
+            .iter()
+            .filter_map(|feed| {
+                let prefix = format!("{}_", env_name(feed.name));
+                rest.strip_prefix(&prefix)
+                    .map(|key| (feed.name, key.to_ascii_lowercase()))
+            })
+            .max_by_key(|(name, _)| name.len());
         match found {
             Some((feed, key)) if SOURCE_KEYS.contains(&key.as_str()) => {
                 self.source_key(place, feed, &key, input)
@@ -632,8 +637,18 @@ impl Loader {
                 }
             }
             "cadence" => {
-                if let Some(value) = self.duration(place, input, Duration::from_secs(60)) {
-                    self.entry(name).cadence = Some(value);
+                // Past a year the schedule's date arithmetic would overflow, and no feed is
+                // worth syncing that rarely.
+                let year = Duration::from_secs(365 * 86_400);
+                match self.duration(place, input, Duration::from_secs(60)) {
+                    Some(value) if value <= year => self.entry(name).cadence = Some(value),
+                    Some(_) => self.problem(
+                        place.to_string(),
+                        "is longer than a year; write a cadence such as \"1d\" or \"4w\""
+                            .to_string(),
+                        "超过一年；请写成 \"1d\" 或 \"4w\" 这样的周期".to_string(),
+                    ),
+                    None => {}
                 }
             }
             "weight" => {
@@ -848,6 +863,17 @@ mod tests {
             settings.feed("tor-exits").unwrap().locations,
             [expected.display().to_string()]
         );
+    }
+
+    #[test]
+    fn every_source_variable_names_its_feed() {
+        for feed in CATALOG {
+            let name = format!("TIQ_SOURCE_{}_WEIGHT", env_name(feed.name));
+            let (config, problems) = load_text("", &[(name.as_str(), "0.5")]);
+            assert_eq!(problems, [], "{name}");
+            let settings = config.sync_settings();
+            assert_eq!(settings.feed(feed.name).unwrap().weight, 0.5, "{name}");
+        }
     }
 
     #[test]

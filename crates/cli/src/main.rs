@@ -124,7 +124,11 @@ fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
         (None, Some(dir)) => dir.clone(),
         (None, None) => cli.data_dir()?,
     };
-    apply_weights(&data_dir, &config);
+    // The server and sync own the stored weights: a query run from a shell with another
+    // configuration must not change the verdicts of a running server.
+    if matches!(cli.command, Command::Serve(_) | Command::Sync(_)) {
+        apply_weights(&data_dir, &config);
+    }
     match cli.command {
         Command::Import(import) => {
             let bar = sync_view::records_spinner(lang);
@@ -136,6 +140,7 @@ fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
             let options = ImportOptions {
                 accept_shrink: import.accept_shrink,
                 progress: Some(&stored),
+                feed: None,
             };
             let summary = tiq_engine::import::import(&data_dir, &import.paths, &options);
             if let Some(bar) = &bar {
@@ -183,15 +188,21 @@ fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
             let background = config.sync.background && !serve.no_sync;
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            runtime.block_on(serve_until_signal(engine, server, settings, background))?;
+            let served = runtime.block_on(serve_until_signal(engine, server, settings, background));
+            // A background sync runs on a blocking thread that cannot be cancelled mid-way;
+            // it is abandoned after a grace period. Its transaction then rolls back, and its
+            // staging folder is removed by the next sync.
+            runtime.shutdown_timeout(SHUTDOWN_GRACE);
+            served?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
 /// Gives the synced sources the weights configured for their feeds, so a changed weight
-/// counts from the next lookup on, without a new download. A data directory without a
-/// database is left alone; a failure is logged and the command goes on with stored weights.
+/// counts from the next `tiq serve` or `tiq sync` on, without a new download. A data
+/// directory without a database is left alone; a failure is logged and the command goes on
+/// with the stored weights.
 fn apply_weights(data_dir: &Path, config: &Config) {
     if !data_dir.join(tiq_engine::DB_FILE).exists() {
         return;
@@ -299,6 +310,9 @@ async fn serve_until_signal(
     tiq_server::serve(engine, config, shutdown).await?;
     Ok(())
 }
+
+/// Maximum wait at shutdown for a background sync still running.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Time between two checks for data imported by another process.
 const DATA_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(15);

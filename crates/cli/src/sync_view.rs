@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use tiq_engine::Engine;
 use tiq_model::Lang;
@@ -364,6 +364,18 @@ pub fn status(
     json: bool,
     lang: Lang,
 ) -> anyhow::Result<ExitCode> {
+    // A mistyped --data-dir must not create an empty store that reports nothing synced.
+    if !data_dir.join(tiq_engine::DB_FILE).exists() {
+        bail!(
+            "{} {}: {}",
+            lang.pick("no tiq database in", "数据目录中没有 tiq 数据库："),
+            data_dir.display(),
+            lang.pick(
+                "run `tiq sync` or `tiq import` first, or pass the right --data-dir",
+                "请先运行 `tiq sync` 或 `tiq import`，或指定正确的 --data-dir"
+            )
+        );
+    }
     let store = tiq_store::Store::open(data_dir).with_context(|| {
         format!(
             "{} {}",

@@ -211,14 +211,18 @@ fn sync_from_a_mirror_then_status() {
     let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_ne!(report["verdict"], "unknown", "{report}");
 
-    // A weight changed in the configuration counts without a new download.
+    // A weight changed in the configuration counts from the next sync, with no download;
+    // a query run with another configuration changes nothing.
     let ignored = [env[0], ("TIQ_SOURCE_IPSUM_WEIGHT", "0")];
     let output = tiq_env(data.path(), &["ip", "192.0.2.2", "--json"], &ignored);
     let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
-    assert_eq!(report["verdict"], "unknown", "{report}");
+    assert_ne!(report["verdict"], "unknown", "{report}");
+    let output = tiq_env(data.path(), &["sync", "ipsum", "--json"], &ignored);
+    let outcomes: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(outcomes[0]["status"], "unchanged", "{outcomes}");
     let output = tiq_env(data.path(), &["ip", "192.0.2.2", "--json"], &env);
     let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
-    assert_ne!(report["verdict"], "unknown", "{report}");
+    assert_eq!(report["verdict"], "unknown", "{report}");
 }
 
 #[test]

@@ -38,6 +38,9 @@ pub struct ImportOptions<'a> {
     /// Called after each batch of rows is written, with the run's stored records so far
     /// (including those of a source that is later kept back).
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
+    /// Catalog feed the files were synced as, and its weight, stored with each source in
+    /// the same transaction as its records.
+    pub feed: Option<(&'a str, f64)>,
 }
 
 impl std::fmt::Debug for ImportOptions<'_> {
@@ -45,6 +48,7 @@ impl std::fmt::Debug for ImportOptions<'_> {
         f.debug_struct("ImportOptions")
             .field("accept_shrink", &self.accept_shrink)
             .field("progress", &self.progress.is_some())
+            .field("feed", &self.feed)
             .finish()
     }
 }
@@ -214,15 +218,20 @@ fn import_copied_group(
     options: &ImportOptions,
 ) -> Result<Vec<FileOutcome>, StoreError> {
     if files[0].format == Format::MaxMindDb {
-        Ok(import_mmdb_group(store, data_dir, files))
+        Ok(import_mmdb_group(store, data_dir, files, options))
     } else {
         kept::import_kept_group(store, data_dir, files, options)
     }
 }
 
 /// Copies the first MaxMind DB file of a group; the others share its source name and fail.
-fn import_mmdb_group(store: &mut Store, data_dir: &Path, files: &[FeedFile]) -> Vec<FileOutcome> {
-    let mut group = import_mmdb(store, data_dir, &files[0]);
+fn import_mmdb_group(
+    store: &mut Store,
+    data_dir: &Path,
+    files: &[FeedFile],
+    options: &ImportOptions,
+) -> Vec<FileOutcome> {
+    let mut group = import_mmdb(store, data_dir, &files[0], options);
     for extra in &files[1..] {
         let reason = format!(
             "{} is also named {}: rename one of the two MaxMind DB files",
@@ -277,7 +286,12 @@ impl FileOutcome {
     }
 }
 
-fn source_meta(file: &FeedFile, origin: String, copy: Option<String>) -> SourceMeta {
+fn source_meta(
+    file: &FeedFile,
+    origin: String,
+    copy: Option<String>,
+    options: &ImportOptions,
+) -> SourceMeta {
     SourceMeta {
         name: file.source.name.clone(),
         provider: file.source.provider.clone(),
@@ -286,6 +300,9 @@ fn source_meta(file: &FeedFile, origin: String, copy: Option<String>) -> SourceM
         reference: file.source.reference.clone(),
         origin,
         file: copy,
+        feed: options
+            .feed
+            .map(|(feed, weight)| (feed.to_string(), weight)),
     }
 }
 
@@ -321,15 +338,25 @@ fn rejection_reason(
 
 /// Copies a MaxMind DB file into the data directory and records it as a source. Its
 /// networks stay in the file, so the source counts no records in the database.
-fn import_mmdb(store: &mut Store, data_dir: &Path, file: &FeedFile) -> Vec<FileOutcome> {
+fn import_mmdb(
+    store: &mut Store,
+    data_dir: &Path,
+    file: &FeedFile,
+    options: &ImportOptions,
+) -> Vec<FileOutcome> {
     let mut outcome = FileOutcome::for_file(file);
-    if let Err(reason) = copy_mmdb(store, data_dir, file) {
+    if let Err(reason) = copy_mmdb(store, data_dir, file, options) {
         outcome.status = FileStatus::Failed(reason);
     }
     vec![outcome]
 }
 
-fn copy_mmdb(store: &mut Store, data_dir: &Path, file: &FeedFile) -> Result<(), String> {
+fn copy_mmdb(
+    store: &mut Store,
+    data_dir: &Path,
+    file: &FeedFile,
+    options: &ImportOptions,
+) -> Result<(), String> {
     tiq_feeds::mmdb_info(&file.path).map_err(|e| e.to_string())?;
     let file_name: String = file
         .source
@@ -354,7 +381,12 @@ fn copy_mmdb(store: &mut Store, data_dir: &Path, file: &FeedFile) -> Result<(), 
     };
     copy().map_err(|e| format!("cannot copy into {}: {e}", target.display()))?;
 
-    let meta = source_meta(file, file.path.display().to_string(), Some(relative));
+    let meta = source_meta(
+        file,
+        file.path.display().to_string(),
+        Some(relative),
+        options,
+    );
     let writer = store.begin_replace(&meta).map_err(|e| e.to_string())?;
     writer.commit(0).map_err(|e| e.to_string())?;
     Ok(())

@@ -33,14 +33,17 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         // The feed a source was synced as and its weight stay, as in `begin_replace`.
-        let (feed, weight): (Option<String>, f64) = tx
-            .query_row(
-                "SELECT feed, weight FROM sources WHERE name = ?1",
-                [&meta.name],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?
-            .unwrap_or((None, 1.0));
+        let (feed, weight): (Option<String>, f64) = match &meta.feed {
+            Some((feed, weight)) => (Some(feed.clone()), *weight),
+            None => tx
+                .query_row(
+                    "SELECT feed, weight FROM sources WHERE name = ?1",
+                    [&meta.name],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?
+                .unwrap_or((None, 1.0)),
+        };
         tx.execute("DELETE FROM sources WHERE name = ?1", [&meta.name])?;
         tx.execute(
             "INSERT INTO sources (name, provider, title, format, reference, origin, file, imported_at, records, rejected, feed, weight)

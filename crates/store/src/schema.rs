@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::StoreError;
 
@@ -123,14 +123,23 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as u32 + 1;
-        let step = |conn: &mut Connection| -> rusqlite::Result<()> {
-            let tx = conn.transaction()?;
+        // The write lock is taken first and the version read again under it, so two
+        // processes opening an old store at once apply each migration once.
+        let step = |conn: &mut Connection| -> rusqlite::Result<bool> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let current: u32 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+            if current >= version {
+                return Ok(false);
+            }
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", version)?;
-            tx.commit()
+            tx.commit()?;
+            Ok(true)
         };
-        step(conn).map_err(|source| StoreError::Migration { version, source })?;
-        tracing::info!(version, path = %path.display(), "migrated store schema");
+        let applied = step(conn).map_err(|source| StoreError::Migration { version, source })?;
+        if applied {
+            tracing::info!(version, path = %path.display(), "migrated store schema");
+        }
     }
     Ok(())
 }

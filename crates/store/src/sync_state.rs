@@ -1,7 +1,7 @@
 //! What the store remembers of feed downloads: the outcome of each sync and the validators
 //! that make the next request conditional.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use crate::Store;
 use crate::error::StoreError;
@@ -100,7 +100,9 @@ impl Store {
         validators: &[(String, Validators)],
     ) -> Result<(), StoreError> {
         let now = now_rfc3339();
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO sync_state (feed) VALUES (?1) ON CONFLICT (feed) DO NOTHING",
             [feed],
@@ -155,7 +157,9 @@ impl Store {
         weight: f64,
         origin: &str,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         for source in sources {
             tx.execute(
                 "UPDATE sources SET feed = ?1, weight = ?2, origin = ?3 WHERE name = ?4",
@@ -173,7 +177,9 @@ impl Store {
         feed: &str,
         keep: &[String],
     ) -> Result<usize, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let names: Vec<String> = {
             let mut statement = tx.prepare("SELECT name FROM sources WHERE feed = ?1")?;
             let rows = statement.query_map([feed], |row| row.get::<_, String>(0))?;
@@ -190,7 +196,9 @@ impl Store {
     /// Sets the reliability weight of every source each feed produced, in one transaction.
     /// Returns the number of sources whose weight changed.
     pub fn set_feed_weights(&mut self, weights: &[(&str, f64)]) -> Result<usize, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut changed = 0;
         for (feed, weight) in weights {
             changed += tx.execute(

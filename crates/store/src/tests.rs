@@ -16,6 +16,7 @@ fn meta(name: &str) -> SourceMeta {
         reference: None,
         origin: format!("/feeds/{name}.txt"),
         file: None,
+        feed: None,
     }
 }
 

@@ -21,7 +21,7 @@ const SOURCE_TABLES: [&str; 3] = ["sightings", "allow_entries", "asn_ranges"];
 const ROWS_PER_INSERT: usize = 64;
 
 /// Description of a source, stored with its records.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SourceMeta {
     pub name: String,
     pub provider: String,
@@ -32,6 +32,9 @@ pub struct SourceMeta {
     pub origin: String,
     /// Copy of the file kept in the data directory, for formats read at lookup time.
     pub file: Option<String>,
+    /// Catalog feed the source is synced as, with its reliability weight. `None` keeps
+    /// what an earlier import of the source recorded.
+    pub feed: Option<(String, f64)>,
 }
 
 /// Open replacement of one source. Dropping it without [`SourceWriter::commit`] rolls back,
@@ -76,9 +79,12 @@ impl Store {
                 |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
             )
             .optional()?;
-        let (feed, weight) = previous
-            .as_ref()
-            .map_or((None, 1.0), |(_, _, feed, weight)| (feed.clone(), *weight));
+        let (feed, weight) = match &meta.feed {
+            Some((feed, weight)) => (Some(feed.clone()), *weight),
+            None => previous
+                .as_ref()
+                .map_or((None, 1.0), |(_, _, feed, weight)| (feed.clone(), *weight)),
+        };
         if let Some((id, records, ..)) = previous {
             for table in SOURCE_TABLES {
                 conn.execute(&format!("DELETE FROM {table} WHERE source_id = ?1"), [id])?;
@@ -243,6 +249,7 @@ mod tests {
             reference: None,
             origin: format!("/feeds/{name}.txt"),
             file: None,
+            feed: None,
         }
     }
 

@@ -126,7 +126,7 @@ impl Fetcher {
             match self.fetch_http(location, known, target, on_bytes) {
                 Err(error) if error.is_transient() && attempt < self.retries => {
                     let delay = self.retry_delay * 2u32.saturating_pow(attempt);
-                    tracing::warn!(url = location, %error, attempt = attempt + 1, delay_ms = delay.as_millis() as u64, "download failed; retrying");
+                    tracing::warn!(url = %redact(location), %error, attempt = attempt + 1, delay_ms = delay.as_millis() as u64, "download failed; retrying");
                     std::thread::sleep(delay);
                     attempt += 1;
                 }
@@ -143,7 +143,7 @@ impl Fetcher {
         on_bytes: OnBytes<'_>,
     ) -> Result<Fetched, FetchError> {
         let transport = |error: reqwest::Error| FetchError::Transport {
-            url: url.to_string(),
+            url: redact(url),
             message: describe(&error),
             transient: !error.is_redirect() && !error.is_builder(),
         };
@@ -161,7 +161,7 @@ impl Fetcher {
         }
         if !status.is_success() {
             return Err(FetchError::Status {
-                url: url.to_string(),
+                url: redact(url),
                 status: status.as_u16(),
             });
         }
@@ -169,7 +169,7 @@ impl Fetcher {
         let expected = header_u64(&headers, CONTENT_LENGTH);
         if expected.is_some_and(|length| length > self.max_bytes) {
             return Err(FetchError::TooLarge {
-                url: url.to_string(),
+                url: redact(url),
                 limit: self.max_bytes,
             });
         }
@@ -184,7 +184,7 @@ impl Fetcher {
             let n = response
                 .read(&mut buffer)
                 .map_err(|error| FetchError::Transport {
-                    url: url.to_string(),
+                    url: redact(url),
                     message: match is_timeout(&error) {
                         true => format!(
                             "timed out after {bytes} bytes of the body; raise sync.timeout if the link is slow"
@@ -199,7 +199,7 @@ impl Fetcher {
             bytes += n as u64;
             if bytes > self.max_bytes {
                 return Err(FetchError::TooLarge {
-                    url: url.to_string(),
+                    url: redact(url),
                     limit: self.max_bytes,
                 });
             }
@@ -290,6 +290,55 @@ fn header_u64(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<
     header_text(headers, name).and_then(|v| v.trim().parse().ok())
 }
 
+/// Hides what may be a secret in a URL, for messages, logs and the status: the user and
+/// password, query values, and path segments that look like keys (PhishTank and others
+/// put the API key in the path).
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (rest, query) = match rest.split_once('?') {
+        Some((rest, query)) => (rest, Some(query)),
+        None => (rest, None),
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let authority = match authority.rsplit_once('@') {
+        Some((_, host)) => format!("***@{host}"),
+        None => authority.to_string(),
+    };
+    let path: Vec<&str> = path
+        .split('/')
+        .map(|segment| match looks_like_key(segment) {
+            true => "***",
+            false => segment,
+        })
+        .collect();
+    let mut shown = format!("{scheme}://{authority}{}", path.join("/"));
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) => format!("{key}=***"),
+                None => pair.to_string(),
+            })
+            .collect();
+        shown.push('?');
+        shown.push_str(&pairs.join("&"));
+    }
+    shown
+}
+
+/// Returns whether a path segment looks like an API key: a long run of letters and digits
+/// with both in it.
+fn looks_like_key(segment: &str) -> bool {
+    segment.len() >= 20
+        && segment
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && segment.chars().any(|c| c.is_ascii_digit())
+        && segment.chars().any(|c| c.is_ascii_alphabetic())
+}
+
 /// Returns whether a read error, or any error behind it, is a timeout.
 fn is_timeout(error: &std::io::Error) -> bool {
     if error.kind() == std::io::ErrorKind::TimedOut {
@@ -338,4 +387,29 @@ fn describe(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     format!("{text}; {hint}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redact_hides_keys_and_passwords() {
+        assert_eq!(
+            redact(
+                "https://data.example.com/data/0123456789abcdef0123456789abcdef/online-valid.csv"
+            ),
+            "https://data.example.com/data/***/online-valid.csv"
+        );
+        assert_eq!(
+            redact("https://user:secret@mirror.example.org/tiq/ipsum/ipsum.txt"),
+            "https://***@mirror.example.org/tiq/ipsum/ipsum.txt"
+        );
+        assert_eq!(
+            redact("https://feeds.example.net/export?key=abc&format=csv"),
+            "https://feeds.example.net/export?key=***&format=***"
+        );
+        let plain = "https://raw.example.com/stamparm/ipsum/master/ipsum.txt";
+        assert_eq!(redact(plain), plain);
+    }
 }

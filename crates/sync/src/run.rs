@@ -19,6 +19,8 @@ use crate::settings::FeedSettings;
 
 /// Folder of the data directory that contains each feed's current files.
 pub const FEEDS_DIR: &str = "feeds";
+/// Attempts at a feed's lock before a sync gives up on it.
+const LOCK_ATTEMPTS: usize = 5;
 /// Rejected lines listed per feed; all of them are counted.
 pub const REJECTED_LINES_LISTED: usize = 100;
 
@@ -275,6 +277,7 @@ fn fetch_and_import(
     }
 
     check_formats(feed, &staging)?;
+    let previous_total = store.feed_records(name).map_err(|e| e.to_string())?;
     progress.importing(name);
     let stored = |records| progress.records(name, records);
     let summary = tiq_engine::import::import(
@@ -283,6 +286,7 @@ fn fetch_and_import(
         &ImportOptions {
             accept_shrink: options.accept_shrink,
             progress: Some(&stored),
+            feed: Some((name, feed.weight)),
         },
     )
     .map_err(|e| e.to_string())?;
@@ -317,7 +321,17 @@ fn fetch_and_import(
         }
     }
     store
-        .assign_feed(name, &sources, feed.weight, &feed.locations.join(", "))
+        .assign_feed(
+            name,
+            &sources,
+            feed.weight,
+            &feed
+                .locations
+                .iter()
+                .map(|location| crate::fetch::redact(location))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
         .map_err(|e| e.to_string())?;
     if !problems.is_empty() {
         let shown = problems.iter().take(3).cloned().collect::<Vec<_>>();
@@ -348,9 +362,27 @@ fn fetch_and_import(
     if sources.is_empty() {
         return Err("the download held no file tiq could import".to_string());
     }
-    store
+    // Each source passed its own shrink check; sources missing from the download (a renamed
+    // folder in an archive) are checked here, before they are retired.
+    let new_total = summary.records();
+    let shrinks = (new_total as f64) < previous_total as f64 * tiq_engine::import::MIN_KEPT_SHARE;
+    if shrinks && !options.accept_shrink {
+        return Err(format!(
+            "the feed would shrink from {previous_total} to {new_total} records because sources it \
+             had are missing from the download; their earlier records are kept (pass \
+             --accept-shrink to apply it)"
+        ));
+    }
+    let retired = store
         .retire_feed_sources(name, &sources)
         .map_err(|e| e.to_string())?;
+    if retired > 0 {
+        tracing::info!(
+            feed = name,
+            retired,
+            "removed sources the feed no longer publishes"
+        );
+    }
 
     swap_in(&staging, &current)?;
     drop(cleanup);
@@ -429,19 +461,27 @@ pub(crate) fn is_syncing(data_dir: &Path, name: &str) -> bool {
     let Ok(file) = File::open(&path) else {
         return false;
     };
-    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+    matches!(
+        file.try_lock_shared(),
+        Err(std::fs::TryLockError::WouldBlock)
+    )
 }
 
 fn lock(feeds_dir: &Path, name: &str) -> Result<File, String> {
     let path = feeds_dir.join(format!(".{name}.lock"));
     let file = File::create(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => {
-            Err("another sync of this feed is running; try again when it ends".to_string())
+    // `is_syncing` holds the lock for an instant, so a few short retries tell its probe
+    // apart from a sync that is really running.
+    for _ in 0..LOCK_ATTEMPTS {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => std::thread::sleep(Duration::from_millis(20)),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(format!("cannot lock {}: {e}", path.display()));
+            }
         }
-        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
     }
+    Err("another sync of this feed is running; try again when it ends".to_string())
 }
 
 /// Replaces `current` with `staging`: the old folder is renamed aside first, so a crash

@@ -15,7 +15,7 @@ pub enum FeedState {
     Syncing,
     /// The last attempt failed; the earlier data, if any, is still served.
     Failing,
-    /// The data is older than twice the feed's cadence.
+    /// The last successful sync is older than twice the feed's cadence.
     Stale,
     /// Enabled, but never synced successfully.
     NeverSynced,
@@ -40,7 +40,9 @@ pub struct FeedStatus {
     pub data_as_of: Option<String>,
     pub age_seconds: Option<u64>,
     pub cadence_seconds: u64,
-    /// The data is older than twice the cadence.
+    /// The last successful sync, which fetched the data or confirmed it unchanged, is older
+    /// than twice the cadence. A publisher that rarely changes its data (ATT&CK, KEV) is not
+    /// stale while tiq keeps confirming it; `age_seconds` shows how old the data itself is.
     pub stale: bool,
     /// When a server with background sync tries the feed next (RFC 3339); `None` when the
     /// feed is off or due now.
@@ -90,9 +92,9 @@ pub fn status(
             let data_as_of = state.and_then(|s| s.data_as_of.clone());
             let age_seconds = age(&data_as_of);
             let cadence_seconds = feed.cadence.as_secs();
-            let stale = age_seconds.is_some_and(|a| a > 2 * cadence_seconds);
             let last_error = state.and_then(|s| s.last_error.clone());
             let last_success = state.and_then(|s| s.last_success.clone());
+            let stale = age(&last_success).is_some_and(|a| a > 2 * cadence_seconds);
             let next_attempt = crate::schedule::next_attempt(feed, state)
                 .filter(|next| feed.enabled && *next > now)
                 .and_then(|next| next.format(&Rfc3339).ok());
@@ -147,7 +149,7 @@ mod tests {
     use tiq_store::SyncRecord;
 
     #[test]
-    fn data_older_than_twice_the_cadence_is_stale() {
+    fn feed_not_confirmed_for_twice_its_cadence_is_stale() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path()).unwrap();
         let settings = SyncSettings::resolve(None, |_| None);
@@ -156,32 +158,35 @@ mod tests {
             bytes: 100,
             data_as_of: Some(as_of.to_string()),
         };
+        // The data is old, but both syncs succeed now.
         store
-            .record_sync("ipsum", &changed("2026-11-28T00:00:00Z"), &[])
+            .record_sync("ipsum", &changed("2026-01-01T00:00:00Z"), &[])
             .unwrap();
         store
-            .record_sync("tor-exits", &changed("2026-12-01T10:00:00Z"), &[])
+            .record_sync("tor-exits", &changed("2026-01-01T00:00:00Z"), &[])
             .unwrap();
         store
             .record_sync("urlhaus", &SyncRecord::Failed("timed out".to_string()), &[])
             .unwrap();
-        let now = OffsetDateTime::parse("2026-12-01T12:00:00Z", &Rfc3339).unwrap();
+        let now = OffsetDateTime::now_utc() + time::Duration::hours(30);
         let status = status(&store, &settings, now).unwrap();
         let find = |name: &str| status.feeds.iter().find(|f| f.name == name).unwrap();
 
-        let ipsum = find("ipsum"); // daily, 3.5 days old
-        assert_eq!((ipsum.state, ipsum.stale), (FeedState::Stale, true));
-        assert_eq!(ipsum.age_seconds, Some(3 * 86_400 + 12 * 3600));
-        let tor = find("tor-exits"); // every 6 hours, 2 hours old
-        assert_eq!((tor.state, tor.stale), (FeedState::Ok, false));
+        let ipsum = find("ipsum"); // daily: confirmed 30 hours ago is fine
+        assert_eq!((ipsum.state, ipsum.stale), (FeedState::Ok, false));
+        assert!(
+            ipsum.age_seconds.unwrap() > 300 * 86_400,
+            "the data's own age"
+        );
+        let tor = find("tor-exits"); // every 6 hours: 30 hours is over twice that
+        assert_eq!((tor.state, tor.stale), (FeedState::Stale, true));
         let urlhaus = find("urlhaus");
         assert_eq!(urlhaus.state, FeedState::Failing);
         assert_eq!(urlhaus.last_error.as_deref(), Some("timed out"));
         assert_eq!(find("feodotracker").state, FeedState::NeverSynced);
         assert_eq!(find("feodotracker").next_attempt, None);
         assert_eq!(find("phishtank").state, FeedState::Disabled);
-        // The attempts were recorded at the real time, after `now`.
-        assert!(tor.next_attempt.is_some());
+        assert!(ipsum.next_attempt.is_none(), "due again after 30 hours");
     }
 
     #[test]
@@ -202,5 +207,14 @@ mod tests {
         assert_eq!(state("tor-exits"), FeedState::NeverSynced);
         drop(lock);
         assert_eq!(state("ipsum"), FeedState::NeverSynced);
+
+        // A feed tried just now is next due one cadence later.
+        let mut store = store;
+        store
+            .record_sync("ipsum", &SyncRecord::Unchanged, &[])
+            .unwrap();
+        let status = status(&store, &settings, now).unwrap();
+        let ipsum = status.feeds.iter().find(|f| f.name == "ipsum").unwrap();
+        assert!(ipsum.next_attempt.is_some());
     }
 }

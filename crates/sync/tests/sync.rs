@@ -530,3 +530,40 @@ fn partly_applied_feed_says_so() {
     assert_eq!(records(dir.path(), "spamhaus-drop"), 3);
     assert_eq!(records(dir.path(), "spamhaus-drop-v6"), 1);
 }
+
+#[test]
+fn sources_missing_from_an_archive_need_consent() {
+    let publisher = Publisher::start();
+    let big: String = (1..=40).map(|i| format!("198.51.100.{i}\n")).collect();
+    publisher.put(
+        "c2.zip",
+        zip(&[
+            ("C2-Tracker-main/data/Big C2 IPs.txt", big.as_bytes()),
+            ("C2-Tracker-main/data/Small C2 IPs.txt", b"192.0.2.1\n"),
+        ]),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let settings = settings(&[("c2-tracker", vec![publisher.url("c2.zip")])]);
+    assert_eq!(updated(&sync(dir.path(), &settings, "c2-tracker")), 41);
+
+    // The larger family's file disappears: 1 record of 41 would be left.
+    publisher.put(
+        "c2.zip",
+        zip(&[("C2-Tracker-main/data/Small C2 IPs.txt", b"192.0.2.1\n")]),
+    );
+    let error = failed(&sync(dir.path(), &settings, "c2-tracker")).to_string();
+    assert!(error.contains("shrink from 41 to 1"), "{error}");
+    assert!(error.contains("--accept-shrink"), "{error}");
+    let count = || Store::open(dir.path()).unwrap().sources().unwrap().len();
+    assert_eq!(count(), 2, "the missing family is kept");
+
+    let accept = SyncOptions {
+        accept_shrink: true,
+        ..SyncOptions::default()
+    };
+    assert_eq!(
+        updated(&sync_with(dir.path(), &settings, "c2-tracker", &accept)),
+        1
+    );
+    assert_eq!(count(), 1, "retired once accepted");
+}

@@ -103,7 +103,7 @@ pub(super) fn import_kept_group(
         .map(|f| f.path.display().to_string())
         .collect::<Vec<_>>()
         .join(", ");
-    let meta = super::source_meta(&files[0], origin, Some(relative));
+    let meta = super::source_meta(&files[0], origin, Some(relative), options);
     store.replace_kept_source(&meta, records, rejected)?;
     Ok(outcomes)
 }

@@ -322,7 +322,7 @@ impl Writer<'_> {
             .map(|f| f.path.display().to_string())
             .collect::<Vec<_>>()
             .join(", ");
-        let meta = super::source_meta(&files[0], origin, None);
+        let meta = super::source_meta(&files[0], origin, None, options);
         let mut writer = self.store.begin_replace(&meta)?;
         let mut outcomes: Vec<FileOutcome> = Vec::new();
         let mut failure: Option<String> = None;
