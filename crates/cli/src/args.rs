@@ -65,6 +65,25 @@ pub enum Command {
     Catalog(JsonArgs),
     /// Check the configuration file and TIQ_* variables, reporting every problem.
     Config(ConfigArgs),
+    /// Measure verdicts on samples of the imported data: recall on the malicious feeds,
+    /// false positives on known-benign sets, and overlap with a held-out source.
+    Evaluate(EvaluateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Indicators to sample from the malicious feeds and from each known-benign set.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub sample: usize,
+    /// Seed of the samples; the same seed over the same data samples the same indicators.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// A source whose indicators are checked against the other sources (see `tiq sources`).
+    #[arg(long, value_name = "SOURCE")]
+    pub hold_out: Option<String>,
+    /// Print the results as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -210,6 +229,10 @@ const SUBCOMMAND_ABOUT_ZH: &[(&str, &str)] = &[
         "config",
         "检查配置文件和 TIQ_* 环境变量，一次报告全部问题。",
     ),
+    (
+        "evaluate",
+        "在已导入数据的样本上评估结论：恶意情报源的检出率、良性集合的误报率，以及留出某个来源时的重合度。",
+    ),
 ];
 
 /// Chinese help for each argument, by argument id.
@@ -258,6 +281,12 @@ const ARG_HELP_ZH: &[(&str, &str)] = &[
         "要同步的情报源，按目录名称（见 `tiq catalog`）；也可指定未启用的情报源",
     ),
     ("force", "即使发布方表示未变化，也重新下载全部文件"),
+    ("sample", "从恶意情报源和每个良性集合中抽取的指标数"),
+    ("seed", "抽样种子；相同数据上相同的种子抽到相同的指标"),
+    (
+        "hold_out",
+        "留出的来源（见 `tiq sources`）：检查其指标有多少也被其他来源收录",
+    ),
     (
         "allowed_hosts",
         "在 /mcp 上额外接受的 Host 请求头，例如 tiq.example.com 或 tiq.example.com:8737（可重复）。环回名称和监听地址始终被接受",

@@ -2,6 +2,7 @@
 
 mod args;
 mod config;
+mod evaluate_view;
 mod render;
 mod sync_view;
 
@@ -173,6 +174,7 @@ fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Config(_) => unreachable!("handled before the data directory is resolved"),
+        Command::Evaluate(args) => evaluate_view::evaluate(&data_dir, &config, &args, lang),
         Command::Serve(serve) => {
             let listen = serve
                 .listen
@@ -222,7 +224,11 @@ fn apply_weights(data_dir: &Path, config: &Config) {
 
 /// Opens the engine for a query. A data directory without a database is an error, so a
 /// mistyped `--data-dir` never returns reports from an empty store.
-fn open_existing(data_dir: &Path, config: &Config, lang: Lang) -> anyhow::Result<Engine> {
+pub(crate) fn open_existing(
+    data_dir: &Path,
+    config: &Config,
+    lang: Lang,
+) -> anyhow::Result<Engine> {
     if !data_dir.join(tiq_engine::DB_FILE).exists() {
         anyhow::bail!(
             "{} {}: {}",

@@ -8,6 +8,7 @@
 //! Every surface (MCP, REST, CLI) calls the same [`Engine::analyze`], so all of them return
 //! the same report for the same data.
 
+pub mod evaluate;
 mod geo;
 pub mod import;
 mod lookup;

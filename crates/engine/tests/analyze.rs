@@ -454,3 +454,32 @@ fn reload_if_changed_sees_another_import() {
     assert!(engine.reload_if_changed().unwrap(), "a source was added");
     assert!(!engine.reload_if_changed().unwrap(), "already reloaded");
 }
+
+#[test]
+fn evaluation_samples_feeds_and_benign_lists_repeatably() {
+    let (_dir, engine) = imported();
+    let options = tiq_engine::evaluate::EvaluateOptions {
+        sample: 100,
+        seed: 7,
+        hold_out: Some("ipsum".to_string()),
+    };
+    let first = engine.evaluate(&options).unwrap();
+    assert!(first.recall.sampled > 0);
+    assert!(first.recall.flagged <= first.recall.sampled);
+    assert_eq!(
+        first.recall.sampled - first.recall.flagged,
+        first.recall.misses.len()
+    );
+    let benign: usize = first.benign.iter().map(|set| set.sampled).sum();
+    assert!(benign > 0, "the fixtures hold known-benign lists");
+    let hold_out = first.hold_out.as_ref().unwrap();
+    assert!(hold_out.sampled > 0);
+    assert!(hold_out.known_elsewhere <= hold_out.sampled);
+
+    let second = engine.evaluate(&options).unwrap();
+    assert_eq!(
+        serde_json::to_string(&first).unwrap(),
+        serde_json::to_string(&second).unwrap(),
+        "the same seed samples the same indicators"
+    );
+}

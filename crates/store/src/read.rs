@@ -148,6 +148,55 @@ impl Store {
         self.query_sightings(&sql, &[registered.to_string()])
     }
 
+    /// Returns up to `limit` sightings with the given claim, of single indicators (not
+    /// networks), in an order fixed by `seed` that spreads them over every source: a
+    /// repeatable sample for evaluations.
+    pub fn sample_sightings(
+        &self,
+        claim: &str,
+        limit: usize,
+        seed: u64,
+    ) -> Result<Vec<StoredSighting>, StoreError> {
+        let sql = format!(
+            "SELECT {SIGHTING_COLUMNS} FROM sightings g JOIN sources s ON s.id = g.source_id
+             WHERE g.claim = ?1 AND g.kind != 'network'
+             ORDER BY (g.rowid * 1103515245 + ?2) % 2147483647 LIMIT {limit}"
+        );
+        let seed = (seed % 2_147_483_647) as i64;
+        self.query_rows(
+            &sql,
+            rusqlite::params![claim, seed],
+            |_| Ok(true),
+            sighting_from_row,
+        )
+    }
+
+    /// Returns up to `limit` network, hostname and exact allow-list entries of `category`, in
+    /// an order fixed by `seed`. With `max_rank`, entries ranked lower are left out; entries
+    /// without a rank (MISP warninglists carry none) are kept.
+    pub fn sample_allow(
+        &self,
+        category: &str,
+        max_rank: Option<u32>,
+        limit: usize,
+        seed: u64,
+    ) -> Result<Vec<StoredAllow>, StoreError> {
+        let sql = format!(
+            "SELECT s.name, a.match_kind, a.value, a.category, a.rank FROM allow_entries a
+             JOIN sources s ON s.id = a.source_id
+             WHERE a.category = ?1 AND a.match_kind IN ('network', 'hostname', 'exact')
+               AND (?2 IS NULL OR a.rank IS NULL OR a.rank <= ?2)
+             ORDER BY (a.rowid * 1103515245 + ?3) % 2147483647 LIMIT {limit}"
+        );
+        let seed = (seed % 2_147_483_647) as i64;
+        self.query_rows(
+            &sql,
+            rusqlite::params![category, max_rank, seed],
+            |_| Ok(true),
+            allow_from_row,
+        )
+    }
+
     /// Hostname and exact allow-list entries whose value is one of `values`.
     pub fn allow_by_values(&self, values: &[String]) -> Result<Vec<StoredAllow>, StoreError> {
         if values.is_empty() {
