@@ -298,8 +298,8 @@ fn report_sources_total(report: &Report) -> String {
             Lang::ZhCn => format!("（数据导入于 {date}）"),
         },
         None => match report.lang {
-            Lang::En => " (the store is empty: run `tiq import` first)".to_string(),
-            Lang::ZhCn => "（本地库为空：请先运行 `tiq import`）".to_string(),
+            Lang::En => " (the store is empty: run `tiq sync` or `tiq import` first)".to_string(),
+            Lang::ZhCn => "（本地库为空：请先运行 `tiq sync` 或 `tiq import`）".to_string(),
         },
     }
 }
@@ -447,8 +447,8 @@ fn unknown_steps(report: &Report, lang: Lang) -> Vec<String> {
         .to_string()];
     steps.push(
         lang.pick(
-            "Update the feeds (`tiq import` with fresh files) and ask again if the data is old.",
-            "如果数据较旧，请用最新的情报文件更新（`tiq import`）后重新查询。",
+            "Update the feeds (`tiq sync`, or `tiq import` with fresh files) and ask again if the data is old; `tiq status` shows each feed's age.",
+            "如果数据较旧，请更新情报（`tiq sync`，或用最新文件 `tiq import`）后重新查询；`tiq status` 显示各情报源的时效。",
         )
         .to_string(),
     );
