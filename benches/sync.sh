@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Whole-program figures for `tiq sync`: a first sync of the real feed data from a web server
-# on 127.0.0.1, then syncs with nothing changed (each feed answers 304 Not Modified).
+# on 127.0.0.1, then syncs with nothing changed (each request gets 304 Not Modified).
 #
 # Usage: benches/sync.sh [FEED_DIR] [RUNS]
 #   FEED_DIR defaults to ../shared/data beside the repository; RUNS defaults to 5.

@@ -18,7 +18,7 @@ pub const CONFIG_FILE: &str = "tiq.toml";
 /// One thing wrong with the configuration, in both languages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// Where it is: `tiq.toml: sync.timeout` or `TIQ_SYNC_TIMEOUT`.
+    /// Location of the problem: `tiq.toml: sync.timeout` or `TIQ_SYNC_TIMEOUT`.
     pub place: String,
     pub en: String,
     pub zh: String,
@@ -72,7 +72,7 @@ pub struct Config {
 }
 
 impl Config {
-    /// The feed catalog with this configuration applied.
+    /// Returns the feed catalog with this configuration applied.
     pub fn sync_settings(&self) -> SyncSettings {
         let mut settings =
             SyncSettings::resolve(self.sync.mirror.as_ref(), |name| self.sources.get(name));
@@ -269,7 +269,7 @@ impl Loader {
 
     /// `TIQ_SOURCE_<FEED>_<KEY>`, with the feed name upper-cased and `-` written as `_`.
     fn source_variable(&mut self, place: &str, rest: &str, input: Input<'_>) {
-        // The longest matching name wins: `URLHAUS_DOMAINS_URL` names `urlhaus-domains`, not
+        // The feed with the longest matching name is chosen: `URLHAUS_DOMAINS_URL` names `urlhaus-domains`, not
         // a key `domains_url` of `urlhaus`.
         let found = CATALOG
             .iter()
@@ -704,7 +704,7 @@ fn files(feed: &tiq_sync::Feed) -> String {
         .join(", ")
 }
 
-/// The variable-name form of a feed name: `spamhaus-drop` → `SPAMHAUS_DROP`.
+/// Returns the variable-name form of a feed name: `spamhaus-drop` → `SPAMHAUS_DROP`.
 pub fn env_name(feed: &str) -> String {
     feed.to_ascii_uppercase().replace('-', "_")
 }

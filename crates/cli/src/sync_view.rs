@@ -113,7 +113,7 @@ impl Progress for Bars {
     }
 }
 
-/// A spinner counting stored records, when standard error is a terminal.
+/// Returns a spinner counting stored records, when standard error is a terminal.
 pub fn records_spinner(lang: Lang) -> Option<ProgressBar> {
     if !std::io::stderr().is_terminal() {
         return None;
@@ -459,7 +459,7 @@ fn state_name(state: FeedState, lang: Lang) -> &'static str {
     }
 }
 
-/// An age in the largest whole unit.
+/// Formats an age in the largest whole unit.
 fn age(seconds: u64) -> String {
     match seconds {
         s if s >= 86_400 => format!("{}d", s / 86_400),

@@ -143,7 +143,7 @@ fn bad_listen_address_is_explained() {
     );
 }
 
-/// A mirror folder laid out as `<feed>/<file>`, with one IPsum file.
+/// Creates a mirror folder laid out as `<feed>/<file>`, with one IPsum file.
 fn mirror() -> tempfile::TempDir {
     let mirror = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(mirror.path().join("ipsum")).unwrap();

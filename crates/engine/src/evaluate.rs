@@ -1,6 +1,6 @@
 //! Evaluation of verdicts against the imported data itself: how many indicators of the
 //! malicious feeds tiq flags (recall), how many known-benign indicators it flags (false
-//! positives), and, with one source held out, how many of its indicators other sources know.
+//! positives), and, with one source held out, how many of its indicators other sources list.
 
 use std::collections::HashSet;
 use std::net::IpAddr;
@@ -123,7 +123,7 @@ impl Engine {
                 store.sample_allow(category.name(), max_rank, options.sample, options.seed);
             sets.push((category, entries));
         }
-        let held = options.hold_out.as_ref().map(|source| {
+        let held_out_sample = options.hold_out.as_ref().map(|source| {
             store
                 .sightings_by_source(source, options.sample)
                 .map(|found| (source.clone(), found))
@@ -135,7 +135,7 @@ impl Engine {
         for (category, entries) in sets {
             benign.push(self.benign_set(category, &entries?)?);
         }
-        let hold_out = match held {
+        let hold_out = match held_out_sample {
             Some(found) => {
                 let (source, found) = found?;
                 Some(self.hold_out(source, &found)?)

@@ -1,4 +1,4 @@
-//! What the store remembers of feed downloads: the outcome of each sync and the validators
+//! Feed download state in the store: the outcome of each sync and the validators
 //! that make the next request conditional.
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};

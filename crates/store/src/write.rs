@@ -41,8 +41,8 @@ pub struct SourceMeta {
 /// leaving the source's earlier records as they were.
 ///
 /// While it is open, foreign keys are not enforced on its connection. Every row it inserts
-/// carries the id of the source row it has just inserted, so the check cannot fail, but with
-/// enforcement on, SQLite keeps a statement journal (a copy of each page the statement
+/// carries the id of the source row it has just inserted, so the check cannot fail. With
+/// enforcement on, SQLite would keep a statement journal (a copy of each page the statement
 /// changes) for every multi-row insert. The earlier rows are deleted table by table instead
 /// of by the cascade.
 pub struct SourceWriter<'a> {

@@ -91,7 +91,7 @@ pub fn unpack(archive: &Path, dest: &Path, keep: &[&str], max_bytes: u64) -> Res
     Ok(())
 }
 
-/// The first path component every member shares, if there is exactly one.
+/// Returns the first path component every member shares, if there is exactly one.
 fn shared_top(names: &[Option<PathBuf>], dirs: &[bool]) -> Option<PathBuf> {
     let mut top: Option<PathBuf> = None;
     for (name, is_dir) in names.iter().zip(dirs) {

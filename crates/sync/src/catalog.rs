@@ -1,4 +1,4 @@
-//! The built-in catalog: every open feed tiq knows how to fetch.
+//! The built-in catalog: every open feed tiq can fetch.
 //!
 //! A feed is a unit of download: one or more files, or one archive, from one publisher. Its
 //! files are imported like any other files, so one feed may fill several store sources (the
@@ -63,12 +63,12 @@ pub struct Feed {
     /// Reliability weight every sighting of the feed is multiplied by.
     pub weight: f64,
     pub enabled: bool,
-    /// Why the feed is off by default, when it is.
+    /// Reason the feed is off by default, when it is.
     pub note: Option<&'static str>,
 }
 
 impl Feed {
-    /// Whether the feed's downloads are archives whose unsupported members are ignored.
+    /// Returns whether the feed's downloads are archives, whose unsupported members are ignored.
     pub fn is_archive(&self) -> bool {
         self.downloads.iter().any(|d| d.file.ends_with(".zip"))
     }
@@ -572,7 +572,7 @@ pub const CATALOG: &[Feed] = &[
     },
 ];
 
-/// The catalog entry named `name`.
+/// Returns the catalog entry named `name`.
 pub fn find(name: &str) -> Option<&'static Feed> {
     CATALOG.iter().find(|feed| feed.name == name)
 }

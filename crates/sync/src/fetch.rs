@@ -15,7 +15,7 @@ use tiq_store::Validators;
 
 use crate::settings::SyncSettings;
 
-/// Why a download failed.
+/// Reason a download failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     #[error(
@@ -221,7 +221,7 @@ impl Fetcher {
     }
 }
 
-/// A `file://` URL or a plain path names a local file; http(s) URLs do not.
+/// Returns the local file a `file://` URL or a plain path names, or `None` for http(s) URLs.
 fn local_path(location: &str) -> Option<std::path::PathBuf> {
     if let Some(rest) = location.strip_prefix("file://") {
         return Some(std::path::PathBuf::from(rest));
@@ -313,7 +313,7 @@ pub fn redact(url: &str) -> String {
             false => segment,
         })
         .collect();
-    let mut shown = format!("{scheme}://{authority}{}", path.join("/"));
+    let mut redacted = format!("{scheme}://{authority}{}", path.join("/"));
     if let Some(query) = query {
         let pairs: Vec<String> = query
             .split('&')
@@ -322,10 +322,10 @@ pub fn redact(url: &str) -> String {
                 None => pair.to_string(),
             })
             .collect();
-        shown.push('?');
-        shown.push_str(&pairs.join("&"));
+        redacted.push('?');
+        redacted.push_str(&pairs.join("&"));
     }
-    shown
+    redacted
 }
 
 /// Returns whether a path segment looks like an API key: a long run of letters and digits

@@ -3,7 +3,7 @@
 //! This crate owns the built-in [`catalog`] of open feeds, their [`settings`] after
 //! configuration, the download side ([`fetch`], zip archives), one sync of one feed
 //! ([`run::sync_feed`]), the background [`schedule`] of a running server, and the
-//! [`status`] report. Parsing and storing are the engine's import; this crate hands it the
+//! [`status`] report. Parsing and storing are the engine's import. This crate hands it the
 //! downloaded files and swaps them in only when every source took its new records.
 
 mod archive;

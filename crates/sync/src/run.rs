@@ -2,7 +2,7 @@
 //!
 //! Downloads go to a staging folder beside the feed's current files. Nothing is parsed when
 //! every file is unchanged. Otherwise the staged files are checked against the formats the
-//! catalog expects and imported, source by source, each in one transaction; only when every
+//! catalog expects and imported, source by source, each in one transaction. Only when every
 //! source took its new records do the staged files replace the current ones and the new
 //! validators get stored. A failed download or a rejected file leaves the earlier records,
 //! files and validators as they were, so the next sync tries again in full.
@@ -334,9 +334,9 @@ fn fetch_and_import(
         )
         .map_err(|e| e.to_string())?;
     if !problems.is_empty() {
-        let shown = problems.iter().take(3).cloned().collect::<Vec<_>>();
-        let more = problems.len().saturating_sub(shown.len());
-        let mut text = shown.join("; ");
+        let listed = problems.iter().take(3).cloned().collect::<Vec<_>>();
+        let more = problems.len().saturating_sub(listed.len());
+        let mut text = listed.join("; ");
         if more > 0 {
             text.push_str(&format!(" (and {more} more files not applied)"));
         }
@@ -406,7 +406,7 @@ fn store_dir(feeds_dir: &Path) -> &Path {
     feeds_dir.parent().unwrap_or(feeds_dir)
 }
 
-/// Where a download lives inside the feed folder: the file itself, or for an archive, the
+/// Returns the path of a download inside the feed folder: the file itself, or for an archive, the
 /// folder it unpacks to.
 fn stored_path(file: &str) -> PathBuf {
     match file.strip_suffix(".zip") {

@@ -19,7 +19,7 @@ pub enum Mirror {
 pub struct FeedSettings {
     pub feed: &'static Feed,
     pub enabled: bool,
-    /// Where each of the feed's downloads comes from: an http(s) URL, a `file://` URL or a path.
+    /// Location of each of the feed's downloads: an http(s) URL, a `file://` URL or a path.
     pub locations: Vec<String>,
     pub cadence: Duration,
     pub weight: f64,
@@ -31,7 +31,7 @@ impl FeedSettings {
     }
 }
 
-/// How downloads behave, and every feed's settings.
+/// Download behaviour, and every feed's settings.
 #[derive(Debug, Clone)]
 pub struct SyncSettings {
     pub connect_timeout: Duration,
@@ -63,7 +63,7 @@ pub struct FeedOverride {
 }
 
 impl SyncSettings {
-    /// The catalog with its defaults, a mirror if given, and per-feed overrides.
+    /// Resolves the catalog with its defaults, a mirror if given, and per-feed overrides.
     pub fn resolve<'a>(
         mirror: Option<&Mirror>,
         overrides: impl Fn(&str) -> Option<&'a FeedOverride>,

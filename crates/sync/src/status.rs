@@ -149,7 +149,7 @@ mod tests {
     use tiq_store::SyncRecord;
 
     #[test]
-    fn feed_not_confirmed_for_twice_its_cadence_is_stale() {
+    fn status_flags_unconfirmed_feed_stale() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path()).unwrap();
         let settings = SyncSettings::resolve(None, |_| None);

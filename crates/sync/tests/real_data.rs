@@ -22,7 +22,7 @@ fn shared_data() -> PathBuf {
     dir
 }
 
-/// Every regular file under `dir`, as (path relative to `dir`, content).
+/// Reads every regular file under `dir`, as (path relative to `dir`, content).
 fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -45,7 +45,7 @@ fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-/// A repository-style archive of the files under `dir`, placed at `prefix` inside a top folder.
+/// Builds a repository-style archive of the files under `dir`, at `prefix` inside a top folder.
 fn archive_of(dir: &Path, top: &str, prefix: &str) -> Vec<u8> {
     let files = files_under(dir);
     let names: Vec<String> = files
@@ -73,8 +73,8 @@ fn publish(publisher: &Publisher, data: &Path) -> Vec<(&'static str, Vec<String>
         publisher.put(&url, body);
         publisher.url(&url)
     };
-    // The DROP feed comes as IPv4 and IPv6 files; the IPv6 one is not in the shared data,
-    // so the publisher serves a small one in the same layout.
+    // The DROP feed comes as IPv4 and IPv6 files. The sample data has no IPv6 file, so the
+    // publisher serves a small one in the same layout.
     publisher.put(
         "files/drop_v6.json",
         "{\"cidr\":\"2001:db8:dead::/48\",\"sblid\":\"SBL000001\",\"rir\":\"ripencc\"}\n\
@@ -288,7 +288,7 @@ fn published_feeds_sync_then_stay_unchanged() {
         second.as_secs_f64()
     );
 
-    // The synced data answers lookups: the first address of the IPsum file is listed.
+    // Lookups use the synced data: the first address of the IPsum file is listed.
     let first_ip = std::fs::read_to_string(data.join("01-malicious-ip/ipsum/ipsum.txt"))
         .unwrap()
         .lines()

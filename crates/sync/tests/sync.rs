@@ -14,7 +14,7 @@ use tiq_sync::{
     FeedOverride, Fetcher, Mirror, Silent, SyncOptions, SyncSettings, SyncStatus, sync_feed,
 };
 
-/// An IPsum file with `n` documentation addresses.
+/// Builds an IPsum file with `n` documentation addresses.
 fn ipsum(n: u32) -> String {
     let mut text = String::from("# IPsum Threat Intelligence Feed\n# (tests)\n");
     for i in 0..n {

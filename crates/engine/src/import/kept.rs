@@ -109,7 +109,7 @@ pub(super) fn import_kept_group(
 }
 
 /// Returns the entries and rejections of a source. Files of one format add up (one CVE record
-/// per file); files of different formats are copies of one list (the CISA KEV catalog as
+/// per file). Files of different formats are copies of one list (the CISA KEV catalog as
 /// JSON and as CSV), so the format with the most entries gives the counts.
 fn entry_counts(outcomes: &[FileOutcome]) -> (u64, u64) {
     let mut by_format: BTreeMap<Option<&str>, (u64, u64)> = BTreeMap::new();
@@ -124,7 +124,7 @@ fn entry_counts(outcomes: &[FileOutcome]) -> (u64, u64) {
         .unwrap_or_default()
 }
 
-/// A source name as one folder name: `cve-json5/records` becomes `cve-json5_records`.
+/// Returns a source name as one folder name: `cve-json5/records` becomes `cve-json5_records`.
 fn folder_name(source: &str) -> String {
     source
         .chars()

@@ -87,7 +87,7 @@ impl Parsed {
     }
 }
 
-/// What the parser reported for one file.
+/// Parse result of one file, as the parser reported it.
 struct FileParse {
     rejected: u64,
     rejected_lines: Vec<(u64, String)>,
@@ -154,7 +154,7 @@ impl Queue<'_> {
 }
 
 /// Parses every file of every group that is not a MaxMind DB file and sends its rows,
-/// until the writer stops. `failed_group` holds the index of a group whose rows the writer
+/// until the writer stops. `failed_group` is the index of a group whose rows the writer
 /// no longer stores, so they are not sent.
 fn parse_groups(groups: &[Vec<FeedFile>], queue: &Queue<'_>, failed_group: &AtomicUsize) {
     for (group, files) in groups.iter().enumerate() {
@@ -266,7 +266,7 @@ impl Drop for Writer<'_> {
     }
 }
 
-/// Why writing a group stopped.
+/// Reason writing a group stopped.
 enum WriteError {
     /// Starting or committing the replacement failed: the import stops.
     Store(StoreError),
@@ -365,7 +365,7 @@ impl Writer<'_> {
     }
 }
 
-/// The outcome of one file of a group still being written: failed when its parse or an
+/// Returns the outcome of one file of a group still being written: failed when its parse or an
 /// insert of its rows failed, imported otherwise.
 fn file_outcome(
     file: &FeedFile,
@@ -422,7 +422,7 @@ mod tests {
 
     use super::*;
 
-    /// An IPsum file with `count` distinct addresses, then the first address again with
+    /// Writes an IPsum file with `count` distinct addresses, then the first address again with
     /// another blocklist count.
     fn large_ipsum(dir: &Path, count: usize) -> std::path::PathBuf {
         let mut body =

@@ -126,7 +126,7 @@ impl Publisher {
     }
 }
 
-/// A strong ETag from the content: FNV-1a, enough to tell versions apart in tests.
+/// Computes a strong ETag from the content: FNV-1a, enough to tell versions apart in tests.
 fn etag(body: &[u8]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in body {
