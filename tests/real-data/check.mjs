@@ -248,6 +248,41 @@ const cases = [
       }
     },
   },
+  ...["cobaltstrike", "Cobalt Strike", "win.cobalt_strike"].map((name, index) => ({
+    id: `describe-cobalt-strike-${index + 1}`,
+    name: `describe_threat ${name}: one family, S0154 Cobalt Strike, with stored indicators`,
+    run: () => callTool(`describe-cobalt-strike-${index + 1}`, "describe_threat", { name }),
+    check(call) {
+      const description = call.json?.structuredContent;
+      if (call.exitCode !== 0 || !description) {
+        fail(`inspector exited with ${call.exitCode}: ${excerpt(call.stderr || call.stdout)}`);
+      }
+      const entry = description.entry ?? {};
+      if (description.kind !== "family" || entry.id !== "S0154" || entry.name !== "Cobalt Strike") {
+        fail(`expected family S0154 Cobalt Strike, got ${description.kind} ${JSON.stringify(entry)}`);
+      }
+      if (!(description.indicators?.total > 0)) {
+        fail(`no stored indicators counted: ${JSON.stringify(description.indicators)}`);
+      }
+      if (!(description.techniques?.length > 0) || !(description.actors?.length > 0)) {
+        fail(`expected techniques and actors: ${excerpt(description.summary)}`);
+      }
+    },
+  })),
+  {
+    id: "describe-apt41",
+    name: "describe_threat G0096: APT41, an actor with families",
+    run: () => callTool("describe-apt41", "describe_threat", { name: "G0096", lang: "zh-CN" }),
+    check(call) {
+      const description = call.json?.structuredContent ?? {};
+      if (description.kind !== "actor" || description.entry?.name !== "APT41") {
+        fail(`expected actor APT41, got ${description.kind} ${JSON.stringify(description.entry)}`);
+      }
+      if (!(description.families?.length > 0) || !description.summary?.includes("威胁组织")) {
+        fail(`expected families and a Chinese summary: ${excerpt(description.summary ?? "")}`);
+      }
+    },
+  },
   {
     id: "url-urlhaus-online",
     name: `analyze_url ${options["online-url"]} (URLhaus online): malicious`,

@@ -52,6 +52,9 @@ pub enum Command {
     Url(Query),
     /// Analyse a file hash (MD5, SHA-1 or SHA-256).
     Hash(Query),
+    /// Describe a threat actor, malware family, campaign, ATT&CK technique or tactic, by
+    /// name, alias or ATT&CK id, with the stored indicators that carry it.
+    Describe(DescribeArgs),
     /// List the imported sources.
     Sources,
     /// Serve MCP over streamable HTTP at /mcp, the status at /api/v1/status, and /healthz;
@@ -147,6 +150,15 @@ pub struct Query {
 }
 
 #[derive(Debug, Args)]
+pub struct DescribeArgs {
+    /// A name, alias or ATT&CK id, such as "Cobalt Strike", win.emotet, APT28, G0007 or T1059.001.
+    pub name: String,
+    /// Print the description as JSON instead of the readable layout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address and port to listen on [default: TIQ_LISTEN, the configuration file, then
     /// 127.0.0.1:8737].
@@ -211,6 +223,10 @@ const SUBCOMMAND_ABOUT_ZH: &[(&str, &str)] = &[
     ("domain", "分析域名。"),
     ("url", "分析网址。"),
     ("hash", "分析文件哈希（MD5、SHA-1 或 SHA-256）。"),
+    (
+        "describe",
+        "按名称、别名或 ATT&CK 编号描述威胁组织、恶意软件家族、攻击活动、ATT&CK 技术或战术，并给出带有该名称的本地指标。",
+    ),
     ("sources", "列出已导入的情报来源。"),
     (
         "serve",
@@ -267,6 +283,10 @@ const ARG_HELP_ZH: &[(&str, &str)] = &[
         "要分析的指标；支持 192.0.2[.]1、example[.]com 等去武器化写法",
     ),
     ("json", "以 JSON 输出，而不是可读排版或表格"),
+    (
+        "name",
+        "名称、别名或 ATT&CK 编号，例如 \"Cobalt Strike\"、win.emotet、APT28、G0007 或 T1059.001",
+    ),
     (
         "listen",
         "监听的地址和端口 [默认：TIQ_LISTEN、配置文件，然后是 127.0.0.1:8737]",

@@ -162,6 +162,7 @@ fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
         Command::Domain(query) => analyze(&data_dir, &config, IndicatorKind::Domain, &query, lang),
         Command::Url(query) => analyze(&data_dir, &config, IndicatorKind::Url, &query, lang),
         Command::Hash(query) => analyze(&data_dir, &config, IndicatorKind::Hash, &query, lang),
+        Command::Describe(args) => describe(&data_dir, &config, &args, lang),
         Command::Sources => {
             let engine = open_existing(&data_dir, &config, lang)?;
             render::sources(&engine.sources()?, lang);
@@ -186,7 +187,7 @@ fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
             server.max_sessions = serve.max_sessions;
             let settings = Arc::new(config.sync_settings());
             server.sync = Some(settings.clone());
-            let engine = Arc::new(open_engine(&data_dir, &config, lang)?);
+            let engine = Arc::new(open_engine(&data_dir, &config, lang)?.keep_warm());
             let background = config.sync.background && !serve.no_sync;
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
@@ -286,6 +287,24 @@ fn analyze(
         }
         Err(error) => Err(anyhow::anyhow!(error.message(lang))),
     }
+}
+
+fn describe(
+    data_dir: &Path,
+    config: &Config,
+    args: &args::DescribeArgs,
+    lang: Lang,
+) -> anyhow::Result<ExitCode> {
+    let engine = open_existing(data_dir, config, lang)?;
+    let description = engine
+        .describe_threat(&args.name, lang)
+        .map_err(|error| anyhow::anyhow!(AnalyzeError::from(error).message(lang)))?;
+    if args.json {
+        render::outln!("{}", serde_json::to_string_pretty(&description)?);
+    } else {
+        render::threat(&description, lang);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn serve_until_signal(

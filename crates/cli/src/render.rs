@@ -57,12 +57,21 @@ pub fn report(report: &Report, lang: Lang) {
             .collect();
         field(lang.pick("Tags", "标签"), &tags.join("; "));
     }
-    if !report.families.is_empty() {
-        field(lang.pick("Families", "家族"), &report.families.join(", "));
-    }
-    if !report.actors.is_empty() {
-        field(lang.pick("Actors", "组织"), &report.actors.join(", "));
-    }
+    let lists = [
+        (lang.pick("Families", "家族"), &report.families, ""),
+        (lang.pick("Actors", "组织"), &report.actors, ""),
+        (
+            lang.pick("Campaigns", "攻击活动"),
+            &report.campaigns,
+            "campaigns",
+        ),
+        (
+            lang.pick("Techniques", "技术"),
+            &report.techniques,
+            "techniques",
+        ),
+    ];
+    knowledge_fields(&lists, &report.left_out, lang);
     field(lang.pick("Profile", "画像"), &profile_line(report));
     if let (Some(first), Some(last)) = (&report.first_seen, &report.last_seen) {
         field(lang.pick("Seen", "出现时间"), &format!("{first} … {last}"));
@@ -102,7 +111,7 @@ pub fn report(report: &Report, lang: Lang) {
     }
     if !report.related.is_empty() {
         outln!("\n{}:", lang.pick("Related", "关联指标"));
-        for related in report.related.iter().take(10) {
+        for related in report.related.iter().take(RELATED_SHOWN) {
             let verdict = related
                 .verdict
                 .map(|v| format!(" [{}]", v.localized(lang)))
@@ -114,6 +123,11 @@ pub fn report(report: &Report, lang: Lang) {
                 related.relation
             );
         }
+        let more = report.related.len().saturating_sub(RELATED_SHOWN) as u64
+            + report.left_out.get("related").copied().unwrap_or(0);
+        if more > 0 {
+            outln!("  {}", left_out_note(more, lang).trim());
+        }
     }
     outln!("\n{}:", lang.pick("Next steps", "处置建议"));
     for step in &report.recommendation {
@@ -124,6 +138,104 @@ pub fn report(report: &Report, lang: Lang) {
             "\n{} {as_of}",
             lang.pick("Data imported:", "数据导入时间：")
         );
+    }
+}
+
+/// Prints a threat description.
+pub fn threat(description: &tiq_model::ThreatDescription, lang: Lang) {
+    if let Some(entry) = &description.entry {
+        let kind = description.kind.map_or("", |k| k.localized(lang));
+        outln!("{}  ({kind})", entry.label());
+    }
+    outln!("{}", description.summary);
+    if !description.description.is_empty() {
+        outln!();
+        outln!("{}", description.description);
+    }
+    outln!();
+    if !description.aliases.is_empty() {
+        field(
+            lang.pick("Aliases", "别名"),
+            &description.aliases.join(", "),
+        );
+    }
+    if !description.tactics.is_empty() {
+        field(
+            lang.pick("Tactics", "战术"),
+            &description.tactics.join(", "),
+        );
+    }
+    let lists = [
+        (lang.pick("Actors", "组织"), &description.actors, "actors"),
+        (
+            lang.pick("Families", "家族"),
+            &description.families,
+            "families",
+        ),
+        (
+            lang.pick("Campaigns", "攻击活动"),
+            &description.campaigns,
+            "campaigns",
+        ),
+        (
+            lang.pick("Techniques", "技术"),
+            &description.techniques,
+            "techniques",
+        ),
+        (
+            lang.pick("Also matches", "同名条目"),
+            &description.other_matches,
+            "",
+        ),
+    ];
+    knowledge_fields(&lists, &description.left_out, lang);
+    if !description.indicators.examples.is_empty() {
+        field(
+            lang.pick("Indicators", "指标示例"),
+            &description.indicators.examples.join(", "),
+        );
+    }
+    if !description.sources.is_empty() {
+        field(
+            lang.pick("Sources", "来源"),
+            &description.sources.join(", "),
+        );
+    }
+    for reference in &description.references {
+        field(lang.pick("Reference", "参考"), reference);
+    }
+}
+
+/// Prints each non-empty list of actors, families, campaigns or techniques as one field,
+/// with the count its cap left out (`left_out` keyed by the third element).
+fn knowledge_fields(
+    lists: &[(&str, &Vec<tiq_model::KnowledgeRef>, &str)],
+    left_out: &std::collections::BTreeMap<String, u64>,
+    lang: Lang,
+) {
+    for (name, list, cut) in lists {
+        if list.is_empty() {
+            continue;
+        }
+        let mut text = list
+            .iter()
+            .map(|entry| entry.label())
+            .collect::<Vec<_>>()
+            .join(", ");
+        if let Some(more) = left_out.get(*cut) {
+            text.push_str(&left_out_note(*more, lang));
+        }
+        field(name, &text);
+    }
+}
+
+/// Related indicators printed; `--json` has all that the report lists.
+const RELATED_SHOWN: usize = 10;
+
+fn left_out_note(count: u64, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!(" (and {count} more)"),
+        Lang::ZhCn => format!("（另有 {count} 项未列出）"),
     }
 }
 

@@ -395,3 +395,33 @@ fn serve_fills_a_fresh_data_directory_by_itself() {
     let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_ne!(report["verdict"], "unknown", "{report}");
 }
+
+#[test]
+fn describe_prints_family_in_both_languages() {
+    let data = tempfile::tempdir().unwrap();
+    let knowledge =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/fixtures/knowledge");
+    let output = tiq(data.path(), &["import", knowledge.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let output = tiq(data.path(), &["describe", "win.example_strike"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.starts_with("S9001 Example Strike"), "{text}");
+    assert!(text.contains("G9001 Example Bear"), "{text}");
+
+    let output = tiq(
+        data.path(),
+        &["--lang", "zh-CN", "describe", "examplestrike", "--json"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let description: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(description["entry"]["id"], "S9001");
+    assert!(
+        description["summary"]
+            .as_str()
+            .unwrap()
+            .contains("恶意软件家族"),
+        "{description}"
+    );
+}

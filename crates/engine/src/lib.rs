@@ -11,20 +11,27 @@
 pub mod evaluate;
 mod geo;
 pub mod import;
+pub mod knowledge;
 mod lookup;
 mod scope;
 pub mod score;
 pub mod text;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
-use tiq_model::{Indicator, IndicatorKind, Lang, ParseError, Report};
+use tiq_model::{Indicator, IndicatorKind, Lang, ParseError, Report, ThreatDescription};
 use tiq_store::{Store, StoreError};
 
 pub use import::{FileOutcome, FileStatus, ImportOptions, ImportSummary};
 pub use scope::{AddressScope, address_scope};
 pub use tiq_store::{DB_FILE, SourceRow};
+
+/// The knowledge index of a report without family names, which needs none.
+fn empty_knowledge() -> Arc<knowledge::Knowledge> {
+    static EMPTY: OnceLock<Arc<knowledge::Knowledge>> = OnceLock::new();
+    EMPTY.get_or_init(Default::default).clone()
+}
 
 /// Errors of an analysis request.
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +77,8 @@ pub struct Engine {
     data_dir: PathBuf,
     loaded: RwLock<Arc<Loaded>>,
     ageing: score::Ageing,
+    /// Whether data read on first use is read in the background after each load.
+    keep_warm: bool,
 }
 
 /// Data read into memory at open, and again by [`Engine::reload`] after new data lands.
@@ -78,6 +87,13 @@ struct Loaded {
     patterns: lookup::AllowPatterns,
     /// The sources as they were when this was read.
     sources: Vec<SourceVersion>,
+    /// Sources whose kept files the knowledge index reads.
+    knowledge_sources: Vec<SourceRow>,
+    /// Read on first use, because only reports that name a family and `describe_threat` need
+    /// it and it takes a large part of a second.
+    knowledge: OnceLock<Arc<knowledge::Knowledge>>,
+    /// Built on first use from a full scan of the family-carrying sightings.
+    families: OnceLock<Arc<knowledge::FamilyIndex>>,
 }
 
 /// Name, import time and record count of a source, which a new import changes.
@@ -96,15 +112,44 @@ impl Loaded {
         let geo = geo::GeoDatabases::load(data_dir, &sources)?;
         let patterns = lookup::AllowPatterns::load(store)?;
         let count = sources.len();
+        let knowledge_sources = sources
+            .iter()
+            .filter(|s| knowledge::is_knowledge_format(&s.format))
+            .cloned()
+            .collect();
         let sources = versions(sources);
         Ok((
             Loaded {
                 geo,
                 patterns,
                 sources,
+                knowledge_sources,
+                knowledge: OnceLock::new(),
+                families: OnceLock::new(),
             },
             count,
         ))
+    }
+
+    fn knowledge(&self, data_dir: &Path) -> &Arc<knowledge::Knowledge> {
+        self.knowledge.get_or_init(|| {
+            Arc::new(knowledge::Knowledge::load(
+                data_dir,
+                &self.knowledge_sources,
+            ))
+        })
+    }
+
+    fn families(
+        &self,
+        data_dir: &Path,
+        store: &Store,
+    ) -> Result<&Arc<knowledge::FamilyIndex>, StoreError> {
+        if let Some(index) = self.families.get() {
+            return Ok(index);
+        }
+        let index = knowledge::FamilyIndex::build(store, self.knowledge(data_dir))?;
+        Ok(self.families.get_or_init(|| Arc::new(index)))
     }
 }
 
@@ -129,7 +174,35 @@ impl Engine {
             data_dir: data_dir.to_path_buf(),
             loaded: RwLock::new(Arc::new(loaded)),
             ageing: score::Ageing::default(),
+            keep_warm: false,
         })
+    }
+
+    /// Reads the threat knowledge and indexes the indicators by family in a background
+    /// thread now and after every reload, so no request waits for them. For servers; a
+    /// command that answers one question reads them only if it needs them.
+    pub fn keep_warm(mut self) -> Engine {
+        self.keep_warm = true;
+        self.warm_in_background();
+        self
+    }
+
+    fn warm_in_background(&self) {
+        let loaded = self.loaded();
+        let data_dir = self.data_dir.clone();
+        let spawned = std::thread::Builder::new()
+            .name("tiq-warm-up".to_string())
+            .spawn(move || {
+                loaded.knowledge(&data_dir);
+                let result = Store::open(&data_dir)
+                    .and_then(|store| loaded.families(&data_dir, &store).map(|_| ()));
+                if let Err(error) = result {
+                    tracing::warn!(%error, "cannot index indicators by family");
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::warn!(%error, "cannot start the warm-up thread");
+        }
     }
 
     /// Sets the half-lives with which claims age (see [`score::Ageing`]).
@@ -154,6 +227,9 @@ impl Engine {
             .loaded
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(loaded);
+        if self.keep_warm {
+            self.warm_in_background();
+        }
         Ok(())
     }
 
@@ -204,9 +280,9 @@ impl Engine {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone();
         let store = self.checkout()?;
-        let result = lookup::Findings::collect(&store, &loaded.geo, &loaded.patterns, indicator);
+        let result = self.collect(&store, &loaded, indicator);
         self.checkin(store);
-        let findings = result?;
+        let (findings, knowledge) = result?;
         let today = time::OffsetDateTime::now_utc().date();
         Ok(score::build_report(
             input,
@@ -215,7 +291,60 @@ impl Engine {
             lang,
             &self.ageing,
             today,
+            &knowledge,
         ))
+    }
+
+    /// Looks the indicator up, and links a hash to the C2 servers of its families.
+    fn collect(
+        &self,
+        store: &Store,
+        loaded: &Loaded,
+        indicator: &Indicator,
+    ) -> Result<(lookup::Findings, Arc<knowledge::Knowledge>), StoreError> {
+        let mut findings =
+            lookup::Findings::collect(store, &loaded.geo, &loaded.patterns, indicator)?;
+        let names: Vec<String> = findings
+            .sightings
+            .iter()
+            .filter_map(|m| m.sighting.family.clone())
+            .collect();
+        if names.is_empty() {
+            return Ok((findings, empty_knowledge()));
+        }
+        let knowledge = loaded.knowledge(&self.data_dir).clone();
+        if matches!(indicator, Indicator::Hash { .. }) {
+            let families = loaded.families(&self.data_dir, store)?;
+            findings.add_family_c2(&knowledge, families, &names);
+        }
+        Ok((findings, knowledge))
+    }
+
+    /// Describes an actor, malware family, campaign, ATT&CK technique or tactic, named by a
+    /// name, an alias or an ATT&CK id, with the stored indicators that carry it.
+    pub fn describe_threat(
+        &self,
+        query: &str,
+        lang: Lang,
+    ) -> Result<ThreatDescription, StoreError> {
+        let loaded = self.loaded();
+        let knowledge = loaded.knowledge(&self.data_dir).clone();
+        let store = self.checkout()?;
+        let families = loaded.families(&self.data_dir, &store).cloned();
+        self.checkin(store);
+        Ok(knowledge::describe(
+            &knowledge,
+            Some(&*families?),
+            query,
+            lang,
+        ))
+    }
+
+    fn loaded(&self) -> Arc<Loaded> {
+        self.loaded
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// Lists the imported sources.

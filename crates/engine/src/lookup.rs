@@ -4,10 +4,11 @@ use std::net::IpAddr;
 
 use regex::Regex;
 use tiq_model::indicator::{Domain, UrlHost};
-use tiq_model::{ClaimKind, Indicator, Related, Verdict};
+use tiq_model::{ClaimKind, Indicator, Related, ThreatKind, Verdict};
 use tiq_store::{AsnMatch, Store, StoreError, StoredAllow, StoredSighting};
 
 use crate::geo::{GeoDatabases, Location};
+use crate::knowledge::{FamilyIndex, Knowledge};
 use crate::scope::{AddressScope, address_scope};
 
 /// Most related indicators of one kind listed in a report.
@@ -56,6 +57,8 @@ pub struct Findings {
     pub asn: Option<AsnMatch>,
     pub location: Option<Location>,
     pub related: Vec<Related>,
+    /// Related indicators found but cut by a list's cap.
+    pub related_left_out: u64,
     /// Number of sources in the store.
     pub sources_total: u64,
     /// Latest import into the store.
@@ -133,7 +136,47 @@ impl Findings {
             Indicator::Hash { hex, .. } => findings.collect_hash(store, hex)?,
             Indicator::Cve(_) => {}
         }
+        findings.add_reported_together(store, &indicator.value())?;
         Ok(findings)
+    }
+
+    /// Links the other indicators of each MISP event that lists `value` itself.
+    fn add_reported_together(&mut self, store: &Store, value: &str) -> Result<(), StoreError> {
+        let events: Vec<String> = self
+            .sightings
+            .iter()
+            .filter(|m| m.via == Via::Exact && m.sighting.source.starts_with("misp-event/"))
+            .map(|m| m.sighting.source.clone())
+            .collect();
+        let mut shown = std::collections::BTreeSet::new();
+        for event in events {
+            let mut total = store.count_source_values(&event, value)?;
+            let mut in_event = std::collections::BTreeSet::new();
+            for other in store.sightings_by_source(&event, RELATED_LIMIT + 1)? {
+                // A value listed twice in one event is counted once.
+                if other.value == value || !in_event.insert(other.value.clone()) {
+                    continue;
+                }
+                if shown.contains(&other.value) {
+                    // Listed already for another event.
+                    total = total.saturating_sub(1);
+                    continue;
+                }
+                if shown.len() >= RELATED_LIMIT {
+                    break;
+                }
+                total = total.saturating_sub(1);
+                shown.insert(other.value.clone());
+                self.related.push(related(
+                    &other.kind,
+                    other.value,
+                    "reported_together",
+                    verdict_of(other.claim),
+                ));
+            }
+            self.related_left_out += total;
+        }
+        Ok(())
     }
 
     fn collect_ip(
@@ -274,21 +317,6 @@ impl Findings {
     fn collect_hash(&mut self, store: &Store, hex: &str) -> Result<(), StoreError> {
         let value = hex.to_string();
         let sightings = store.sightings_by_values(std::slice::from_ref(&value))?;
-        for sighting in &sightings {
-            // Indicators a MISP event reports together with the hash.
-            if sighting.source.starts_with("misp-event/") {
-                for other in store.sightings_by_source(&sighting.source, RELATED_LIMIT + 1)? {
-                    if other.value != hex {
-                        self.related.push(related(
-                            &other.kind,
-                            other.value,
-                            "reported_together",
-                            verdict_of(other.claim),
-                        ));
-                    }
-                }
-            }
-        }
         self.add_sightings(sightings, Via::Exact);
         self.add_allows(
             store.allow_by_values(std::slice::from_ref(&value))?,
@@ -312,7 +340,9 @@ impl Findings {
 
     fn add_hosted_urls(&mut self, store: &Store, host: &str) -> Result<(), StoreError> {
         let mut seen = std::collections::BTreeSet::new();
-        for sighting in store.sightings_by_url_host(&[host.to_string()], RELATED_LIMIT * 2)? {
+        let rows = store.sightings_by_url_host(&[host.to_string()], RELATED_LIMIT * 2)?;
+        let full = rows.len() == RELATED_LIMIT * 2;
+        for sighting in rows {
             if seen.insert(sighting.value.clone()) && seen.len() <= RELATED_LIMIT {
                 self.related.push(related(
                     "url",
@@ -322,7 +352,44 @@ impl Findings {
                 ));
             }
         }
+        let total = if full {
+            store.count_url_host_values(host)?
+        } else {
+            seen.len() as u64
+        };
+        self.related_left_out += total.saturating_sub(RELATED_LIMIT.min(seen.len()) as u64);
         Ok(())
+    }
+
+    /// Links a hash to the C2 servers of its families, newest first.
+    pub(crate) fn add_family_c2(
+        &mut self,
+        knowledge: &Knowledge,
+        families: &FamilyIndex,
+        names: &[String],
+    ) {
+        let mut done = Vec::new();
+        for name in names {
+            let (key, carriers) = match knowledge.resolve(name, ThreatKind::Family) {
+                Some(entity) => (Some(entity), families.of_entity(entity)),
+                None => (None, families.of_name(name)),
+            };
+            let Some(carriers) = carriers else { continue };
+            let key = key.map_or_else(|| crate::knowledge::normalize(name), |e| e.to_string());
+            if done.contains(&key) {
+                continue;
+            }
+            done.push(key);
+            for seen in &carriers.c2 {
+                self.related.push(related(
+                    &seen.kind,
+                    seen.value.clone(),
+                    "family_c2",
+                    Some(Verdict::Malicious),
+                ));
+            }
+            self.related_left_out += carriers.c2_total - carriers.c2.len() as u64;
+        }
     }
 
     fn add_siblings(&mut self, store: &Store, domain: &Domain) -> Result<(), StoreError> {
@@ -330,7 +397,9 @@ impl Findings {
             return Ok(());
         };
         let mut seen = std::collections::BTreeSet::new();
-        for sighting in store.sightings_by_registered_domain(registered, RELATED_LIMIT * 2)? {
+        let rows = store.sightings_by_registered_domain(registered, RELATED_LIMIT * 2)?;
+        let full = rows.len() == RELATED_LIMIT * 2;
+        for sighting in rows {
             if sighting.kind != "domain" || sighting.value == domain.name {
                 continue;
             }
@@ -350,6 +419,12 @@ impl Findings {
                 ));
             }
         }
+        let total = if full {
+            store.count_registered_domain_values(registered, &domain.name)?
+        } else {
+            seen.len() as u64
+        };
+        self.related_left_out += total.saturating_sub(RELATED_LIMIT.min(seen.len()) as u64);
         Ok(())
     }
 }

@@ -9,9 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use tiq_model::indicator::UrlHost;
 use tiq_model::{
     AllowCategory, BenignMatch, ClaimKind, Evidence, Indicator, IndicatorKind, IndicatorRef, Lang,
-    Profile, Report, Tag, ThreatLevel, ThreatType, Verdict,
+    Profile, Related, Report, Tag, ThreatLevel, ThreatType, Verdict,
 };
 
+use crate::knowledge::Knowledge;
 use crate::lookup::{AllowHit, Findings, SightingMatch, Via};
 use crate::scope::AddressScope;
 use crate::text;
@@ -97,6 +98,7 @@ pub fn build_report(
     lang: Lang,
     ageing: &Ageing,
     today: time::Date,
+    knowledge: &Knowledge,
 ) -> Report {
     let kind = indicator.kind();
     let half_life = ageing.half_life_days(kind);
@@ -113,7 +115,12 @@ pub fn build_report(
     let outcome = decide(&weighed, threat, guard, shared, internal);
     let evidence = evidence_list(&weighed, &findings.allows, &outcome, url_listed, lang);
     let profile = profile(indicator, &findings, &weighed);
-    let (families, actors) = families_and_actors(&weighed);
+    let mut links = knowledge.report_links(&family_names(&weighed));
+    if findings.related_left_out > 0 {
+        links
+            .left_out
+            .insert("related".to_string(), findings.related_left_out);
+    }
     let (first_seen, last_seen) = seen_range(&weighed);
 
     let mut report = Report {
@@ -126,11 +133,12 @@ pub fn build_report(
         threat_level: ThreatLevel::new(outcome.level),
         confidence: round2(outcome.confidence),
         tags: tags(&weighed),
-        families,
-        actors,
-        campaigns: Vec::new(),
-        techniques: Vec::new(),
-        related: findings.related.clone(),
+        families: links.families,
+        actors: links.actors,
+        campaigns: links.campaigns,
+        techniques: links.techniques,
+        related: related_by_relevance(&findings.related),
+        left_out: links.left_out,
         profile,
         benign_matches: benign_matches(&findings.allows),
         evidence,
@@ -546,25 +554,57 @@ fn tags(weighed: &[Weighed]) -> Vec<Tag> {
     tags
 }
 
-fn families_and_actors(weighed: &[Weighed]) -> (Vec<String>, Vec<String>) {
-    let mut families: Vec<String> = Vec::new();
-    let mut actors: Vec<String> = Vec::new();
+/// Orders related indicators malicious first, then suspicious, unrated and benign, and within
+/// a verdict by how directly they are linked; the lookup order stays within a link type.
+fn related_by_relevance(related: &[Related]) -> Vec<Related> {
+    let verdict_rank = |verdict: Option<Verdict>| match verdict {
+        Some(Verdict::Malicious) => 0,
+        Some(Verdict::Suspicious) => 1,
+        None | Some(Verdict::Unknown) => 2,
+        Some(Verdict::Benign) => 3,
+    };
+    let relation_rank = |relation: &str| {
+        [
+            "host",
+            "hosted_on",
+            "reported_together",
+            "family_c2",
+            "subdomain",
+            "parent_domain",
+            "sibling_domain",
+        ]
+        .iter()
+        .position(|known| *known == relation)
+        .unwrap_or(usize::MAX)
+    };
+    let mut sorted = related.to_vec();
+    sorted.sort_by_key(|r| (verdict_rank(r.verdict), relation_rank(&r.relation)));
+    // An indicator linked twice (a URL on the host and in the same MISP event) is listed
+    // once, under its most direct link.
+    let mut listed = BTreeSet::new();
+    sorted.retain(|r| listed.insert((r.kind.clone(), r.value.clone())));
+    sorted
+}
+
+/// Family and actor names of the malicious and suspicious evidence, each with whether its
+/// source calls it an actor, in evidence order.
+fn family_names(weighed: &[Weighed]) -> Vec<(String, bool)> {
+    let mut names: Vec<(String, bool)> = Vec::new();
     for item in weighed {
         let s = &item.matched.sighting;
         let Some(name) = &s.family else { continue };
         if !matches!(s.claim, ClaimKind::Malicious | ClaimKind::Suspicious) {
             continue;
         }
-        let list = if s.threat == ThreatType::Apt {
-            &mut actors
-        } else {
-            &mut families
-        };
-        if !list.iter().any(|known| known.eq_ignore_ascii_case(name)) {
-            list.push(name.clone());
+        let is_actor = s.threat == ThreatType::Apt;
+        if !names
+            .iter()
+            .any(|(known, actor)| *actor == is_actor && known.eq_ignore_ascii_case(name))
+        {
+            names.push((name.clone(), is_actor));
         }
     }
-    (families, actors)
+    names
 }
 
 fn seen_range(weighed: &[Weighed]) -> (Option<String>, Option<String>) {

@@ -196,14 +196,24 @@ fn listing_sources(report: &Report, lang: Lang) -> String {
 fn families_clause(report: &Report, lang: Lang) -> String {
     let mut parts = Vec::new();
     if !report.families.is_empty() {
-        let names = report.families.iter().take(5).cloned().collect::<Vec<_>>();
+        let names = report
+            .families
+            .iter()
+            .take(5)
+            .map(|f| f.name.clone())
+            .collect::<Vec<_>>();
         parts.push(match lang {
             Lang::En => format!(" Families: {}.", names.join(", ")),
             Lang::ZhCn => format!("关联家族：{}。", names.join("、")),
         });
     }
     if !report.actors.is_empty() {
-        let names = report.actors.iter().take(5).cloned().collect::<Vec<_>>();
+        let names = report
+            .actors
+            .iter()
+            .take(5)
+            .map(|a| a.name.clone())
+            .collect::<Vec<_>>();
         parts.push(match lang {
             Lang::En => format!(" Actors: {}.", names.join(", ")),
             Lang::ZhCn => format!("关联组织：{}。", names.join("、")),

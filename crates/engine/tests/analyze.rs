@@ -122,7 +122,7 @@ fn eset_hash_is_malicious_with_family() {
     assert_eq!(report.indicator.value, hash.to_ascii_lowercase());
     let names = [report.families.clone(), report.actors.clone()].concat();
     assert!(
-        names.iter().any(|f| f.eq_ignore_ascii_case("turla")),
+        names.iter().any(|f| f.name.eq_ignore_ascii_case("turla")),
         "{names:?}"
     );
     assert_eq!(report.profile.hash_type.as_deref(), Some("sha256"));

@@ -60,6 +60,7 @@ mod error;
 mod formats;
 mod input;
 mod json_shape;
+pub mod knowledge;
 mod sink;
 mod source;
 mod values;

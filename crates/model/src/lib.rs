@@ -12,6 +12,7 @@ pub mod indicator;
 pub mod lang;
 pub mod record;
 pub mod report;
+pub mod threat;
 
 pub use indicator::{HashKind, Indicator, IndicatorKind, ParseError, refang};
 pub use lang::Lang;
@@ -19,5 +20,7 @@ pub use record::{
     AllowCategory, AllowEntry, AllowMatch, AsnRange, ClaimKind, Sighting, Subject, ThreatType,
 };
 pub use report::{
-    BenignMatch, Evidence, IndicatorRef, Profile, Related, Report, Tag, ThreatLevel, Verdict,
+    BenignMatch, Evidence, IndicatorRef, KnowledgeRef, Profile, Related, Report, Tag, ThreatLevel,
+    Verdict,
 };
+pub use threat::{IndicatorCount, ThreatDescription, ThreatKind};

@@ -1,5 +1,7 @@
 //! The common report every analysis tool returns, on every surface.
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -83,14 +85,42 @@ pub struct Tag {
     pub labels: Vec<String>,
 }
 
+/// An actor, family, campaign or technique: its canonical name and, where one exists, its
+/// MITRE ATT&CK id (`S0154`, `G0007`, `C0010`, `T1059.001`) or Malpedia id (`win.emotet`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct KnowledgeRef {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+}
+
+impl KnowledgeRef {
+    /// A name no knowledge source describes.
+    pub fn named(name: impl Into<String>) -> KnowledgeRef {
+        KnowledgeRef {
+            id: None,
+            name: name.into(),
+        }
+    }
+
+    /// `S0154 Cobalt Strike`, or the name alone.
+    pub fn label(&self) -> String {
+        match &self.id {
+            Some(id) => format!("{id} {}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
 /// An indicator linked to the one in the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Related {
     #[serde(rename = "type")]
     pub kind: String,
     pub value: String,
-    /// Link type: `host`, `hosted_on`, `parent_domain`, `subdomain`, `sibling_domain` or
-    /// `reported_together`.
+    /// Link type: `host` (the URL's host), `hosted_on` (a URL on this host),
+    /// `reported_together` (in the same MISP event), `family_c2` (a C2 server of the hash's
+    /// family), `subdomain`, `parent_domain` or `sibling_domain`.
     pub relation: String,
     /// Verdict of the related indicator where a source lists it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -199,12 +229,18 @@ pub struct Report {
     /// Certainty of the verdict, 0 to 1.
     pub confidence: f64,
     pub tags: Vec<Tag>,
-    pub families: Vec<String>,
-    pub actors: Vec<String>,
-    pub campaigns: Vec<String>,
-    /// ATT&CK techniques as `T1234 Name`.
-    pub techniques: Vec<String>,
+    /// Malware families and tools named by the evidence, under their canonical names.
+    pub families: Vec<KnowledgeRef>,
+    /// Threat actors named by the evidence.
+    pub actors: Vec<KnowledgeRef>,
+    /// ATT&CK campaigns of those actors or families.
+    pub campaigns: Vec<KnowledgeRef>,
+    /// ATT&CK techniques of those families, or of the actors when no family is known.
+    pub techniques: Vec<KnowledgeRef>,
     pub related: Vec<Related>,
+    /// Entries cut from a capped list, by list name (`related`, `techniques`, `campaigns`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub left_out: BTreeMap<String, u64>,
     pub profile: Profile,
     pub benign_matches: Vec<BenignMatch>,
     pub evidence: Vec<Evidence>,

@@ -1,4 +1,5 @@
-//! The MCP tools: one per indicator type, each returning the engine's report.
+//! The MCP tools: one per indicator type, each returning the engine's report, and
+//! `describe_threat` for the knowledge behind the names in reports.
 
 use std::sync::Arc;
 
@@ -11,14 +12,15 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 use tiq_engine::{AnalyzeError, Engine};
-use tiq_model::{IndicatorKind, Lang, Report, ThreatLevel};
+use tiq_model::{IndicatorKind, Lang, Report, ThreatDescription, ThreatLevel};
 
 const INSTRUCTIONS: &str = "tiq is a self-hosted threat-intelligence service built from open feeds. \
 Use analyze_ip, analyze_domain, analyze_url or analyze_file_hash when a user asks whether an \
 indicator is malicious, what it is, or what to do about it. Each returns a verdict \
 (malicious, suspicious, benign or unknown), a threat level 0-5, a confidence, the evidence \
 behind it, and next steps. 'unknown' means no local source lists the indicator; it never \
-means safe. Pass lang=zh-CN for summaries in Simplified Chinese.";
+means safe. Use describe_threat to explain a family, actor, campaign or ATT&CK technique a \
+report names. Pass lang=zh-CN for summaries in Simplified Chinese.";
 
 /// Arguments of `analyze_ip`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -58,6 +60,19 @@ pub struct HashArgs {
     /// MD5 (32 hex digits), SHA-1 (40) or SHA-256 (64) of a file, in any letter case.
     pub hash: String,
     /// Language of the summary and recommendation: "en" (default) or "zh-CN".
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+/// Arguments of `describe_threat`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ThreatArgs {
+    /// A threat actor, malware family or tool, campaign, ATT&CK technique or tactic, by name,
+    /// alias or ATT&CK id: "APT28", "Fancy Bear", "G0007", "Cobalt Strike", "cobaltstrike",
+    /// "win.cobalt_strike", "T1059.001", "TA0011". Family names as reports show them work too.
+    pub name: String,
+    /// Language of the summary: "en" (default) or "zh-CN". Descriptions stay as the knowledge
+    /// source wrote them (English).
     #[serde(default)]
     pub lang: Option<String>,
 }
@@ -148,6 +163,43 @@ impl TiqTools {
     ) -> Result<CallToolResult, ErrorData> {
         Ok(self.run(IndicatorKind::Hash, args.hash, args.lang).await)
     }
+
+    #[tool(
+        description = "Explain a threat name from MITRE ATT&CK and the MISP galaxies. Use it when             a report names a family or actor the user does not know, or when the user asks             about an actor, malware family, tool, campaign, technique or tactic. Accepts a             name, alias or ATT&CK id; spellings such as cobaltstrike, Cobalt Strike and             win.cobalt_strike are one family. Returns kind, canonical name and id, aliases,             description, suspected country, tactics, linked techniques, actors, families and             campaigns (capped, with left_out counts), how many stored indicators carry it with             a few examples (C2 servers first), other entries the name also matches, references             and a summary. found=false means no knowledge source describes the name.",
+        output_schema = description_schema(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn describe_threat(
+        &self,
+        Parameters(args): Parameters<ThreatArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let lang = match args.lang.as_deref().map(str::parse::<Lang>).transpose() {
+            Ok(lang) => lang.unwrap_or_default(),
+            Err(error) => return Ok(tool_error(error.to_string())),
+        };
+        if args.name.trim().is_empty() {
+            let message = lang.pick(
+                "name is empty: pass an actor, family, campaign or technique name, an alias or an ATT&CK id such as G0007",
+                "name 为空：请传入组织、家族、攻击活动或技术的名称、别名，或 ATT&CK 编号（如 G0007）",
+            );
+            return Ok(tool_error(message.to_string()));
+        }
+        let engine = self.engine.clone();
+        let name = args.name;
+        let outcome =
+            tokio::task::spawn_blocking(move || engine.describe_threat(&name, lang)).await;
+        Ok(match outcome {
+            Ok(Ok(description)) => description_result(&description),
+            Ok(Err(error)) => {
+                tracing::error!(tool = "describe_threat", %error, "description failed");
+                tool_error(AnalyzeError::from(error).message(lang))
+            }
+            Err(error) => {
+                tracing::error!(tool = "describe_threat", %error, "description task failed");
+                tool_error(format!("internal error: {error}"))
+            }
+        })
+    }
 }
 
 impl TiqTools {
@@ -180,10 +232,19 @@ impl TiqTools {
     }
 }
 
-/// Returns the JSON schema of the report without the integer `format` values schemars adds
-/// (`uint32`, `uint8`): JSON Schema does not define them and some validators warn about them.
 fn report_schema() -> Arc<rmcp::model::JsonObject> {
-    let mut schema = Value::Object((*schema_for_output::<Report>()).clone());
+    output_schema::<Report>()
+}
+
+fn description_schema() -> Arc<rmcp::model::JsonObject> {
+    output_schema::<ThreatDescription>()
+}
+
+/// Returns the JSON schema of a tool's output without the integer `format` values schemars
+/// adds (`uint32`, `uint8`): JSON Schema does not define them and some validators warn about
+/// them.
+fn output_schema<T: JsonSchema + 'static>() -> Arc<rmcp::model::JsonObject> {
+    let mut schema = Value::Object((*schema_for_output::<T>()).clone());
     strip_integer_formats(&mut schema);
     match schema {
         Value::Object(object) => Arc::new(object),
@@ -226,6 +287,19 @@ fn report_result(report: &Report) -> CallToolResult {
     for step in &report.recommendation {
         text.push_str("\n- ");
         text.push_str(step);
+    }
+    let mut result = CallToolResult::structured(value);
+    result.content = vec![ContentBlock::text(text)];
+    result
+}
+
+/// Wraps a threat description as `structuredContent`, with the summary as text.
+fn description_result(description: &ThreatDescription) -> CallToolResult {
+    let value = serde_json::to_value(description).expect("a description always serialises");
+    let mut text = description.summary.clone();
+    if !description.description.is_empty() {
+        text.push_str("\n\n");
+        text.push_str(&description.description);
     }
     let mut result = CallToolResult::structured(value);
     result.content = vec![ContentBlock::text(text)];

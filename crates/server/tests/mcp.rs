@@ -131,13 +131,18 @@ async fn tools_list_has_schemas() {
         "analyze_domain",
         "analyze_url",
         "analyze_file_hash",
+        "describe_threat",
     ] {
         assert!(names.contains(&name), "{names:?}");
     }
     for tool in tools {
         assert_eq!(tool["inputSchema"]["type"], "object", "{}", tool["name"]);
+        let key_field = match tool["name"].as_str() {
+            Some("describe_threat") => "found",
+            _ => "verdict",
+        };
         assert!(
-            tool["outputSchema"]["properties"]["verdict"].is_object(),
+            tool["outputSchema"]["properties"][key_field].is_object(),
             "{}",
             tool["name"]
         );
@@ -206,6 +211,22 @@ async fn invalid_indicator_is_a_tool_error() {
             .unwrap()
             .contains("\"fr\"")
     );
+}
+
+#[tokio::test]
+async fn describe_threat_answers_unknown_and_empty_names() {
+    let mut server = start().await;
+    server.initialize().await;
+    let params = json!({"name": "describe_threat", "arguments": {"name": "Example Strike"}});
+    let result = &server.call(7, "tools/call", params).await["result"];
+    assert_ne!(result["isError"], true, "{result}");
+    assert_eq!(result["structuredContent"]["found"], false, "{result}");
+    assert_eq!(result["structuredContent"]["query"], "Example Strike");
+
+    let params = json!({"name": "describe_threat", "arguments": {"name": "  "}});
+    let message = server.call(8, "tools/call", params).await;
+    assert!(message.get("error").is_none(), "protocol error: {message}");
+    assert_eq!(message["result"]["isError"], true, "{message}");
 }
 
 #[tokio::test]

@@ -135,6 +135,65 @@ impl Store {
         self.query_sightings(&sql, &[source.to_string()])
     }
 
+    /// Distinct URLs on `host`.
+    pub fn count_url_host_values(&self, host: &str) -> Result<u64, StoreError> {
+        self.count(
+            "SELECT COUNT(DISTINCT value) FROM sightings WHERE host = ?1",
+            &[host],
+        )
+    }
+
+    /// Distinct domains under the registered domain `registered`, other than `except`.
+    pub fn count_registered_domain_values(
+        &self,
+        registered: &str,
+        except: &str,
+    ) -> Result<u64, StoreError> {
+        self.count(
+            "SELECT COUNT(DISTINCT value) FROM sightings
+             WHERE registered = ?1 AND kind = 'domain' AND value != ?2",
+            &[registered, except],
+        )
+    }
+
+    /// Distinct values of the source named `source`, other than `except`.
+    pub fn count_source_values(&self, source: &str, except: &str) -> Result<u64, StoreError> {
+        self.count(
+            "SELECT COUNT(DISTINCT g.value) FROM sightings g JOIN sources s ON s.id = g.source_id
+             WHERE s.name = ?1 AND g.value != ?2",
+            &[source, except],
+        )
+    }
+
+    fn count(&self, sql: &str, values: &[&str]) -> Result<u64, StoreError> {
+        let mut statement = self.conn.prepare_cached(sql)?;
+        let count: i64 = statement.query_row(params_from_iter(values.iter()), |row| row.get(0))?;
+        Ok(count as u64)
+    }
+
+    /// Calls `visit` with every malicious or suspicious sighting that names a family or
+    /// actor, as `(family, kind, value, threat, last_seen)`. A full scan: callers cache what
+    /// they build from it.
+    pub fn for_each_family_sighting(
+        &self,
+        mut visit: impl FnMut(&str, &str, &str, &str, Option<&str>),
+    ) -> Result<(), StoreError> {
+        let mut statement = self.conn.prepare(
+            "SELECT family, kind, value, threat, last_seen FROM sightings
+             WHERE family IS NOT NULL AND claim IN ('malicious', 'suspicious')",
+        )?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let family = row.get_ref(0)?.as_str().unwrap_or_default();
+            let kind = row.get_ref(1)?.as_str().unwrap_or_default();
+            let value = row.get_ref(2)?.as_str().unwrap_or_default();
+            let threat = row.get_ref(3)?.as_str().unwrap_or_default();
+            let last_seen = row.get_ref(4)?.as_str_or_null().unwrap_or_default();
+            visit(family, kind, value, threat, last_seen);
+        }
+        Ok(())
+    }
+
     /// Domain sightings whose registered domain is `registered`, at most `limit`.
     pub fn sightings_by_registered_domain(
         &self,

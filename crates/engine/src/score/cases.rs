@@ -149,6 +149,7 @@ fn check(path: &Path) -> Result<(), String> {
         Lang::En,
         &Ageing::default(),
         today,
+        &crate::knowledge::Knowledge::default(),
     );
 
     let expect = &case.expect;

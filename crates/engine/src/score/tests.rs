@@ -1,4 +1,4 @@
-use tiq_model::{AllowCategory, ClaimKind, Indicator, Lang, ThreatType, Verdict};
+use tiq_model::{AllowCategory, ClaimKind, Indicator, KnowledgeRef, Lang, ThreatType, Verdict};
 use tiq_store::{StoredAllow, StoredSighting};
 
 use super::*;
@@ -72,6 +72,7 @@ fn report(
         Lang::En,
         &Ageing::default(),
         today(),
+        &Knowledge::default(),
     )
 }
 
@@ -245,7 +246,15 @@ fn old_ip_listing_fades() {
         ip: None,
         ..Ageing::default()
     };
-    let r = build_report("input", &indicator, findings, Lang::En, &ageing, today());
+    let r = build_report(
+        "input",
+        &indicator,
+        findings,
+        Lang::En,
+        &ageing,
+        today(),
+        &Knowledge::default(),
+    );
     assert_eq!(r.verdict, Verdict::Malicious);
 }
 
@@ -322,6 +331,7 @@ fn private_address_is_reported_as_such() {
         Lang::ZhCn,
         &Ageing::default(),
         today(),
+        &Knowledge::default(),
     );
     assert_eq!(r.verdict, Verdict::Unknown);
     assert_eq!(r.profile.scope.as_deref(), Some("private"));
@@ -347,8 +357,8 @@ fn families_and_actors_are_split() {
     );
     b.family = Some("APT28".to_string());
     let r = report("198.51.100.7", vec![exact(a), exact(b)], vec![]);
-    assert_eq!(r.families, ["Emotet"]);
-    assert_eq!(r.actors, ["APT28"]);
+    assert_eq!(r.families, [KnowledgeRef::named("Emotet")]);
+    assert_eq!(r.actors, [KnowledgeRef::named("APT28")]);
 }
 
 #[test]
@@ -394,6 +404,7 @@ fn chinese_summary_for_malicious() {
         Lang::ZhCn,
         &Ageing::default(),
         today(),
+        &Knowledge::default(),
     );
     assert!(r.summary.contains("恶意"), "{}", r.summary);
     assert!(r.recommendation.iter().any(|step| step.contains("防火墙")));

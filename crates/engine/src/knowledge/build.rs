@@ -1,0 +1,437 @@
+//! Building the knowledge index: one record per source entry, merged by kind and shared
+//! ATT&CK id, Malpedia id or normalised name, then linked.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::LazyLock;
+
+use regex::Regex;
+use tiq_feeds::knowledge::{GalaxyClusters, MaltrailAliases, StixObject};
+use tiq_model::ThreatKind;
+
+use super::{Entity, Knowledge, normalize};
+
+/// References kept per entry.
+const MAX_REFERENCES: usize = 5;
+
+/// One entry as one source describes it.
+struct Record {
+    kind: ThreatKind,
+    name: String,
+    /// The ATT&CK id of an ATT&CK object.
+    attack_id: Option<String>,
+    /// The Malpedia id of a Malpedia cluster (its own page is its first reference).
+    malpedia_id: Option<String>,
+    /// ATT&CK and Malpedia ids of the pages a galaxy cluster cites, which may be its own or
+    /// those of related entries.
+    cited_ids: Vec<String>,
+    aliases: Vec<String>,
+    description: String,
+    country: Option<String>,
+    /// Kill-chain phase names of a technique (tactic short names).
+    phases: Vec<String>,
+    references: Vec<String>,
+    source: String,
+    from_attack: bool,
+    /// STIX id or galaxy UUID that links name.
+    handle: String,
+}
+
+#[derive(Default)]
+pub(super) struct Builder {
+    records: Vec<Record>,
+    /// Links between handles, in either direction.
+    links: Vec<(String, String)>,
+    /// Tactic names by their short name (`command-and-control`).
+    tactics: HashMap<String, String>,
+    maltrail: Vec<MaltrailAliases>,
+}
+
+impl Builder {
+    pub(super) fn add_attack(&mut self, source: &str, objects: Vec<StixObject>) {
+        for object in objects {
+            if object.is_withdrawn() {
+                continue;
+            }
+            let kind = match object.kind.as_str() {
+                "intrusion-set" => ThreatKind::Actor,
+                "malware" | "tool" => ThreatKind::Family,
+                "campaign" => ThreatKind::Campaign,
+                "attack-pattern" => ThreatKind::Technique,
+                "x-mitre-tactic" => {
+                    self.tactics
+                        .insert(object.x_shortname.clone(), object.name.clone());
+                    ThreatKind::Tactic
+                }
+                "relationship" => {
+                    if matches!(
+                        object.relationship_type.as_str(),
+                        "uses" | "attributed-to" | "subtechnique-of"
+                    ) {
+                        self.links.push((object.source_ref, object.target_ref));
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            if object.name.trim().is_empty() {
+                continue;
+            }
+            let phases = object
+                .kill_chain_phases
+                .iter()
+                .filter(|phase| phase.kill_chain_name == "mitre-attack")
+                .map(|phase| phase.phase_name.clone())
+                .collect();
+            self.records.push(Record {
+                kind,
+                attack_id: object.attack_id().map(str::to_string),
+                malpedia_id: None,
+                cited_ids: Vec::new(),
+                aliases: object
+                    .aliases
+                    .iter()
+                    .chain(&object.x_mitre_aliases)
+                    .cloned()
+                    .collect(),
+                description: clean_description(&object.description),
+                country: None,
+                phases,
+                references: object
+                    .attack_url()
+                    .map(str::to_string)
+                    .into_iter()
+                    .collect(),
+                source: source.to_string(),
+                from_attack: true,
+                handle: object.id,
+                name: object.name,
+            });
+        }
+    }
+
+    pub(super) fn add_galaxy(&mut self, source: &str, clusters: GalaxyClusters) {
+        let Some(kind) = galaxy_kind(&clusters.kind) else {
+            return;
+        };
+        for cluster in clusters.values {
+            if cluster.value.trim().is_empty() {
+                continue;
+            }
+            for relation in &cluster.related {
+                if matches!(relation.kind.as_str(), "uses" | "used-by" | "attributed-to") {
+                    self.links
+                        .push((cluster.uuid.clone(), relation.dest_uuid.clone()));
+                }
+            }
+            let refs = &cluster.meta.refs;
+            let country = Some(cluster.meta.country.trim().to_ascii_uppercase())
+                .filter(|c| c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()));
+            self.records.push(Record {
+                kind,
+                attack_id: None,
+                malpedia_id: (clusters.kind == "malpedia")
+                    .then(|| refs.first().and_then(|r| malpedia_id_in(r)))
+                    .flatten(),
+                cited_ids: refs
+                    .iter()
+                    .filter_map(|r| attack_id_in(r).or_else(|| malpedia_id_in(r)))
+                    .collect(),
+                aliases: cluster.meta.synonyms.clone(),
+                description: clean_description(&cluster.description),
+                country,
+                phases: Vec::new(),
+                references: refs.iter().take(MAX_REFERENCES).cloned().collect(),
+                source: source.to_string(),
+                from_attack: false,
+                handle: cluster.uuid,
+                name: cluster.value,
+            });
+        }
+    }
+
+    pub(super) fn add_maltrail(&mut self, rows: Vec<MaltrailAliases>) {
+        self.maltrail.extend(rows);
+    }
+
+    pub(super) fn finish(self) -> Knowledge {
+        let groups = self.merge();
+        let mut entities = Vec::with_capacity(groups.len());
+        let mut entity_of_record = vec![0; self.records.len()];
+        for (index, members) in groups.iter().enumerate() {
+            for &member in members {
+                entity_of_record[member] = index;
+            }
+            entities.push(self.entity(members));
+        }
+
+        let mut by_handle: HashMap<&str, usize> = HashMap::new();
+        for (record, &entity) in self.records.iter().zip(&entity_of_record) {
+            by_handle.insert(record.handle.as_str(), entity);
+        }
+        let mut links: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); entities.len()];
+        for (from, to) in &self.links {
+            let (Some(&a), Some(&b)) = (by_handle.get(from.as_str()), by_handle.get(to.as_str()))
+            else {
+                continue;
+            };
+            if a != b {
+                links[a].insert(b);
+                links[b].insert(a);
+            }
+        }
+        for (entity, linked) in entities.iter_mut().zip(links) {
+            entity.links = linked.into_iter().collect();
+        }
+        name_sub_techniques(&mut entities);
+
+        let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, entity) in entities.iter().enumerate() {
+            let names = std::iter::once(&entity.name)
+                .chain(&entity.aliases)
+                .chain(entity.id.as_ref());
+            for name in names {
+                let key = normalize(name);
+                if key.is_empty() {
+                    continue;
+                }
+                let entries = by_key.entry(key).or_default();
+                if !entries.contains(&index) {
+                    entries.push(index);
+                }
+            }
+        }
+        let maltrail = self
+            .maltrail
+            .iter()
+            .map(|row| {
+                let family = row.family.strip_prefix("apt_").unwrap_or(&row.family);
+                (
+                    normalize(family),
+                    row.aliases.iter().map(|alias| normalize(alias)).collect(),
+                )
+            })
+            .collect();
+        Knowledge {
+            entities,
+            by_key,
+            maltrail,
+        }
+    }
+
+    /// Groups records of one kind that share a normalised name, or where one cites the other's
+    /// ATT&CK or Malpedia page and they share a name or alias. A citation alone does not
+    /// merge, because clusters also cite the pages of tools they load or resemble.
+    fn merge(&self) -> Vec<Vec<usize>> {
+        let mut parent: Vec<usize> = (0..self.records.len()).collect();
+        let mut first_named: HashMap<(ThreatKind, String), usize> = HashMap::new();
+        let mut owner_of: HashMap<(ThreatKind, &str), usize> = HashMap::new();
+        for (index, record) in self.records.iter().enumerate() {
+            match first_named.get(&(record.kind, normalize(&record.name))) {
+                Some(&other) => union(&mut parent, index, other),
+                None => {
+                    first_named.insert((record.kind, normalize(&record.name)), index);
+                }
+            }
+            for id in record.attack_id.iter().chain(&record.malpedia_id) {
+                owner_of.entry((record.kind, id.as_str())).or_insert(index);
+            }
+        }
+        let names = |record: &Record| -> BTreeSet<String> {
+            std::iter::once(&record.name)
+                .chain(&record.aliases)
+                .map(|name| normalize(name))
+                .filter(|key| !key.is_empty())
+                .collect()
+        };
+        for (index, record) in self.records.iter().enumerate() {
+            for id in &record.cited_ids {
+                let Some(&owner) = owner_of.get(&(record.kind, id.as_str())) else {
+                    continue;
+                };
+                if !names(record).is_disjoint(&names(&self.records[owner])) {
+                    union(&mut parent, index, owner);
+                }
+            }
+        }
+        let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+        for index in 0..self.records.len() {
+            groups
+                .entry(root(&mut parent, index))
+                .or_default()
+                .push(index);
+        }
+        let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
+        groups.sort();
+        groups
+    }
+
+    /// Builds one entity from a group: ATT&CK's name and description where ATT&CK describes
+    /// it, otherwise those of the first source, in source-name order, that has them.
+    fn entity(&self, members: &[usize]) -> Entity {
+        let mut ordered: Vec<&Record> = members.iter().map(|&i| &self.records[i]).collect();
+        ordered.sort_by_key(|record| (!record.from_attack, record.source.clone()));
+        let primary = ordered[0];
+        let name = primary.name.trim().to_string();
+        let name_key = normalize(&name);
+
+        let mut aliases: Vec<String> = Vec::new();
+        let mut alias_keys = BTreeSet::from([name_key]);
+        for record in &ordered {
+            for alias in std::iter::once(&record.name).chain(&record.aliases) {
+                let alias = alias.trim();
+                if alias_keys.insert(normalize(alias)) && !alias.is_empty() {
+                    aliases.push(alias.to_string());
+                }
+            }
+        }
+        aliases.sort_by_key(|alias| alias.to_lowercase());
+
+        let id = ordered
+            .iter()
+            .find_map(|r| r.attack_id.clone())
+            .or_else(|| ordered.iter().find_map(|r| r.malpedia_id.clone()));
+        let description = ordered
+            .iter()
+            .map(|r| r.description.as_str())
+            .find(|d| !d.is_empty())
+            .unwrap_or_default()
+            .to_string();
+        let tactics = primary
+            .phases
+            .iter()
+            .map(|phase| self.tactics.get(phase).cloned().unwrap_or(phase.clone()))
+            .collect();
+        let mut references = Vec::new();
+        for reference in ordered.iter().flat_map(|r| &r.references) {
+            if !references.contains(reference) && references.len() < MAX_REFERENCES {
+                references.push(reference.clone());
+            }
+        }
+        let mut sources: Vec<String> = ordered.iter().map(|r| r.source.clone()).collect();
+        sources.sort();
+        sources.dedup();
+        Entity {
+            kind: primary.kind,
+            name,
+            id,
+            aliases,
+            description,
+            country: ordered.iter().find_map(|r| r.country.clone()),
+            tactics,
+            references,
+            sources,
+            links: Vec::new(),
+        }
+    }
+}
+
+fn root(parent: &mut [usize], mut index: usize) -> usize {
+    while parent[index] != index {
+        parent[index] = parent[parent[index]];
+        index = parent[index];
+    }
+    index
+}
+
+fn union(parent: &mut [usize], a: usize, b: usize) {
+    let (a, b) = (root(parent, a), root(parent, b));
+    if a != b {
+        parent[a.max(b)] = a.min(b);
+    }
+}
+
+/// The kind of a MISP galaxy's clusters; galaxies of other things (countries, sectors) are
+/// not read.
+fn galaxy_kind(galaxy: &str) -> Option<ThreatKind> {
+    match galaxy {
+        "threat-actor" | "microsoft-activity-group" => Some(ThreatKind::Actor),
+        "malpedia" | "ransomware" | "rat" | "botnet" | "backdoor" | "stealer" | "banker"
+        | "tool" | "rmm-tool" | "cryptominers" | "exploit-kit" | "tds" | "android"
+        | "mitre-malware" | "mitre-tool" => Some(ThreatKind::Family),
+        _ => None,
+    }
+}
+
+/// The ATT&CK id in a link to an ATT&CK group, software or campaign page.
+fn attack_id_in(reference: &str) -> Option<String> {
+    static PAGE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^https?://attack\.mitre\.org/(?:groups|software|campaigns)/([GSC]\d{4})/?$")
+            .expect("valid pattern")
+    });
+    PAGE.captures(reference.trim()).map(|c| c[1].to_string())
+}
+
+/// The Malpedia id in a link to a Malpedia family page (`win.cobalt_strike`).
+fn malpedia_id_in(reference: &str) -> Option<String> {
+    let id = reference
+        .trim()
+        .strip_prefix("https://malpedia.caad.fkie.fraunhofer.de/details/")?
+        .trim_end_matches('/');
+    (!id.is_empty() && !id.contains('/')).then(|| id.to_string())
+}
+
+/// Removes ATT&CK's `(Citation: …)` markers and turns its Markdown links into their text.
+fn clean_description(text: &str) -> String {
+    static CITATION: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\s*\(Citation: [^)]*\)").expect("valid pattern"));
+    static LINK: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\[([^\]]+)\]\([^)]*\)").expect("valid pattern"));
+    let text = CITATION.replace_all(text, "");
+    let text = LINK.replace_all(&text, "$1");
+    text.replace("\r\n", "\n").trim().to_string()
+}
+
+/// Names a sub-technique as ATT&CK shows it: `Command and Scripting Interpreter: PowerShell`.
+fn name_sub_techniques(entities: &mut [Entity]) {
+    let parents: HashMap<String, String> = entities
+        .iter()
+        .filter(|e| e.kind == ThreatKind::Technique)
+        .filter_map(|e| Some((e.id.clone()?, e.name.clone())))
+        .collect();
+    for entity in entities
+        .iter_mut()
+        .filter(|e| e.kind == ThreatKind::Technique)
+    {
+        let Some((parent_id, _)) = entity.id.as_deref().and_then(|id| id.split_once('.')) else {
+            continue;
+        };
+        if let Some(parent) = parents.get(parent_id) {
+            let short = std::mem::take(&mut entity.name);
+            entity.aliases.push(short.clone());
+            entity.name = format!("{parent}: {short}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_from_references() {
+        assert_eq!(
+            attack_id_in("https://attack.mitre.org/software/S0154/").as_deref(),
+            Some("S0154")
+        );
+        assert_eq!(
+            attack_id_in("https://attack.mitre.org/techniques/T1059"),
+            None
+        );
+        assert_eq!(
+            malpedia_id_in("https://malpedia.caad.fkie.fraunhofer.de/details/win.cobalt_strike")
+                .as_deref(),
+            Some("win.cobalt_strike")
+        );
+        assert_eq!(malpedia_id_in("https://example.com/details/win.x"), None);
+    }
+
+    #[test]
+    fn descriptions_lose_citations_and_links() {
+        assert_eq!(
+            clean_description(
+                "[Example](https://attack.mitre.org/software/S9999) is a tool.(Citation: Vendor 2020) It runs.\r\n"
+            ),
+            "Example is a tool. It runs."
+        );
+    }
+}

@@ -1,0 +1,253 @@
+//! Threat knowledge end to end: ATT&CK, MISP galaxy and Maltrail alias fixtures imported with
+//! a ThreatFox file whose rows spell one family three ways.
+
+use std::path::Path;
+
+use tiq_engine::{Engine, FileStatus, ImportOptions, import};
+use tiq_model::{IndicatorKind, KnowledgeRef, Lang, ThreatKind, Verdict};
+
+const HASH: &str = "9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b";
+
+fn imported() -> (tempfile::TempDir, Engine) {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/knowledge");
+    let dir = tempfile::tempdir().unwrap();
+    let summary = import::import(dir.path(), &[fixtures], &ImportOptions::default()).unwrap();
+    for file in &summary.files {
+        assert_eq!(file.status, FileStatus::Imported, "{}", file.path.display());
+    }
+    let engine = Engine::open(dir.path()).unwrap();
+    (dir, engine)
+}
+
+fn reference(id: &str, name: &str) -> KnowledgeRef {
+    KnowledgeRef {
+        id: Some(id.to_string()),
+        name: name.to_string(),
+    }
+}
+
+#[test]
+fn spellings_name_one_family() {
+    let (_dir, engine) = imported();
+    for query in [
+        "examplestrike",
+        "Example Strike",
+        "win.example_strike",
+        "S9001",
+        "ExBeacon",
+    ] {
+        let d = engine.describe_threat(query, Lang::En).unwrap();
+        assert!(d.found, "{query}: {}", d.summary);
+        assert_eq!(d.kind, Some(ThreatKind::Family), "{query}");
+        assert_eq!(
+            d.entry,
+            Some(reference("S9001", "Example Strike")),
+            "{query}"
+        );
+    }
+}
+
+#[test]
+fn family_description_links_and_counts() {
+    let (_dir, engine) = imported();
+    let d = engine.describe_threat("Example Strike", Lang::En).unwrap();
+    assert_eq!(d.description, "Example Strike is an invented framework.");
+    assert_eq!(d.aliases, ["ExBeacon", "ExStrike"]);
+    assert_eq!(d.actors, [reference("G9001", "Example Bear")]);
+    assert_eq!(
+        d.techniques,
+        [reference("T9001.001", "Example Protocol: Web Example")]
+    );
+    assert_eq!(d.campaigns, [reference("C9001", "Operation Example")]);
+    assert_eq!(d.indicators.total, 3);
+    assert_eq!(d.indicators.by_type.get("ip"), Some(&2));
+    assert_eq!(d.indicators.by_type.get("sha256"), Some(&1));
+    assert_eq!(d.indicators.examples[0], "203.0.113.77", "newest C2 first");
+    assert_eq!(
+        d.sources,
+        ["misp-galaxy/malpedia", "mitre-attack/enterprise"]
+    );
+    // The actor of the same name stays a separate entry.
+    assert_eq!(d.other_matches, [KnowledgeRef::named("Example Strike")]);
+}
+
+#[test]
+fn citation_alone_does_not_merge() {
+    let (_dir, engine) = imported();
+    let d = engine.describe_threat("Other Loader", Lang::En).unwrap();
+    assert_eq!(d.entry, Some(reference("win.other_loader", "Other Loader")));
+    assert_eq!(d.indicators.total, 0);
+}
+
+#[test]
+fn actor_merges_attack_and_galaxy() {
+    let (_dir, engine) = imported();
+    let d = engine.describe_threat("EXB", Lang::En).unwrap();
+    assert_eq!(d.entry, Some(reference("G9001", "Example Bear")));
+    assert_eq!(d.country.as_deref(), Some("ZZ"));
+    assert_eq!(d.description, "Example Bear is an invented group.");
+    assert_eq!(
+        d.families,
+        [
+            reference("S9001", "Example Strike"),
+            reference("win.sample_stealer", "Sample Stealer")
+        ]
+    );
+    assert!(d.summary.contains("Suspected origin: ZZ"), "{}", d.summary);
+}
+
+#[test]
+fn techniques_and_tactics() {
+    let (_dir, engine) = imported();
+    let d = engine.describe_threat("t9001.001", Lang::En).unwrap();
+    assert_eq!(d.kind, Some(ThreatKind::Technique));
+    assert_eq!(d.tactics, ["Command and Control"]);
+    assert_eq!(d.families, [reference("S9001", "Example Strike")]);
+
+    let d = engine.describe_threat("TA9011", Lang::En).unwrap();
+    assert_eq!(d.kind, Some(ThreatKind::Tactic));
+    assert_eq!(d.techniques.len(), 2);
+
+    let d = engine.describe_threat("T9001", Lang::En).unwrap();
+    assert_eq!(
+        d.description, "Adversaries talk over an example protocol.",
+        "citation removed"
+    );
+}
+
+#[test]
+fn withdrawn_objects_are_left_out() {
+    let (_dir, engine) = imported();
+    let d = engine
+        .describe_threat("Withdrawn Sample", Lang::En)
+        .unwrap();
+    assert!(!d.found);
+}
+
+#[test]
+fn maltrail_alias_and_suffix_resolve() {
+    let (_dir, engine) = imported();
+    let d = engine.describe_threat("samplec2", Lang::En).unwrap();
+    assert_eq!(
+        d.entry,
+        Some(reference("win.sample_stealer", "Sample Stealer"))
+    );
+    assert_eq!(d.indicators.total, 2, "{:?}", d.indicators);
+}
+
+#[test]
+fn unknown_name_says_so_in_both_languages() {
+    let (_dir, engine) = imported();
+    let d = engine.describe_threat("Nothing Known", Lang::En).unwrap();
+    assert!(!d.found);
+    assert!(d.summary.contains("\"Nothing Known\""), "{}", d.summary);
+    let d = engine.describe_threat("Nothing Known", Lang::ZhCn).unwrap();
+    assert!(d.summary.contains("知识库"), "{}", d.summary);
+}
+
+#[test]
+fn empty_store_points_at_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path()).unwrap();
+    let d = engine.describe_threat("Example Strike", Lang::En).unwrap();
+    assert!(!d.found);
+    assert!(
+        d.summary.contains("tiq sync mitre-attack misp-galaxy"),
+        "{}",
+        d.summary
+    );
+}
+
+#[test]
+fn hash_report_names_family_and_links_c2() {
+    let (_dir, engine) = imported();
+    let report = engine.analyze(IndicatorKind::Hash, HASH, Lang::En).unwrap();
+    assert_eq!(report.verdict, Verdict::Malicious);
+    assert_eq!(report.families, [reference("S9001", "Example Strike")]);
+    assert_eq!(
+        report.techniques,
+        [reference("T9001.001", "Example Protocol: Web Example")]
+    );
+    assert_eq!(report.campaigns, [reference("C9001", "Operation Example")]);
+    let c2: Vec<&str> = report
+        .related
+        .iter()
+        .filter(|r| r.relation == "family_c2")
+        .map(|r| r.value.as_str())
+        .collect();
+    assert_eq!(c2, ["203.0.113.77", "192.0.2.77"]);
+    assert!(
+        report.summary.contains("Example Strike"),
+        "{}",
+        report.summary
+    );
+}
+
+#[test]
+fn ip_report_uses_canonical_family() {
+    let (_dir, engine) = imported();
+    let report = engine
+        .analyze(IndicatorKind::Ip, "192.0.2.77", Lang::En)
+        .unwrap();
+    assert_eq!(report.families, [reference("S9001", "Example Strike")]);
+    // C2 links are made for hashes only.
+    assert!(report.related.iter().all(|r| r.relation != "family_c2"));
+}
+
+#[test]
+fn domain_links_event_payloads_once() {
+    let (_dir, engine) = imported();
+    let report = engine
+        .analyze(IndicatorKind::Domain, "payload.example.net", Lang::En)
+        .unwrap();
+    let links: Vec<(&str, &str)> = report
+        .related
+        .iter()
+        .map(|r| (r.value.as_str(), r.relation.as_str()))
+        .collect();
+    assert!(
+        links.contains(&(
+            "5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f",
+            "reported_together"
+        )),
+        "{links:?}"
+    );
+    let url = "http://payload.example.net/drop.bin";
+    assert_eq!(
+        links.iter().filter(|(value, _)| *value == url).count(),
+        1,
+        "{links:?}"
+    );
+    assert!(links.contains(&(url, "hosted_on")), "{links:?}");
+    assert!(report.left_out.is_empty(), "{:?}", report.left_out);
+}
+
+#[test]
+fn capped_related_list_counts_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let feeds = dir.path().join("feeds");
+    std::fs::create_dir(&feeds).unwrap();
+    let urls: String = (1..=25)
+        .map(|n| format!("http://198.51.100.88/payload{n}.bin\n"))
+        .collect();
+    std::fs::write(feeds.join("malware_urls.txt"), urls).unwrap();
+    let data = dir.path().join("data");
+    import::import(&data, &[feeds], &ImportOptions::default()).unwrap();
+    let engine = Engine::open(&data).unwrap();
+
+    let report = engine
+        .analyze(IndicatorKind::Ip, "198.51.100.88", Lang::En)
+        .unwrap();
+    let hosted = report
+        .related
+        .iter()
+        .filter(|r| r.relation == "hosted_on")
+        .count();
+    assert_eq!(hosted, 20);
+    assert_eq!(
+        report.left_out.get("related"),
+        Some(&5),
+        "{:?}",
+        report.left_out
+    );
+}
