@@ -4,6 +4,7 @@
 //!   source's records in the store, keeping earlier data when a file is bad.
 //! - [`Engine`] serves the analysis tools: it looks an indicator up ([`lookup`]), weighs
 //!   the evidence ([`score`]) and explains the verdict in English or Chinese ([`text`]).
+//! - [`vuln::version`] decides whether a product version is affected by a CVE record.
 //!
 //! Every surface (MCP, REST, CLI) calls the same [`Engine::analyze`], so all of them return
 //! the same report for the same data.
@@ -16,6 +17,7 @@ mod lookup;
 mod scope;
 pub mod score;
 pub mod text;
+pub mod vuln;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};

@@ -1,0 +1,3 @@
+//! Vulnerability search: matching product versions against CVE records.
+
+pub mod version;
