@@ -284,6 +284,48 @@ const cases = [
     },
   },
   {
+    id: "vul-id",
+    name: "search_vul cve-2024-3400: critical, in KEV, with a fix link",
+    run: () => callTool("vul-id", "search_vul", { query: "cve-2024-3400" }),
+    check(call) {
+      const search = call.json?.structuredContent;
+      if (call.exitCode !== 0 || !search) {
+        fail(`inspector exited with ${call.exitCode}: ${excerpt(call.stderr || call.stdout)}`);
+      }
+      const vuln = search.results?.[0];
+      if (vuln?.id !== "CVE-2024-3400" || vuln.cvss?.severity !== "critical" || !vuln.exploitation?.in_kev) {
+        fail(`expected CVE-2024-3400, critical, in KEV: ${excerpt(JSON.stringify(vuln ?? search))}`);
+      }
+      if (vuln.fix.advisories.length + vuln.fix.patches.length === 0) {
+        fail(`no advisory or patch link: ${excerpt(JSON.stringify(vuln.fix))}`);
+      }
+    },
+  },
+  {
+    id: "vul-product",
+    name: "search_vul PAN-OS 10.2.8: the affected range includes CVE-2024-3400",
+    run: () => callTool("vul-product", "search_vul", { query: "PAN-OS 10.2.8", page_size: 50 }),
+    check(call) {
+      const search = call.json?.structuredContent ?? {};
+      const ids = (search.results ?? []).map((v) => v.id);
+      if (search.query_kind !== "product" || !ids.includes("CVE-2024-3400")) {
+        fail(`expected a product query listing CVE-2024-3400, got ${search.query_kind} ${ids.join(", ")}`);
+      }
+    },
+  },
+  {
+    id: "vul-keyword",
+    name: "search_vul log4j kev_only: CVE-2021-44228 among the results",
+    run: () => callTool("vul-keyword", "search_vul", { query: "log4j", kev_only: true, lang: "zh-CN" }),
+    check(call) {
+      const search = call.json?.structuredContent ?? {};
+      const ids = (search.results ?? []).map((v) => v.id);
+      if (!ids.includes("CVE-2021-44228") || !search.summary?.includes("log4j")) {
+        fail(`expected CVE-2021-44228 and a summary: ${ids.join(", ")} ${excerpt(search.summary ?? "")}`);
+      }
+    },
+  },
+  {
     id: "url-urlhaus-online",
     name: `analyze_url ${options["online-url"]} (URLhaus online): malicious`,
     run: () => callTool("url-urlhaus-online", "analyze_url", { url: options["online-url"] }),

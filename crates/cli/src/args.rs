@@ -52,6 +52,9 @@ pub enum Command {
     Url(Query),
     /// Analyse a file hash (MD5, SHA-1 or SHA-256).
     Hash(Query),
+    /// Search vulnerabilities by CVE, CNVD or CNNVD id, by product and version ("Apache
+    /// Tomcat 9.0.30"), or by keywords.
+    Vul(VulArgs),
     /// Describe a threat actor, malware family, campaign, ATT&CK technique or tactic, by
     /// name, alias or ATT&CK id, with the stored indicators that carry it.
     Describe(DescribeArgs),
@@ -150,6 +153,49 @@ pub struct Query {
 }
 
 #[derive(Debug, Args)]
+pub struct VulArgs {
+    /// CVE-2024-3400, CNVD-2024-12345, "Apache Tomcat 9.0.30" or keywords such as "log4j rce".
+    pub query: String,
+    /// Only vulnerabilities at or above this CVSS severity.
+    #[arg(long, value_parser = ["critical", "high", "medium", "low"], value_name = "LEVEL")]
+    pub min_severity: Option<String>,
+    /// Only vulnerabilities in CISA's Known Exploited Vulnerabilities catalog.
+    #[arg(long)]
+    pub kev: bool,
+    /// Only vulnerabilities known to be exploited (KEV, or SSVC exploitation active).
+    #[arg(long)]
+    pub exploited: bool,
+    /// Only vulnerabilities with public exploit code.
+    #[arg(long)]
+    pub has_exploit: bool,
+    /// Only vulnerabilities published on or after this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Result order.
+    #[arg(long, value_enum, default_value_t = VulSortArg::Relevance)]
+    pub sort: VulSortArg,
+    /// Results per page, 1 to 50.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub page_size: usize,
+    /// The next_cursor of the previous page.
+    #[arg(long)]
+    pub cursor: Option<String>,
+    /// Print the results as JSON instead of the readable layout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum VulSortArg {
+    /// Best text match first (keywords); known exploitation, EPSS, CVSS for products.
+    Relevance,
+    /// Known exploitation first, then EPSS, then CVSS.
+    Priority,
+    /// Newest published first.
+    Date,
+}
+
+#[derive(Debug, Args)]
 pub struct DescribeArgs {
     /// A name, alias or ATT&CK id, such as "Cobalt Strike", win.emotet, APT28, G0007 or T1059.001.
     pub name: String,
@@ -224,6 +270,10 @@ const SUBCOMMAND_ABOUT_ZH: &[(&str, &str)] = &[
     ("url", "分析网址。"),
     ("hash", "分析文件哈希（MD5、SHA-1 或 SHA-256）。"),
     (
+        "vul",
+        "按 CVE、CNVD 或 CNNVD 编号、产品加版本（如 \"Apache Tomcat 9.0.30\"）或关键词搜索漏洞。",
+    ),
+    (
         "describe",
         "按名称、别名或 ATT&CK 编号描述威胁组织、恶意软件家族、攻击活动、ATT&CK 技术或战术，并给出带有该名称的本地指标。",
     ),
@@ -283,6 +333,21 @@ const ARG_HELP_ZH: &[(&str, &str)] = &[
         "要分析的指标；支持 192.0.2[.]1、example[.]com 等去武器化写法",
     ),
     ("json", "以 JSON 输出，而不是可读排版或表格"),
+    (
+        "query",
+        "CVE-2024-3400、CNVD-2024-12345、\"Apache Tomcat 9.0.30\" 或 \"log4j rce\" 这样的关键词",
+    ),
+    ("min_severity", "只显示 CVSS 严重程度不低于该级别的漏洞"),
+    ("kev", "只显示列入 CISA 已知被利用漏洞目录（KEV）的漏洞"),
+    (
+        "exploited",
+        "只显示已知被利用的漏洞（KEV，或 SSVC 利用状态为 active）",
+    ),
+    ("has_exploit", "只显示有公开利用代码的漏洞"),
+    ("since", "只显示在该日期（YYYY-MM-DD）当天或之后发布的漏洞"),
+    ("sort", "结果排序"),
+    ("page_size", "每页结果数，1 到 50"),
+    ("cursor", "上一页返回的 next_cursor"),
     (
         "name",
         "名称、别名或 ATT&CK 编号，例如 \"Cobalt Strike\"、win.emotet、APT28、G0007 或 T1059.001",

@@ -163,6 +163,7 @@ fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
         Command::Url(query) => analyze(&data_dir, &config, IndicatorKind::Url, &query, lang),
         Command::Hash(query) => analyze(&data_dir, &config, IndicatorKind::Hash, &query, lang),
         Command::Describe(args) => describe(&data_dir, &config, &args, lang),
+        Command::Vul(args) => vul(&data_dir, &config, &args, lang),
         Command::Sources => {
             let engine = open_existing(&data_dir, &config, lang)?;
             render::sources(&engine.sources()?, lang);
@@ -305,6 +306,51 @@ fn describe(
         render::threat(&description, lang);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn vul(
+    data_dir: &Path,
+    config: &Config,
+    args: &args::VulArgs,
+    lang: Lang,
+) -> anyhow::Result<ExitCode> {
+    let engine = open_existing(data_dir, config, lang)?;
+    let request = tiq_engine::vuln::VulnQuery {
+        query: args.query.clone(),
+        min_severity: args.min_severity.clone(),
+        kev_only: args.kev,
+        exploited_only: args.exploited,
+        with_exploit_only: args.has_exploit,
+        since: args.since.clone(),
+        sort: match args.sort {
+            args::VulSortArg::Relevance => tiq_engine::vuln::VulnSort::Relevance,
+            args::VulSortArg::Priority => tiq_engine::vuln::VulnSort::Priority,
+            args::VulSortArg::Date => tiq_engine::vuln::VulnSort::Date,
+        },
+        page_size: Some(args.page_size),
+        cursor: args.cursor.clone(),
+    };
+    match engine.search_vulnerabilities(&request, lang) {
+        Ok(search) => {
+            if args.json {
+                render::outln!("{}", serde_json::to_string_pretty(&search)?);
+            } else {
+                render::vulnerabilities(&search, lang);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) if error.is_invalid_request() => {
+            if args.json {
+                let body =
+                    serde_json::json!({"error": "invalid_query", "message": error.message(lang)});
+                render::outln!("{}", serde_json::to_string_pretty(&body)?);
+            } else {
+                eprintln!("{}: {}", lang.pick("error", "错误"), error.message(lang));
+            }
+            Ok(ExitCode::from(EXIT_USAGE))
+        }
+        Err(error) => Err(anyhow::anyhow!(error.message(lang))),
+    }
 }
 
 async fn serve_until_signal(

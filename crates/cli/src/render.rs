@@ -141,6 +141,58 @@ pub fn report(report: &Report, lang: Lang) {
     }
 }
 
+/// Prints one page of a vulnerability search.
+pub fn vulnerabilities(search: &tiq_model::VulnSearch, lang: Lang) {
+    outln!("{}", search.summary);
+    for vuln in &search.results {
+        outln!();
+        let severity = vuln
+            .cvss
+            .as_ref()
+            .map(|c| format!("  {} {:.1}", c.severity_label, c.score))
+            .unwrap_or_default();
+        let mut flags = Vec::new();
+        if vuln.exploitation.in_kev {
+            flags.push("KEV".to_string());
+        }
+        if let Some(epss) = vuln.exploitation.epss {
+            flags.push(format!("EPSS {epss:.3}"));
+        }
+        if !vuln.exploitation.public_exploits.is_empty() {
+            flags.push(lang.pick("public exploit", "有公开利用").to_string());
+        }
+        outln!("{}{severity}  {}", vuln.id, flags.join(" · "));
+        outln!("  {}", vuln.title);
+        if !vuln.aliases.is_empty() {
+            field(lang.pick("Aliases", "别名"), &vuln.aliases.join(", "));
+        }
+        if let Some(status) = &vuln.version_status {
+            field(lang.pick("Version", "版本"), status);
+        }
+        if let Some(kev) = &vuln.exploitation.kev
+            && !kev.due_date.is_empty()
+        {
+            field(
+                lang.pick("KEV", "KEV"),
+                &format!(
+                    "{} → {} · {}",
+                    kev.date_added, kev.due_date, kev.ransomware_use
+                ),
+            );
+        }
+        if let Some(advice) = &vuln.fix.advice {
+            field(lang.pick("Fix", "修复"), advice);
+        }
+        if let Some(link) = vuln.fix.patches.first().or(vuln.fix.advisories.first()) {
+            field(lang.pick("Advisory", "公告"), link);
+        }
+    }
+    if let Some(cursor) = &search.next_cursor {
+        outln!();
+        outln!("{} --cursor {cursor}", lang.pick("Next page:", "下一页："));
+    }
+}
+
 /// Prints a threat description.
 pub fn threat(description: &tiq_model::ThreatDescription, lang: Lang) {
     if let Some(entry) = &description.entry {

@@ -425,3 +425,35 @@ fn describe_prints_family_in_both_languages() {
         "{description}"
     );
 }
+
+#[test]
+fn vul_searches_and_rejects_bad_ids() {
+    let data = tempfile::tempdir().unwrap();
+    let vulnerabilities =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/fixtures/vulnerabilities");
+    let output = tiq(data.path(), &["import", vulnerabilities.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let output = tiq(data.path(), &["vul", "cve-2024-0101"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("CVE-2024-0101"), "{text}");
+    assert!(text.contains("KEV"), "{text}");
+
+    let output = tiq(
+        data.path(),
+        &["vul", "server", "--page-size", "1", "--json"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let page: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(page["total"], 2);
+    assert!(page["next_cursor"].is_string(), "{page}");
+
+    let output = tiq(data.path(), &["vul", "CVE-2024-1"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("CVE-2024-1"),
+        "{}",
+        stderr(&output)
+    );
+}

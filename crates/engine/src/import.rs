@@ -129,6 +129,7 @@ pub fn import(
     let mut outcomes = Vec::new();
     let groups = inspect_groups(paths, &mut outcomes);
     outcomes.extend(pipeline::run(&mut store, data_dir, &groups, options)?);
+    crate::vuln::ensure_index(&mut store, data_dir)?;
     // Closing the last connection copies what is left in the WAL into the database file,
     // which is part of the import's time.
     drop(store);

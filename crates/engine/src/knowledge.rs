@@ -121,6 +121,10 @@ impl Knowledge {
         self.entities.len()
     }
 
+    pub fn entities(&self) -> &[Entity] {
+        &self.entities
+    }
+
     pub fn entity(&self, index: usize) -> &Entity {
         &self.entities[index]
     }

@@ -4,7 +4,10 @@
 //!   source's records in the store, keeping earlier data when a file is bad.
 //! - [`Engine`] serves the analysis tools: it looks an indicator up ([`lookup`]), weighs
 //!   the evidence ([`score`]) and explains the verdict in English or Chinese ([`text`]).
-//! - [`vuln::version`] decides whether a product version is affected by a CVE record.
+//! - [`knowledge`] merges MITRE ATT&CK and the MISP galaxies into one index of actors,
+//!   families, campaigns and techniques (`describe_threat`).
+//! - [`vuln`] builds the vulnerability index and answers `search_vul`; [`vuln::version`]
+//!   decides whether a product version is affected by a CVE record.
 //!
 //! Every surface (MCP, REST, CLI) calls the same [`Engine::analyze`], so all of them return
 //! the same report for the same data.
@@ -96,6 +99,9 @@ struct Loaded {
     knowledge: OnceLock<Arc<knowledge::Knowledge>>,
     /// Built on first use from a full scan of the family-carrying sightings.
     families: OnceLock<Arc<knowledge::FamilyIndex>>,
+    /// Indicators, actors and families that name a CVE, built on the first vulnerability
+    /// search.
+    mentions: OnceLock<Arc<vuln::CveMentions>>,
 }
 
 /// Name, import time and record count of a source, which a new import changes.
@@ -128,6 +134,7 @@ impl Loaded {
                 knowledge_sources,
                 knowledge: OnceLock::new(),
                 families: OnceLock::new(),
+                mentions: OnceLock::new(),
             },
             count,
         ))
@@ -140,6 +147,18 @@ impl Loaded {
                 &self.knowledge_sources,
             ))
         })
+    }
+
+    fn mentions(
+        &self,
+        data_dir: &Path,
+        store: &Store,
+    ) -> Result<&Arc<vuln::CveMentions>, StoreError> {
+        if let Some(mentions) = self.mentions.get() {
+            return Ok(mentions);
+        }
+        let mentions = vuln::CveMentions::build(store, self.knowledge(data_dir))?;
+        Ok(self.mentions.get_or_init(|| Arc::new(mentions)))
     }
 
     fn families(
@@ -159,7 +178,11 @@ impl Engine {
     /// Opens the store in `data_dir` (creating an empty one when missing) and loads the
     /// geolocation databases and pattern allow-lists into memory.
     pub fn open(data_dir: &Path) -> Result<Engine, OpenError> {
-        let first = Store::open(data_dir)?;
+        let mut first = Store::open(data_dir)?;
+        // A store imported by an older build has no vulnerability index yet.
+        if let Err(error) = vuln::ensure_index(&mut first, data_dir) {
+            tracing::warn!(%error, "cannot build the vulnerability index; search_vul answers from the last one");
+        }
         let (loaded, sources) = Loaded::read(data_dir, &first)?;
         let mut readers = vec![first];
         for _ in 1..READERS {
@@ -340,6 +363,24 @@ impl Engine {
             query,
             lang,
         ))
+    }
+
+    /// Searches the vulnerability index (`search_vul`): by CVE, CNVD or CNNVD id, product
+    /// and version, or keywords, with filters and paging.
+    pub fn search_vulnerabilities(
+        &self,
+        request: &vuln::VulnQuery,
+        lang: Lang,
+    ) -> Result<tiq_model::VulnSearch, vuln::SearchError> {
+        let loaded = self.loaded();
+        let store = self.checkout()?;
+        let result = loaded
+            .mentions(&self.data_dir, &store)
+            .map_err(vuln::SearchError::from)
+            .cloned()
+            .and_then(|mentions| vuln::search(&store, request, &mentions, lang));
+        self.checkin(store);
+        result
     }
 
     fn loaded(&self) -> Arc<Loaded> {

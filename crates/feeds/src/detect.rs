@@ -10,6 +10,7 @@ use crate::formats::{
     asn_csv, cisa_kev, cve_list, epss, eset_tsv, exploitdb, feodo, hash_list, ip_list, ipsum,
     maltrail, maltrail_aliases, malwarebazaar, maxmind, phishtank, sslbl, stix, threatfox,
     threatfox_csv, threatfox_json, url_list, urlhaus_adblock, urlhaus_csv, urlhaus_domains,
+    vulnerability_aliases,
 };
 use crate::input::{self, Head};
 use crate::json_shape::JsonShape;
@@ -49,6 +50,7 @@ const HEADER_FORMATS: &[Recogniser] = &[
     (epss::matches, Format::EpssCsv),
     (exploitdb::matches_csv, Format::ExploitDbCsv),
     (cve_list::matches, Format::CveList),
+    (vulnerability_aliases::matches, Format::VulnerabilityAliases),
 ];
 
 /// Text formats recognised by the shape of their lines alone, tried after the header formats.

@@ -39,6 +39,7 @@
 //! | [`Format::CisaKevJson`], [`Format::CisaKevCsv`] | `cisa-kev` | cisa | kept; vulnerabilities counted |
 //! | [`Format::CveJson5`] | `cve-json5/<folder or file>` | cve-program | kept; CVE records counted |
 //! | [`Format::CveList`] | `cve-list/<file>` | the file | kept; CVE ids counted |
+//! | [`Format::VulnerabilityAliases`] | `vulnerability-aliases/<file>` | user | kept; CNVD and CNNVD to CVE mappings counted |
 //! | [`Format::EpssCsv`] | `epss`, `epss-kev` | first | kept; score rows counted |
 //! | [`Format::ExploitDbCsv`], [`Format::ExploitDbCveMap`] | `exploitdb`, `exploitdb-cve-map` | exploit-db | kept; exploits or CVEs counted |
 //! | [`Format::StixBundle`] | `mitre-attack/<domain>` or `stix/<file>` | mitre, the file | kept; STIX objects counted |
@@ -64,6 +65,7 @@ pub mod knowledge;
 mod sink;
 mod source;
 mod values;
+pub mod vulnerabilities;
 mod walk;
 
 use std::io;

@@ -116,12 +116,14 @@ pub enum Format {
     MispGalaxyDefinition,
     /// Maltrail family aliases table `info<TAB>category<TAB>aliases` (kept whole).
     MaltrailAliases,
+    /// Two-column CSV mapping CNVD or CNNVD ids to CVE ids (kept whole).
+    VulnerabilityAliases,
 }
 
 impl Format {
     /// Every format, in declaration order. The test harness runs one fixture per entry, so a new
     /// variant belongs here too.
-    pub const ALL: [Format; 32] = [
+    pub const ALL: [Format; 33] = [
         Format::Ipsum,
         Format::IpList,
         Format::SpamhausDrop,
@@ -154,6 +156,7 @@ impl Format {
         Format::MispGalaxyCluster,
         Format::MispGalaxyDefinition,
         Format::MaltrailAliases,
+        Format::VulnerabilityAliases,
     ];
 
     /// Returns the short kebab-case name, also used as the fixture folder name in the tests.
@@ -191,6 +194,7 @@ impl Format {
             Format::MispGalaxyCluster => "misp-galaxy-cluster",
             Format::MispGalaxyDefinition => "misp-galaxy-definition",
             Format::MaltrailAliases => "maltrail-aliases",
+            Format::VulnerabilityAliases => "vulnerability-aliases",
         }
     }
 
@@ -210,7 +214,8 @@ impl Format {
             | Format::StixBundle
             | Format::MispGalaxyCluster
             | Format::MispGalaxyDefinition
-            | Format::MaltrailAliases => true,
+            | Format::MaltrailAliases
+            | Format::VulnerabilityAliases => true,
             Format::Ipsum
             | Format::IpList
             | Format::SpamhausDrop

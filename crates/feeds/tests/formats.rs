@@ -1032,6 +1032,13 @@ fn kept_file_fixtures() {
             records: 3,
         },
         KeptCase {
+            fixture: "vulnerability-aliases/cnvd-cve.csv",
+            format: Format::VulnerabilityAliases,
+            source: "vulnerability-aliases/cnvd-cve",
+            provider: "user",
+            records: 2,
+        },
+        KeptCase {
             fixture: "epss-csv/epss_scores-current.csv",
             format: Format::EpssCsv,
             source: "epss",

@@ -271,6 +271,13 @@ const CASES: &[Case] = &[
         entry(1, 1),
     ),
     lines(
+        Format::VulnerabilityAliases,
+        "vulnerability-aliases/cnvd-cve.csv",
+        "vulnerability-aliases/cnvd-cve",
+        2,
+        entry(2, 1),
+    ),
+    lines(
         Format::EpssCsv,
         "epss-csv/epss_scores-current.csv",
         "epss",

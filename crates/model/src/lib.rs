@@ -13,6 +13,7 @@ pub mod lang;
 pub mod record;
 pub mod report;
 pub mod threat;
+pub mod vuln;
 
 pub use indicator::{HashKind, Indicator, IndicatorKind, ParseError, refang};
 pub use lang::Lang;
@@ -24,3 +25,4 @@ pub use report::{
     Verdict,
 };
 pub use threat::{IndicatorCount, ThreatDescription, ThreatKind};
+pub use vuln::{VulnQueryKind, VulnSearch, Vulnerability};

@@ -11,6 +11,7 @@ use rmcp::{ErrorData, ServerHandler, tool, tool_handler, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
+use tiq_engine::vuln::{VulnQuery, VulnSort};
 use tiq_engine::{AnalyzeError, Engine};
 use tiq_model::{IndicatorKind, Lang, Report, ThreatDescription, ThreatLevel};
 
@@ -20,7 +21,7 @@ indicator is malicious, what it is, or what to do about it. Each returns a verdi
 (malicious, suspicious, benign or unknown), a threat level 0-5, a confidence, the evidence \
 behind it, and next steps. 'unknown' means no local source lists the indicator; it never \
 means safe. Use describe_threat to explain a family, actor, campaign or ATT&CK technique a \
-report names. Pass lang=zh-CN for summaries in Simplified Chinese.";
+report names, and search_vul for CVEs, affected product versions and what to patch. Pass lang=zh-CN for summaries in Simplified Chinese.";
 
 /// Arguments of `analyze_ip`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -60,6 +61,43 @@ pub struct HashArgs {
     /// MD5 (32 hex digits), SHA-1 (40) or SHA-256 (64) of a file, in any letter case.
     pub hash: String,
     /// Language of the summary and recommendation: "en" (default) or "zh-CN".
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+/// Arguments of `search_vul`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct VulArgs {
+    /// A CVE id (any case: CVE-2024-3400), a CNVD or CNNVD id (through the imported alias
+    /// table), a product and version ("Apache Tomcat 9.0.30", "OpenSSL 1.1.1l"), or keywords
+    /// ("log4j remote code execution").
+    pub query: String,
+    /// Only results at or above this CVSS severity: "critical", "high", "medium" or "low".
+    #[serde(default)]
+    pub min_severity: Option<String>,
+    /// Only vulnerabilities in CISA's Known Exploited Vulnerabilities catalog.
+    #[serde(default)]
+    pub kev_only: bool,
+    /// Only vulnerabilities known to be exploited (in KEV, or CISA SSVC exploitation active).
+    #[serde(default)]
+    pub exploited_only: bool,
+    /// Only vulnerabilities with public exploit code (Exploit-DB, exploit references).
+    #[serde(default)]
+    pub has_exploit: bool,
+    /// Only vulnerabilities published on or after this date, "YYYY-MM-DD".
+    #[serde(default)]
+    pub since: Option<String>,
+    /// "relevance" (default: text match for keywords, priority for products), "priority"
+    /// (known exploited first, then EPSS, then CVSS) or "date" (newest first).
+    #[serde(default)]
+    pub sort: Option<String>,
+    /// Results per page, 1 to 50 (default 10).
+    #[serde(default)]
+    pub page_size: Option<usize>,
+    /// The `next_cursor` of the previous page, unchanged.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// Language of the summary and fix advice: "en" (default) or "zh-CN".
     #[serde(default)]
     pub lang: Option<String>,
 }
@@ -162,6 +200,74 @@ impl TiqTools {
         Parameters(args): Parameters<HashArgs>,
     ) -> Result<CallToolResult, ErrorData> {
         Ok(self.run(IndicatorKind::Hash, args.hash, args.lang).await)
+    }
+
+    #[tool(
+        description = "Search local vulnerability intelligence (CVE records with CISA's \
+            enrichment, CISA KEV, EPSS, Exploit-DB). Use it for \"is our Tomcat affected\", \
+            \"is CVE-X being exploited\", \"what do we patch to\". Accepts a CVE id, a CNVD or \
+            CNNVD id, a product with a version (\"Apache Tomcat 9.0.30\": returns the CVEs whose \
+            affected ranges include that version) or keywords. Filters: min_severity, kev_only, \
+            exploited_only, has_exploit, since; sort by relevance, priority or date; pages of \
+            10 (page_size up to 50) with next_cursor. Each result has CVSS score, vector and \
+            severity, CWE, affected products with version ranges, exploitation (KEV dates, \
+            required action and ransomware use, SSVC, EPSS, public exploits), the fix (first \
+            fixed version and upgrade advice, patch and advisory links, mitigations) and \
+            related indicators, actors and families. A query that matches nothing returns \
+            total 0 and a broader suggestion.",
+        output_schema = output_schema::<tiq_model::VulnSearch>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn search_vul(
+        &self,
+        Parameters(args): Parameters<VulArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let lang = match args.lang.as_deref().map(str::parse::<Lang>).transpose() {
+            Ok(lang) => lang.unwrap_or_default(),
+            Err(error) => return Ok(tool_error(error.to_string())),
+        };
+        let sort = match args.sort.as_deref().map(str::trim) {
+            None | Some("") | Some("relevance") => VulnSort::Relevance,
+            Some("priority") => VulnSort::Priority,
+            Some("date") => VulnSort::Date,
+            Some(other) => {
+                let message = match lang {
+                    Lang::En => format!("invalid sort {other:?}: use relevance, priority or date"),
+                    Lang::ZhCn => {
+                        format!("无效的 sort“{other}”：请使用 relevance、priority 或 date")
+                    }
+                };
+                return Ok(tool_error(message));
+            }
+        };
+        let request = VulnQuery {
+            query: args.query,
+            min_severity: args.min_severity,
+            kev_only: args.kev_only,
+            exploited_only: args.exploited_only,
+            with_exploit_only: args.has_exploit,
+            since: args.since,
+            sort,
+            page_size: args.page_size,
+            cursor: args.cursor,
+        };
+        let engine = self.engine.clone();
+        let outcome =
+            tokio::task::spawn_blocking(move || engine.search_vulnerabilities(&request, lang))
+                .await;
+        Ok(match outcome {
+            Ok(Ok(search)) => search_result(&search),
+            Ok(Err(error)) => {
+                if !error.is_invalid_request() {
+                    tracing::error!(tool = "search_vul", %error, "vulnerability search failed");
+                }
+                tool_error(error.message(lang))
+            }
+            Err(error) => {
+                tracing::error!(tool = "search_vul", %error, "vulnerability search task failed");
+                tool_error(format!("internal error: {error}"))
+            }
+        })
     }
 
     #[tool(
@@ -287,6 +393,27 @@ fn report_result(report: &Report) -> CallToolResult {
     for step in &report.recommendation {
         text.push_str("\n- ");
         text.push_str(step);
+    }
+    let mut result = CallToolResult::structured(value);
+    result.content = vec![ContentBlock::text(text)];
+    result
+}
+
+/// Wraps a vulnerability search as `structuredContent`, with the summary and one line per
+/// result as text.
+fn search_result(search: &tiq_model::VulnSearch) -> CallToolResult {
+    let value = serde_json::to_value(search).expect("a search result always serialises");
+    let mut text = search.summary.clone();
+    for vuln in &search.results {
+        let severity = vuln
+            .cvss
+            .as_ref()
+            .map(|c| format!(" [{} {:.1}]", c.severity_label, c.score))
+            .unwrap_or_default();
+        text.push_str(&format!("\n- {}{severity}: {}", vuln.id, vuln.title));
+    }
+    if let Some(cursor) = &search.next_cursor {
+        text.push_str(&format!("\nnext_cursor: {cursor}"));
     }
     let mut result = CallToolResult::structured(value);
     result.content = vec![ContentBlock::text(text)];

@@ -132,6 +132,7 @@ async fn tools_list_has_schemas() {
         "analyze_url",
         "analyze_file_hash",
         "describe_threat",
+        "search_vul",
     ] {
         assert!(names.contains(&name), "{names:?}");
     }
@@ -139,6 +140,7 @@ async fn tools_list_has_schemas() {
         assert_eq!(tool["inputSchema"]["type"], "object", "{}", tool["name"]);
         let key_field = match tool["name"].as_str() {
             Some("describe_threat") => "found",
+            Some("search_vul") => "results",
             _ => "verdict",
         };
         assert!(
@@ -227,6 +229,34 @@ async fn describe_threat_answers_unknown_and_empty_names() {
     let message = server.call(8, "tools/call", params).await;
     assert!(message.get("error").is_none(), "protocol error: {message}");
     assert_eq!(message["result"]["isError"], true, "{message}");
+}
+
+#[tokio::test]
+async fn search_vul_errors_are_tool_errors() {
+    let mut server = start().await;
+    server.initialize().await;
+    let params = json!({"name": "search_vul", "arguments": {"query": "CVE-2024-1"}});
+    let message = server.call(9, "tools/call", params).await;
+    assert!(message.get("error").is_none(), "protocol error: {message}");
+    assert_eq!(message["result"]["isError"], true, "{message}");
+    let text = message["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("CVE-2024-1"), "{text}");
+
+    let params = json!({"name": "search_vul", "arguments": {"query": "log4j", "sort": "random"}});
+    let message = server.call(10, "tools/call", params).await;
+    assert_eq!(message["result"]["isError"], true, "{message}");
+
+    let params = json!({"name": "search_vul", "arguments": {"query": "log4j", "lang": "zh-CN"}});
+    let result = &server.call(11, "tools/call", params).await["result"];
+    assert_ne!(result["isError"], true, "{result}");
+    assert_eq!(result["structuredContent"]["total"], 0);
+    assert!(
+        result["structuredContent"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("log4j"),
+        "{result}"
+    );
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ mod key;
 pub mod read;
 mod schema;
 mod sync_state;
+mod vuln;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ pub use error::StoreError;
 pub use read::{AsnMatch, SourceRow, StoredAllow, StoredSighting};
 pub use schema::SCHEMA_VERSION;
 pub use sync_state::{SyncRecord, SyncState, Validators};
+pub use vuln::{VulnFilter, VulnOrder, VulnRow};
 pub use write::{RowBatch, SourceMeta, SourceWriter};
 
 /// File name of the database inside the data directory.

@@ -135,6 +135,21 @@ impl Store {
         self.query_sightings(&sql, &[source.to_string()])
     }
 
+    /// Calls `visit` with the value and the labels (a JSON array) of every sighting whose
+    /// labels mention a CVE. A full scan: callers cache what they build from it.
+    pub fn for_each_cve_label(&self, mut visit: impl FnMut(&str, &str)) -> Result<(), StoreError> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT value, labels FROM sightings WHERE labels LIKE '%cve-%'")?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let value = row.get_ref(0)?.as_str().unwrap_or_default();
+            let labels = row.get_ref(1)?.as_str().unwrap_or_default();
+            visit(value, labels);
+        }
+        Ok(())
+    }
+
     /// Distinct URLs on `host`.
     pub fn count_url_host_values(&self, host: &str) -> Result<u64, StoreError> {
         self.count(

@@ -102,6 +102,38 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (feed, url)
     ) STRICT;
     "#,
+    // Version 3: the vulnerability index, rebuilt from the kept vulnerability files.
+    r#"
+    CREATE TABLE vulns (
+        cve         TEXT PRIMARY KEY,
+        published   TEXT,            -- RFC 3339 or date, for `since` and sorting by date
+        cvss        REAL,            -- CVSS v3 base score
+        severity    INTEGER NOT NULL, -- 0 none or unknown, 1 low, 2 medium, 3 high, 4 critical
+        in_kev      INTEGER NOT NULL,
+        exploited   INTEGER NOT NULL, -- in KEV or SSVC exploitation active
+        has_exploit INTEGER NOT NULL, -- public exploit code is referenced
+        epss        REAL,
+        data        TEXT NOT NULL    -- JSON of the engine's stored vulnerability
+    ) STRICT;
+    CREATE VIRTUAL TABLE vulns_text USING fts5(
+        cve UNINDEXED, title, description, vendor, product,
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    -- One row per affected entry, for product queries.
+    CREATE VIRTUAL TABLE vuln_products USING fts5(
+        cve UNINDEXED, entry UNINDEXED, name,
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TABLE vuln_aliases (
+        alias TEXT PRIMARY KEY,      -- upper-case CNVD or CNNVD id
+        cve   TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX vuln_aliases_by_cve ON vuln_aliases(cve);
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// Schema version this build reads and writes.

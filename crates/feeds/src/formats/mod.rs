@@ -43,6 +43,7 @@ pub(crate) mod url_list;
 pub(crate) mod urlhaus_adblock;
 pub(crate) mod urlhaus_csv;
 pub(crate) mod urlhaus_domains;
+pub(crate) mod vulnerability_aliases;
 
 use std::path::Path;
 
@@ -83,6 +84,7 @@ pub(crate) fn source(
         Format::CisaKevJson | Format::CisaKevCsv => cisa_kev::source(),
         Format::CveJson5 => cve_json5::source(path),
         Format::CveList => cve_list::source(path),
+        Format::VulnerabilityAliases => vulnerability_aliases::source(path),
         Format::EpssCsv => epss::source(head),
         Format::ExploitDbCsv => exploitdb::csv_source(),
         Format::ExploitDbCveMap => exploitdb::map_source(),
@@ -132,6 +134,7 @@ pub(crate) fn validate(file: &FeedFile, out: &mut Emitter) -> Result<(), FeedErr
         Format::CisaKevCsv => cisa_kev::validate_csv(file, out),
         Format::CveJson5 => cve_json5::validate(file, out),
         Format::CveList => cve_list::validate(file, out),
+        Format::VulnerabilityAliases => vulnerability_aliases::validate(file, out),
         Format::EpssCsv => epss::validate(file, out),
         Format::ExploitDbCsv => exploitdb::validate_csv(file, out),
         Format::ExploitDbCveMap => exploitdb::validate_map(file, out),

@@ -1,0 +1,652 @@
+//! `search_vul`: reading the query (CVE id, CNVD or CNNVD id, product and version, or
+//! keywords), the filters, the order, and the opaque paging cursor.
+
+use std::collections::BTreeSet;
+
+use tiq_model::indicator::parse_cve;
+use tiq_model::vuln::VulnQueryKind;
+use tiq_model::{Lang, VulnSearch, Vulnerability};
+use tiq_store::{Store, StoreError, VulnFilter, VulnOrder};
+
+use super::index::{StoredVuln, severity_rank};
+use super::render::{self, CveMentions, VersionMatch};
+use super::version::{self, Status};
+
+/// Results per page unless the caller asks for another size.
+pub const DEFAULT_PAGE_SIZE: usize = 10;
+/// Largest page a caller may ask for.
+pub const MAX_PAGE_SIZE: usize = 50;
+/// Maximum pages a cursor may reach; beyond them the caller narrows the query.
+pub const MAX_PAGES: usize = 100;
+/// Maximum query length, in characters.
+const MAX_QUERY_CHARS: usize = 200;
+
+/// Result order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VulnSort {
+    /// Best text match first for keywords; priority for products.
+    #[default]
+    Relevance,
+    /// In KEV or exploited first, then EPSS, then CVSS.
+    Priority,
+    /// Newest published first.
+    Date,
+}
+
+/// A search request.
+#[derive(Debug, Clone, Default)]
+pub struct VulnQuery {
+    pub query: String,
+    /// `critical`, `high`, `medium` or `low`.
+    pub min_severity: Option<String>,
+    pub kev_only: bool,
+    pub exploited_only: bool,
+    pub with_exploit_only: bool,
+    /// `YYYY-MM-DD`.
+    pub since: Option<String>,
+    pub sort: VulnSort,
+    pub page_size: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+/// A request the search cannot run, with the value at fault.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SearchError {
+    #[error(
+        "the query is empty: pass a CVE id, a CNVD or CNNVD id, a product and version, or keywords"
+    )]
+    Empty,
+    #[error("the query is over {MAX_QUERY_CHARS} characters; shorten it")]
+    TooLong,
+    #[error("{value:?} is not a valid {kind} id; expected a form such as {example}")]
+    InvalidId {
+        value: String,
+        kind: &'static str,
+        example: &'static str,
+    },
+    #[error(
+        "{alias} cannot be looked up because no CNVD or CNNVD to CVE alias table is imported; import a two-column CSV (alias,cve) with tiq import"
+    )]
+    NoAliasTable { alias: String },
+    #[error(transparent)]
+    InvalidVersion(#[from] version::VersionError),
+    #[error("invalid min_severity {value:?}: use critical, high, medium or low")]
+    InvalidSeverity { value: String },
+    #[error("invalid since {value:?}: use a date such as 2024-01-31")]
+    InvalidSince { value: String },
+    #[error("invalid page_size {value}: use 1 to {MAX_PAGE_SIZE}")]
+    InvalidPageSize { value: usize },
+    #[error("invalid cursor {value:?}: pass the next_cursor of the previous page unchanged")]
+    InvalidCursor { value: String },
+    #[error(
+        "the cursor belongs to another query or to data that has changed since; run the search again without a cursor"
+    )]
+    StaleCursor,
+    #[error("the cursor is past page {MAX_PAGES}; narrow the query with filters instead")]
+    TooDeep,
+    #[error("vulnerability search failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl SearchError {
+    /// Renders the error in the requested language.
+    pub fn message(&self, lang: Lang) -> String {
+        match lang {
+            Lang::En => self.to_string(),
+            Lang::ZhCn => match self {
+                SearchError::Empty => {
+                    "查询为空：请传入 CVE 编号、CNVD 或 CNNVD 编号、产品名加版本，或关键词"
+                        .to_string()
+                }
+                SearchError::TooLong => format!("查询超过 {MAX_QUERY_CHARS} 个字符，请缩短"),
+                SearchError::InvalidId {
+                    value,
+                    kind,
+                    example,
+                } => {
+                    format!("“{value}”不是有效的 {kind} 编号，正确写法如 {example}")
+                }
+                SearchError::NoAliasTable { alias } => format!(
+                    "无法查询 {alias}：尚未导入 CNVD/CNNVD 到 CVE 的对照表；请用 tiq import 导入两列 CSV（alias,cve）"
+                ),
+                SearchError::InvalidVersion(error) => {
+                    format!("无效的版本号“{}”：{}", error.version, error.reason)
+                }
+                SearchError::InvalidSeverity { value } => {
+                    format!("无效的 min_severity“{value}”：请使用 critical、high、medium 或 low")
+                }
+                SearchError::InvalidSince { value } => {
+                    format!("无效的 since“{value}”：请使用 2024-01-31 这样的日期")
+                }
+                SearchError::InvalidPageSize { value } => {
+                    format!("无效的 page_size {value}：请使用 1 到 {MAX_PAGE_SIZE}")
+                }
+                SearchError::InvalidCursor { value } => {
+                    format!("无效的 cursor“{value}”：请原样传入上一页的 next_cursor")
+                }
+                SearchError::StaleCursor => {
+                    "该 cursor 属于其他查询，或数据已更新；请去掉 cursor 重新查询".to_string()
+                }
+                SearchError::TooDeep => {
+                    format!("cursor 已超过第 {MAX_PAGES} 页；请用过滤条件缩小查询范围")
+                }
+                SearchError::Store(error) => format!("漏洞查询失败：{error}"),
+            },
+        }
+    }
+
+    /// Returns whether the caller can fix the request (as opposed to a store failure).
+    pub fn is_invalid_request(&self) -> bool {
+        !matches!(self, SearchError::Store(_))
+    }
+}
+
+/// The parsed query.
+enum Parsed {
+    Id(String),
+    Alias(String),
+    Product { product: String, version: String },
+    Keyword(Vec<String>),
+}
+
+/// Runs a search. `mentions` adds related intelligence to each result.
+pub fn search(
+    store: &Store,
+    request: &VulnQuery,
+    mentions: &CveMentions,
+    lang: Lang,
+) -> Result<VulnSearch, SearchError> {
+    let query = request.query.trim();
+    if query.is_empty() {
+        return Err(SearchError::Empty);
+    }
+    if query.chars().count() > MAX_QUERY_CHARS {
+        return Err(SearchError::TooLong);
+    }
+    let filter = filter(request)?;
+    let page_size = match request.page_size {
+        None => DEFAULT_PAGE_SIZE,
+        Some(size) if (1..=MAX_PAGE_SIZE).contains(&size) => size,
+        Some(size) => return Err(SearchError::InvalidPageSize { value: size }),
+    };
+    let parsed = parse(query, store)?;
+    let data_version = store.vuln_index_version()?.unwrap_or_default();
+    let fingerprint = fingerprint(query, request, page_size, &data_version);
+    let offset = match &request.cursor {
+        Some(cursor) => read_cursor(cursor, fingerprint)?,
+        None => 0,
+    };
+
+    let (kind, product, version, total, results) = match parsed {
+        Parsed::Id(cve) | Parsed::Alias(cve) => {
+            let kind = if query.to_ascii_uppercase().starts_with("CVE") {
+                VulnQueryKind::Id
+            } else {
+                VulnQueryKind::Alias
+            };
+            let found = store.vuln(&cve)?.and_then(|data| stored(&data));
+            let results: Vec<Vulnerability> = found
+                .into_iter()
+                .map(|v| result(store, &v, None, mentions, lang))
+                .collect::<Result<_, _>>()?;
+            (kind, None, None, results.len() as u64, results)
+        }
+        Parsed::Keyword(words) => {
+            let fts = words
+                .iter()
+                .map(|w| format!("\"{w}\"*"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let order = match request.sort {
+                VulnSort::Relevance => VulnOrder::Relevance,
+                VulnSort::Priority => VulnOrder::Priority,
+                VulnSort::Date => VulnOrder::Date,
+            };
+            let (total, rows) = store.search_vulns(&fts, &filter, order, offset, page_size)?;
+            let results = rows
+                .iter()
+                .filter_map(|data| stored(data))
+                .map(|v| result(store, &v, None, mentions, lang))
+                .collect::<Result<_, _>>()?;
+            (VulnQueryKind::Keyword, None, None, total, results)
+        }
+        Parsed::Product { product, version } => {
+            let (total, results) = product_search(
+                store,
+                &product,
+                &version,
+                &filter,
+                request.sort,
+                offset,
+                page_size,
+                mentions,
+                lang,
+            )?;
+            (
+                VulnQueryKind::Product,
+                Some(product),
+                Some(version),
+                total,
+                results,
+            )
+        }
+    };
+
+    let next = offset + page_size;
+    let next_cursor = (next < total as usize && next / page_size < MAX_PAGES)
+        .then(|| write_cursor(next, fingerprint));
+    let mut search = VulnSearch {
+        query: query.to_string(),
+        query_kind: kind,
+        product,
+        version,
+        total,
+        results,
+        next_cursor,
+        summary: String::new(),
+        suggestion: None,
+        lang,
+    };
+    if search.total == 0 {
+        search.suggestion = suggestion(&search, request);
+    }
+    search.summary = summary(&search, request, lang);
+    Ok(search)
+}
+
+/// Renders one result with its aliases.
+fn result(
+    store: &Store,
+    vuln: &StoredVuln,
+    matched: Option<VersionMatch<'_>>,
+    mentions: &CveMentions,
+    lang: Lang,
+) -> Result<Vulnerability, StoreError> {
+    let aliases = store.vuln_aliases_of(&vuln.id)?;
+    Ok(render::vulnerability(
+        vuln, aliases, matched, mentions, lang,
+    ))
+}
+
+fn stored(data: &str) -> Option<StoredVuln> {
+    match serde_json::from_str(data) {
+        Ok(vuln) => Some(vuln),
+        Err(error) => {
+            tracing::warn!(%error, "skipped an unreadable vulnerability row; it is rebuilt with the next import");
+            None
+        }
+    }
+}
+
+fn filter(request: &VulnQuery) -> Result<VulnFilter, SearchError> {
+    let min_severity = match request.min_severity.as_deref().map(str::trim) {
+        None | Some("") => 0,
+        Some(value) => match severity_rank(&value.to_ascii_lowercase()) {
+            0 => {
+                return Err(SearchError::InvalidSeverity {
+                    value: value.to_string(),
+                });
+            }
+            rank => rank,
+        },
+    };
+    let since = match request.since.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(value) => {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            time::Date::parse(value, &format).map_err(|_| SearchError::InvalidSince {
+                value: value.to_string(),
+            })?;
+            Some(value.to_string())
+        }
+    };
+    Ok(VulnFilter {
+        min_severity,
+        kev_only: request.kev_only,
+        exploited_only: request.exploited_only,
+        with_exploit_only: request.with_exploit_only,
+        since,
+    })
+}
+
+fn parse(query: &str, store: &Store) -> Result<Parsed, SearchError> {
+    let upper = query.to_ascii_uppercase();
+    if upper.starts_with("CVE-") || upper.starts_with("CVE_") || upper.starts_with("CVE ") {
+        return parse_cve(&upper.replace(['_', ' '], "-"))
+            .map(Parsed::Id)
+            .map_err(|_| SearchError::InvalidId {
+                value: query.to_string(),
+                kind: "CVE",
+                example: "CVE-2024-3400",
+            });
+    }
+    for (prefix, example) in [
+        ("CNNVD-", "CNNVD-202404-1234"),
+        ("CNVD-", "CNVD-2024-12345"),
+    ] {
+        if upper.starts_with(prefix) {
+            if !tiq_feeds::vulnerabilities::is_alias_id(&upper) {
+                return Err(SearchError::InvalidId {
+                    value: query.to_string(),
+                    kind: prefix.trim_end_matches('-'),
+                    example,
+                });
+            }
+            if store.vuln_alias_count()? == 0 {
+                return Err(SearchError::NoAliasTable { alias: upper });
+            }
+            return Ok(match store.vuln_alias(&upper)? {
+                Some(cve) => Parsed::Alias(cve),
+                // An alias the table does not know matches nothing.
+                None => Parsed::Alias(upper),
+            });
+        }
+    }
+    let words: Vec<&str> = query.split_whitespace().collect();
+    if let [product @ .., last] = words.as_slice()
+        && !product.is_empty()
+        && looks_like_version(last)
+    {
+        version::check_version(last)?;
+        return Ok(Parsed::Product {
+            product: product.join(" "),
+            version: last.trim_start_matches(['v', 'V']).to_string(),
+        });
+    }
+    let words = fts_words(query);
+    if words.is_empty() {
+        return Err(SearchError::Empty);
+    }
+    Ok(Parsed::Keyword(words))
+}
+
+/// Returns whether a word starts with a digit (or `v` and a digit) and contains a dot or only
+/// digits: `9.0.30`, `v2.4.49`, `1.1.1l`, `10`.
+fn looks_like_version(word: &str) -> bool {
+    let word = word.strip_prefix(['v', 'V']).unwrap_or(word);
+    word.starts_with(|c: char| c.is_ascii_digit())
+        && (word.contains('.') || word.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Words of a query as FTS5 terms: letters and digits only, so no query can carry FTS syntax.
+fn fts_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn product_search(
+    store: &Store,
+    product: &str,
+    version: &str,
+    filter: &VulnFilter,
+    sort: VulnSort,
+    offset: usize,
+    page_size: usize,
+    mentions: &CveMentions,
+    lang: Lang,
+) -> Result<(u64, Vec<Vulnerability>), SearchError> {
+    let words = fts_words(product);
+    if words.is_empty() {
+        return Err(SearchError::Empty);
+    }
+    let fts = words
+        .iter()
+        .map(|w| format!("\"{w}\""))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut seen = BTreeSet::new();
+    let mut matches: Vec<(StoredVuln, usize)> = Vec::new();
+    for (cve, entry, data) in store.vuln_product_candidates(&fts, filter)? {
+        if seen.contains(&cve) {
+            continue;
+        }
+        let Some(vuln) = stored(&data) else { continue };
+        let Some(affected) = vuln.affected.get(entry) else {
+            continue;
+        };
+        if version::status_of(affected, version) == Status::Affected {
+            seen.insert(cve);
+            matches.push((vuln, entry));
+        }
+    }
+    if sort == VulnSort::Date {
+        matches.sort_by(|(a, _), (b, _)| b.published.cmp(&a.published).then(b.id.cmp(&a.id)));
+    }
+    let total = matches.len() as u64;
+    let results = matches
+        .into_iter()
+        .skip(offset)
+        .take(page_size)
+        .map(|(vuln, entry)| {
+            let matched = VersionMatch { version, entry };
+            result(store, &vuln, Some(matched), mentions, lang)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((total, results))
+}
+
+/// FNV-1a over the query, filters, page size and data version: a cursor is valid only for
+/// the search that made it, over the same data.
+fn fingerprint(query: &str, request: &VulnQuery, page_size: usize, data_version: &str) -> u64 {
+    let text = format!(
+        "{query}\u{1}{:?}\u{1}{}{}{}\u{1}{:?}\u{1}{:?}\u{1}{page_size}\u{1}{data_version}",
+        request.min_severity,
+        request.kev_only,
+        request.exploited_only,
+        request.with_exploit_only,
+        request.since,
+        request.sort
+    );
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn write_cursor(offset: usize, fingerprint: u64) -> String {
+    format!("c1{fingerprint:016x}{offset:08x}")
+}
+
+fn read_cursor(cursor: &str, expected: u64) -> Result<usize, SearchError> {
+    let invalid = || SearchError::InvalidCursor {
+        value: cursor.chars().take(80).collect(),
+    };
+    let body = cursor.strip_prefix("c1").ok_or_else(invalid)?;
+    if body.len() != 24 || !body.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(invalid());
+    }
+    let fingerprint = u64::from_str_radix(&body[..16], 16).map_err(|_| invalid())?;
+    let offset = usize::from_str_radix(&body[16..], 16).map_err(|_| invalid())?;
+    if fingerprint != expected {
+        return Err(SearchError::StaleCursor);
+    }
+    Ok(offset)
+}
+
+fn has_filters(request: &VulnQuery) -> bool {
+    request
+        .min_severity
+        .as_deref()
+        .is_some_and(|s| !s.trim().is_empty())
+        || request.kev_only
+        || request.exploited_only
+        || request.with_exploit_only
+        || request
+            .since
+            .as_deref()
+            .is_some_and(|s| !s.trim().is_empty())
+}
+
+fn suggestion(search: &VulnSearch, request: &VulnQuery) -> Option<String> {
+    if has_filters(request) {
+        return Some(search.query.clone());
+    }
+    match search.query_kind {
+        VulnQueryKind::Product => search.product.clone(),
+        VulnQueryKind::Keyword => {
+            let words: Vec<&str> = search.query.split_whitespace().collect();
+            (words.len() > 1).then(|| words[..words.len() - 1].join(" "))
+        }
+        _ => None,
+    }
+}
+
+fn summary(search: &VulnSearch, request: &VulnQuery, lang: Lang) -> String {
+    if search.total == 0 {
+        let filtered = has_filters(request);
+        let mut text = match (lang, search.query_kind) {
+            (Lang::En, VulnQueryKind::Id | VulnQueryKind::Alias) => format!(
+                "No loaded vulnerability record matches {}. The CVE, KEV, EPSS and Exploit-DB data may not cover it: run tiq sync cve cisa-kev epss exploitdb.",
+                search.query
+            ),
+            (Lang::ZhCn, VulnQueryKind::Id | VulnQueryKind::Alias) => format!(
+                "已加载的漏洞数据中没有 {}。CVE、KEV、EPSS 和 Exploit-DB 数据可能未覆盖该编号：请运行 tiq sync cve cisa-kev epss exploitdb。",
+                search.query
+            ),
+            (Lang::En, _) => format!("No vulnerability matches \"{}\".", search.query),
+            (Lang::ZhCn, _) => format!("没有与“{}”匹配的漏洞。", search.query),
+        };
+        if let Some(broader) = &search.suggestion {
+            text.push_str(&match (lang, filtered) {
+                (Lang::En, true) => format!(" Try \"{broader}\" without filters."),
+                (Lang::ZhCn, true) => format!("可去掉过滤条件重试“{broader}”。"),
+                (Lang::En, false) => format!(" Try a broader query such as \"{broader}\"."),
+                (Lang::ZhCn, false) => format!("可尝试更宽泛的查询，例如“{broader}”。"),
+            });
+        }
+        return text;
+    }
+    let exploited = search
+        .results
+        .iter()
+        .filter(|v| v.exploitation.known_exploited)
+        .count();
+    let mut text = match (lang, search.query_kind) {
+        (Lang::En, VulnQueryKind::Product) => format!(
+            "{} {} is affected by {}.",
+            search.product.as_deref().unwrap_or_default(),
+            search.version.as_deref().unwrap_or_default(),
+            count_of(search.total, "known vulnerability", "known vulnerabilities")
+        ),
+        (Lang::ZhCn, VulnQueryKind::Product) => format!(
+            "{} {} 受 {} 个已知漏洞影响。",
+            search.product.as_deref().unwrap_or_default(),
+            search.version.as_deref().unwrap_or_default(),
+            search.total
+        ),
+        (Lang::En, _) if search.total == 1 => {
+            format!("1 vulnerability matches \"{}\".", search.query)
+        }
+        (Lang::En, _) => format!(
+            "{} vulnerabilities match \"{}\".",
+            search.total, search.query
+        ),
+        (Lang::ZhCn, _) => format!("共有 {} 个漏洞与“{}”匹配。", search.total, search.query),
+    };
+    if exploited > 0 {
+        text.push_str(&match lang {
+            Lang::En if exploited == 1 && search.results.len() == 1 => {
+                " It is known to be exploited.".to_string()
+            }
+            Lang::En if exploited == 1 => " 1 on this page is known to be exploited.".to_string(),
+            Lang::En => format!(" {exploited} on this page are known to be exploited."),
+            Lang::ZhCn if exploited == 1 && search.results.len() == 1 => "已知被利用。".to_string(),
+            Lang::ZhCn => format!("本页中 {exploited} 个已知被利用。"),
+        });
+    }
+    if let Some(top) = search.results.first() {
+        text.push(' ');
+        text.push_str(&headline(top, lang));
+    }
+    text
+}
+
+fn count_of(count: u64, one: &str, many: &str) -> String {
+    match count {
+        1 => format!("1 {one}"),
+        n => format!("{n} {many}"),
+    }
+}
+
+/// `CVE-2024-3400 (critical 10.0, in KEV, EPSS 0.943): title. Upgrade … or later.`
+fn headline(vuln: &Vulnerability, lang: Lang) -> String {
+    let mut facts = Vec::new();
+    if let Some(cvss) = &vuln.cvss {
+        facts.push(format!("{} {:.1}", cvss.severity_label, cvss.score));
+    }
+    if vuln.exploitation.in_kev {
+        facts.push(lang.pick("in KEV", "已列入 KEV").to_string());
+    }
+    if let Some(epss) = vuln.exploitation.epss {
+        facts.push(format!("EPSS {epss:.3}"));
+    }
+    let facts = if facts.is_empty() {
+        String::new()
+    } else {
+        match lang {
+            Lang::En => format!(" ({})", facts.join(", ")),
+            Lang::ZhCn => format!("（{}）", facts.join("，")),
+        }
+    };
+    let mut text = match lang {
+        Lang::En => format!(
+            "Top: {}{facts}: {}.",
+            vuln.id,
+            vuln.title.trim_end_matches('.')
+        ),
+        Lang::ZhCn => format!(
+            "首要：{}{facts}：{}。",
+            vuln.id,
+            vuln.title.trim_end_matches('.')
+        ),
+    };
+    if let Some(advice) = &vuln.fix.advice {
+        text.push(' ');
+        text.push_str(advice);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trip() {
+        let cursor = write_cursor(20, 0xabcdef);
+        assert_eq!(read_cursor(&cursor, 0xabcdef).unwrap(), 20);
+        assert!(matches!(
+            read_cursor(&cursor, 1),
+            Err(SearchError::StaleCursor)
+        ));
+        assert!(matches!(
+            read_cursor("c1zz", 1),
+            Err(SearchError::InvalidCursor { .. })
+        ));
+        assert!(matches!(
+            read_cursor("page-2", 1),
+            Err(SearchError::InvalidCursor { .. })
+        ));
+    }
+
+    #[test]
+    fn version_words() {
+        for word in ["9.0.30", "v2.4.49", "1.1.1l", "10", "9.0.0-M1"] {
+            assert!(looks_like_version(word), "{word}");
+        }
+        for word in ["tomcat", "rce", "x1.0", "v"] {
+            assert!(!looks_like_version(word), "{word}");
+        }
+    }
+
+    #[test]
+    fn fts_words_drop_syntax() {
+        assert_eq!(
+            fts_words("log4j \"OR\" NEAR(x)*"),
+            ["log4j", "or", "near", "x"]
+        );
+    }
+}

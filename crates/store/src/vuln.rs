@@ -1,0 +1,261 @@
+//! The vulnerability index: one row per CVE with the columns queries filter and sort on, the
+//! full-text tables of `search_vul`, and the CNVD and CNNVD aliases. The engine rebuilds it
+//! whole from the kept vulnerability files.
+
+use rusqlite::{OptionalExtension, TransactionBehavior, params, params_from_iter};
+
+use crate::Store;
+use crate::error::StoreError;
+
+/// Key in `meta` of the sources the vulnerability index was built from.
+const INDEX_VERSION_KEY: &str = "vuln_index_version";
+
+/// One CVE as the index stores it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VulnRow {
+    pub cve: String,
+    pub published: Option<String>,
+    pub cvss: Option<f64>,
+    /// 0 none or unknown, 1 low, 2 medium, 3 high, 4 critical.
+    pub severity: u8,
+    pub in_kev: bool,
+    pub exploited: bool,
+    pub has_exploit: bool,
+    pub epss: Option<f64>,
+    /// JSON the engine reads back.
+    pub data: String,
+    pub title: String,
+    pub description: String,
+    pub vendors: String,
+    pub products: String,
+    /// `vendor product` of each affected entry, by entry position.
+    pub product_names: Vec<String>,
+}
+
+/// Filters of a vulnerability query.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VulnFilter {
+    pub min_severity: u8,
+    pub kev_only: bool,
+    pub exploited_only: bool,
+    pub with_exploit_only: bool,
+    /// Published on or after this date (`YYYY-MM-DD`).
+    pub since: Option<String>,
+}
+
+/// Result order of a keyword query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VulnOrder {
+    /// Full-text rank (BM25), best first.
+    #[default]
+    Relevance,
+    /// Known exploitation first, then EPSS, then CVSS.
+    Priority,
+    /// Newest published first.
+    Date,
+}
+
+impl Store {
+    /// Replaces the whole vulnerability index in one transaction and records `version`, a
+    /// digest of the sources it was built from.
+    pub fn replace_vulns(
+        &mut self,
+        version: &str,
+        rows: &[VulnRow],
+        aliases: &[(String, String)],
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(
+            "DELETE FROM vulns; DELETE FROM vulns_text; DELETE FROM vuln_products;
+             DELETE FROM vuln_aliases;",
+        )?;
+        {
+            let mut vulns = tx.prepare(
+                "INSERT INTO vulns (cve, published, cvss, severity, in_kev, exploited, has_exploit, epss, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            let mut text = tx.prepare(
+                "INSERT INTO vulns_text (cve, title, description, vendor, product) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            let mut products =
+                tx.prepare("INSERT INTO vuln_products (cve, entry, name) VALUES (?1, ?2, ?3)")?;
+            for row in rows {
+                vulns.execute(params![
+                    row.cve,
+                    row.published,
+                    row.cvss,
+                    row.severity,
+                    row.in_kev,
+                    row.exploited,
+                    row.has_exploit,
+                    row.epss,
+                    row.data
+                ])?;
+                text.execute(params![
+                    row.cve,
+                    row.title,
+                    row.description,
+                    row.vendors,
+                    row.products
+                ])?;
+                for (entry, name) in row.product_names.iter().enumerate() {
+                    products.execute(params![row.cve, entry as i64, name])?;
+                }
+            }
+            let mut alias_rows =
+                tx.prepare("INSERT OR REPLACE INTO vuln_aliases (alias, cve) VALUES (?1, ?2)")?;
+            for (alias, cve) in aliases {
+                alias_rows.execute(params![alias, cve])?;
+            }
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+            params![INDEX_VERSION_KEY, version],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The version recorded by the last [`Store::replace_vulns`], if any.
+    pub fn vuln_index_version(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                [INDEX_VERSION_KEY],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The stored JSON of a CVE.
+    pub fn vuln(&self, cve: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT data FROM vulns WHERE cve = ?1")?
+            .query_row([cve], |row| row.get(0))
+            .optional()?)
+    }
+
+    /// The CVE an alias names.
+    pub fn vuln_alias(&self, alias: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT cve FROM vuln_aliases WHERE alias = ?1")?
+            .query_row([alias], |row| row.get(0))
+            .optional()?)
+    }
+
+    /// The aliases of a CVE, sorted.
+    pub fn vuln_aliases_of(&self, cve: &str) -> Result<Vec<String>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT alias FROM vuln_aliases WHERE cve = ?1 ORDER BY alias")?;
+        let aliases = statement
+            .query_map([cve], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(aliases)
+    }
+
+    /// Number of stored aliases.
+    pub fn vuln_alias_count(&self) -> Result<u64, StoreError> {
+        let count: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM vuln_aliases", [], |row| row.get(0))?;
+        Ok(count as u64)
+    }
+
+    /// Runs a full-text query over title, description, vendor and product with the filters,
+    /// and returns the number of matches and the stored JSON of one page of them.
+    pub fn search_vulns(
+        &self,
+        fts_query: &str,
+        filter: &VulnFilter,
+        order: VulnOrder,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(u64, Vec<String>), StoreError> {
+        let (conditions, values) = filter_sql(filter);
+        let from = format!(
+            "FROM vulns_text t JOIN vulns v ON v.cve = t.cve WHERE vulns_text MATCH ?1{conditions}"
+        );
+        let mut all = vec![rusqlite::types::Value::Text(fts_query.to_string())];
+        all.extend(values);
+        let total: i64 = self
+            .conn
+            .prepare_cached(&format!("SELECT COUNT(*) {from}"))?
+            .query_row(params_from_iter(all.iter()), |row| row.get(0))?;
+        let order_by = match order {
+            // Title and product words weigh more than description words.
+            VulnOrder::Relevance => "bm25(vulns_text, 0.0, 8.0, 1.0, 4.0, 6.0), v.cve DESC",
+            VulnOrder::Priority => PRIORITY_ORDER,
+            VulnOrder::Date => "v.published DESC, v.cve DESC",
+        };
+        let sql = format!("SELECT v.data {from} ORDER BY {order_by} LIMIT {limit} OFFSET {offset}");
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let rows = statement
+            .query_map(params_from_iter(all.iter()), |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok((total as u64, rows))
+    }
+
+    /// Returns `(cve, entry position, data)` of every affected entry whose `vendor product`
+    /// name matches the full-text query and whose CVE passes the filters, in priority order.
+    pub fn vuln_product_candidates(
+        &self,
+        fts_query: &str,
+        filter: &VulnFilter,
+    ) -> Result<Vec<(String, usize, String)>, StoreError> {
+        let (conditions, values) = filter_sql(filter);
+        let sql = format!(
+            "SELECT v.cve, p.entry, v.data FROM vuln_products p JOIN vulns v ON v.cve = p.cve
+             WHERE vuln_products MATCH ?1{conditions} ORDER BY {PRIORITY_ORDER}, p.entry"
+        );
+        let mut all = vec![rusqlite::types::Value::Text(fts_query.to_string())];
+        all.extend(values);
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let rows = statement
+            .query_map(params_from_iter(all.iter()), |row| {
+                Ok((row.get(0)?, row.get::<_, i64>(1)? as usize, row.get(2)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Number of CVEs in the index.
+    pub fn vuln_count(&self) -> Result<u64, StoreError> {
+        let count: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM vulns", [], |row| row.get(0))?;
+        Ok(count as u64)
+    }
+}
+
+/// Known exploitation first, then EPSS, then CVSS, then the newest id.
+const PRIORITY_ORDER: &str =
+    "v.exploited DESC, coalesce(v.epss, -1) DESC, coalesce(v.cvss, -1) DESC, v.cve DESC";
+
+fn filter_sql(filter: &VulnFilter) -> (String, Vec<rusqlite::types::Value>) {
+    let mut conditions = String::new();
+    let mut values: Vec<rusqlite::types::Value> = Vec::new();
+    if filter.min_severity > 0 {
+        values.push(i64::from(filter.min_severity).into());
+        conditions.push_str(&format!(" AND v.severity >= ?{}", values.len() + 1));
+    }
+    if filter.kev_only {
+        conditions.push_str(" AND v.in_kev = 1");
+    }
+    if filter.exploited_only {
+        conditions.push_str(" AND v.exploited = 1");
+    }
+    if filter.with_exploit_only {
+        conditions.push_str(" AND v.has_exploit = 1");
+    }
+    if let Some(since) = &filter.since {
+        values.push(since.clone().into());
+        conditions.push_str(&format!(" AND v.published >= ?{}", values.len() + 1));
+    }
+    (conditions, values)
+}
