@@ -6,7 +6,7 @@
 //! would reject are skipped.
 
 use std::collections::BTreeMap;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 use serde_json::Value;
@@ -58,33 +58,40 @@ pub struct Cvss {
 }
 
 /// Calls `visit` with every record of a CVE JSON 5 file: one record, or JSON Lines of records
-/// (plain or gzip).
+/// (plain or gzip). JSON Lines are streamed, so a large collection is not held in memory.
 pub fn read_cve_records(path: &Path, visit: &mut dyn FnMut(CveRecord)) -> Result<(), FeedError> {
-    let content = read_all(path).map_err(FeedError::io(path))?;
-    let start = content
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(0);
-    let text = String::from_utf8_lossy(&content[start..]);
-    // A pretty-printed record spans many lines; JSON Lines hold one record per line.
-    let single: Result<Value, _> = serde_json::from_str(&text);
-    match single {
-        Ok(value) => {
-            if let Some(record) = cve_record(&value) {
+    let mut reader = open(path).map_err(FeedError::io(path))?;
+    let mut first = String::new();
+    while first.trim().is_empty() {
+        first.clear();
+        if reader.read_line(&mut first).map_err(FeedError::io(path))? == 0 {
+            return Ok(());
+        }
+    }
+    // A record on one line starts JSON Lines; a pretty-printed record spans many lines.
+    if let Ok(value) = serde_json::from_str::<Value>(&first) {
+        if let Some(record) = cve_record(&value) {
+            visit(record);
+        }
+        for line in reader.lines() {
+            let line = line.map_err(FeedError::io(path))?;
+            if let Some(record) = serde_json::from_str::<Value>(&line)
+                .ok()
+                .as_ref()
+                .and_then(cve_record)
+            {
                 visit(record);
             }
         }
-        Err(_) => {
-            for line in text.lines().filter(|line| !line.trim().is_empty()) {
-                if let Some(record) = serde_json::from_str::<Value>(line)
-                    .ok()
-                    .as_ref()
-                    .and_then(cve_record)
-                {
-                    visit(record);
-                }
-            }
-        }
+        return Ok(());
+    }
+    let mut text = first;
+    reader
+        .read_to_string(&mut text)
+        .map_err(FeedError::io(path))?;
+    let value: Value = serde_json::from_str(&text).map_err(|error| json_error(path, error))?;
+    if let Some(record) = cve_record(&value) {
+        visit(record);
     }
     Ok(())
 }
