@@ -32,8 +32,11 @@ pub struct VulnSearch {
     pub product: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
-    /// Matches over all pages.
+    /// Matches over all pages. A keyword query counts at most 10,000; `total_capped` is then
+    /// true and more may match.
     pub total: u64,
+    #[serde(default)]
+    pub total_capped: bool,
     pub results: Vec<Vulnerability>,
     /// Pass as `cursor` for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]

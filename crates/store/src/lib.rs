@@ -23,7 +23,7 @@ pub use error::StoreError;
 pub use read::{AsnMatch, SourceRow, StoredAllow, StoredSighting};
 pub use schema::SCHEMA_VERSION;
 pub use sync_state::{SyncRecord, SyncState, Validators};
-pub use vuln::{VulnFilter, VulnOrder, VulnRow};
+pub use vuln::{COUNT_CAP, RANK_WINDOW, VulnFilter, VulnOrder, VulnRow};
 pub use write::{RowBatch, SourceMeta, SourceWriter};
 
 /// File name of the database inside the data directory.

@@ -115,13 +115,15 @@ const MIGRATIONS: &[&str] = &[
         epss        REAL,
         data        TEXT NOT NULL    -- JSON of the engine's stored vulnerability
     ) STRICT;
+    -- Rows are written in priority order (known exploited, EPSS, CVSS), so rowid order is
+    -- priority order. The Porter stemmer lets "executions" match "execution".
     CREATE VIRTUAL TABLE vulns_text USING fts5(
         cve UNINDEXED, title, description, vendor, product,
-        tokenize = 'unicode61 remove_diacritics 2'
+        tokenize = 'porter unicode61 remove_diacritics 2'
     );
-    -- One row per affected entry, for product queries.
+    -- One row per affected entry with its JSON, for product queries, in priority order.
     CREATE VIRTUAL TABLE vuln_products USING fts5(
-        cve UNINDEXED, entry UNINDEXED, name,
+        cve UNINDEXED, affected UNINDEXED, name,
         tokenize = 'unicode61 remove_diacritics 2'
     );
     CREATE TABLE vuln_aliases (

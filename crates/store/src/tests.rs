@@ -296,3 +296,114 @@ fn duplicate_records_are_stored_once() {
     );
     assert_eq!(store.sources().unwrap()[0].records, 2);
 }
+
+fn vuln_row(number: usize, title: &str, description: &str) -> VulnRow {
+    VulnRow {
+        cve: format!("CVE-2024-{number:05}"),
+        severity: 2,
+        data: format!("{{\"id\":\"CVE-2024-{number:05}\"}}"),
+        title: title.to_string(),
+        description: description.to_string(),
+        ..VulnRow::default()
+    }
+}
+
+#[test]
+fn vuln_relevance_ranks_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let total = RANK_WINDOW + 5;
+    // Rows are in priority order; the last one, outside the window, has the best title.
+    let rows: Vec<VulnRow> = (0..total)
+        .map(|n| match n {
+            3 => vuln_row(n, "alpha gateway", "alpha"),
+            n if n == total - 1 => vuln_row(n, "alpha alpha", "alpha"),
+            n => vuln_row(n, "other", "alpha appears in the text"),
+        })
+        .collect();
+    store.replace_vulns("v1", &rows, &[]).unwrap();
+    assert_eq!(store.vuln_index_version().unwrap().as_deref(), Some("v1"));
+    let filter = VulnFilter::default();
+
+    let (count, page) = store
+        .search_vulns("\"alpha\"", &filter, VulnOrder::Relevance, 0, 2)
+        .unwrap();
+    assert_eq!(count, total as u64);
+    assert_eq!(
+        page[0], "{\"id\":\"CVE-2024-00003\"}",
+        "best title in the window"
+    );
+    assert_eq!(
+        page[1], "{\"id\":\"CVE-2024-00000\"}",
+        "then priority order"
+    );
+
+    let (_, rest) = store
+        .search_vulns(
+            "\"alpha\"",
+            &filter,
+            VulnOrder::Relevance,
+            RANK_WINDOW - 1,
+            3,
+        )
+        .unwrap();
+    assert_eq!(rest.len(), 3);
+    assert_eq!(
+        rest[1],
+        format!("{{\"id\":\"CVE-2024-{RANK_WINDOW:05}\"}}"),
+        "after the window, priority order"
+    );
+
+    let (_, priority) = store
+        .search_vulns("\"alpha\"", &filter, VulnOrder::Priority, 0, 1)
+        .unwrap();
+    assert_eq!(priority, ["{\"id\":\"CVE-2024-00000\"}"]);
+}
+
+#[test]
+fn vuln_filters_and_aliases() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut kev = vuln_row(1, "gateway flaw", "text");
+    kev.in_kev = true;
+    kev.severity = 4;
+    kev.published = Some("2024-05-01".to_string());
+    let plain = vuln_row(2, "gateway bug", "text");
+    let aliases = [("CNVD-2024-00001".to_string(), kev.cve.clone())];
+    store.replace_vulns("v1", &[kev, plain], &aliases).unwrap();
+
+    let only_kev = VulnFilter {
+        kev_only: true,
+        ..VulnFilter::default()
+    };
+    let (count, _) = store
+        .search_vulns("\"gateway\"", &only_kev, VulnOrder::Relevance, 0, 10)
+        .unwrap();
+    assert_eq!(count, 1);
+    let critical = VulnFilter {
+        min_severity: 4,
+        since: Some("2024-01-01".to_string()),
+        ..VulnFilter::default()
+    };
+    let (count, _) = store
+        .search_vulns("\"gateway\"", &critical, VulnOrder::Date, 0, 10)
+        .unwrap();
+    assert_eq!(count, 1);
+    assert_eq!(
+        store.vuln_alias("CNVD-2024-00001").unwrap().as_deref(),
+        Some("CVE-2024-00001")
+    );
+    assert_eq!(
+        store.vuln_aliases_of("CVE-2024-00001").unwrap(),
+        ["CNVD-2024-00001"]
+    );
+    assert_eq!(store.vuln_count().unwrap(), 2);
+
+    store.replace_vulns("v2", &[], &[]).unwrap();
+    assert_eq!(
+        store.vuln_count().unwrap(),
+        0,
+        "a rebuild replaces everything"
+    );
+    assert_eq!(store.vuln_alias_count().unwrap(), 0);
+}

@@ -15,7 +15,7 @@ use tiq_store::{SourceRow, Store, StoreError, VulnRow};
 use super::version::Affected;
 
 /// Changes when the stored JSON changes shape, so an upgrade rebuilds the index.
-const INDEX_FORMAT: &str = "1";
+const INDEX_FORMAT: &str = "2";
 
 /// Source formats the index reads.
 const VULN_FORMATS: [Format; 7] = [
@@ -115,7 +115,16 @@ pub fn ensure_index(store: &mut Store, data_dir: &Path) -> Result<bool, StoreErr
     }
     let started = std::time::Instant::now();
     let (vulns, aliases) = read_sources(data_dir, &sources);
-    let rows: Vec<VulnRow> = vulns.values().map(row_of).collect();
+    let mut rows: Vec<VulnRow> = vulns.values().map(row_of).collect();
+    // Priority order: known exploited first, then EPSS, then CVSS, then the newest id.
+    rows.sort_by(|a, b| {
+        let key = |r: &VulnRow| (r.exploited, r.epss.unwrap_or(-1.0), r.cvss.unwrap_or(-1.0));
+        let (ka, kb) = (key(a), key(b));
+        kb.0.cmp(&ka.0)
+            .then(kb.1.total_cmp(&ka.1))
+            .then(kb.2.total_cmp(&ka.2))
+            .then(b.cve.cmp(&a.cve))
+    });
     store.replace_vulns(&version, &rows, &aliases)?;
     tracing::info!(
         vulnerabilities = rows.len(),
@@ -328,15 +337,17 @@ fn row_of(vuln: &StoredVuln) -> VulnRow {
         description: vuln.description.clone(),
         vendors: names(|a| a.vendor.as_ref()),
         products: names(|a| a.product.as_ref()),
-        product_names: vuln
+        products_affected: vuln
             .affected
             .iter()
             .map(|a| {
-                format!(
+                let name = format!(
                     "{} {}",
                     a.vendor.as_deref().unwrap_or_default(),
                     a.product.as_deref().unwrap_or_default()
-                )
+                );
+                let json = serde_json::to_string(a).expect("an affected entry always serialises");
+                (name, json)
             })
             .collect(),
     }

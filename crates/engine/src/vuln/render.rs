@@ -76,10 +76,10 @@ fn cve_ids(text: &str) -> Vec<String> {
     ids
 }
 
-/// The product and version of a product query, and the affected entry that matched.
+/// The version of a product query, and the affected entry that matched it.
 pub(super) struct VersionMatch<'a> {
     pub version: &'a str,
-    pub entry: usize,
+    pub affected: &'a Affected,
 }
 
 pub(super) fn vulnerability(
@@ -102,7 +102,7 @@ pub(super) fn vulnerability(
         stored.title.clone()
     };
     let version_status = matched.as_ref().map(|m| {
-        let status = version::status_of(&stored.affected[m.entry], m.version);
+        let status = version::status_of(m.affected, m.version);
         status_name(status).to_string()
     });
     Vulnerability {
@@ -208,13 +208,10 @@ fn describe_entry(entry: &VersionEntry) -> String {
 
 fn fix(stored: &StoredVuln, matched: Option<&VersionMatch<'_>>, lang: Lang) -> Fix {
     let (first_fixed, product) = match matched {
-        Some(m) => {
-            let affected = &stored.affected[m.entry];
-            (
-                version::first_fixed(affected, Some(m.version)),
-                affected.product.clone(),
-            )
-        }
+        Some(m) => (
+            version::first_fixed(m.affected, Some(m.version)),
+            m.affected.product.clone(),
+        ),
         None => stored
             .affected
             .iter()

@@ -10,7 +10,7 @@ use tiq_store::{Store, StoreError, VulnFilter, VulnOrder};
 
 use super::index::{StoredVuln, severity_rank};
 use super::render::{self, CveMentions, VersionMatch};
-use super::version::{self, Status};
+use super::version::{self, Affected, Status};
 
 /// Results per page unless the caller asks for another size.
 pub const DEFAULT_PAGE_SIZE: usize = 10;
@@ -193,17 +193,22 @@ pub fn search(
             (kind, None, None, results.len() as u64, results)
         }
         Parsed::Keyword(words) => {
-            let fts = words
-                .iter()
-                .map(|w| format!("\"{w}\"*"))
-                .collect::<Vec<_>>()
-                .join(" ");
+            let terms: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
             let order = match request.sort {
                 VulnSort::Relevance => VulnOrder::Relevance,
                 VulnSort::Priority => VulnOrder::Priority,
                 VulnSort::Date => VulnOrder::Date,
             };
-            let (total, rows) = store.search_vulns(&fts, &filter, order, offset, page_size)?;
+            let mut fts = terms.join(" ");
+            let (mut total, mut rows) =
+                store.search_vulns(&fts, &filter, order, offset, page_size)?;
+            if total == 0 {
+                // Words match whole after stemming, because a prefix term costs several times
+                // as much over a large index. With nothing found, the last word is tried as a
+                // prefix, so "log4j" finds "Log4j2".
+                fts.push('*');
+                (total, rows) = store.search_vulns(&fts, &filter, order, offset, page_size)?;
+            }
             let results = rows
                 .iter()
                 .filter_map(|data| stored(data))
@@ -242,6 +247,7 @@ pub fn search(
         product,
         version,
         total,
+        total_capped: kind == VulnQueryKind::Keyword && total >= tiq_store::COUNT_CAP as u64,
         results,
         next_cursor,
         summary: String::new(),
@@ -399,31 +405,42 @@ fn product_search(
         .collect::<Vec<_>>()
         .join(" ");
     let mut seen = BTreeSet::new();
-    let mut matches: Vec<(StoredVuln, usize)> = Vec::new();
-    for (cve, entry, data) in store.vuln_product_candidates(&fts, filter)? {
+    let mut matches: Vec<(String, Affected)> = Vec::new();
+    for (cve, json) in store.vuln_product_candidates(&fts, filter)? {
         if seen.contains(&cve) {
             continue;
         }
-        let Some(vuln) = stored(&data) else { continue };
-        let Some(affected) = vuln.affected.get(entry) else {
+        let Ok(affected) = serde_json::from_str::<Affected>(&json) else {
             continue;
         };
-        if version::status_of(affected, version) == Status::Affected {
-            seen.insert(cve);
-            matches.push((vuln, entry));
+        if version::status_of(&affected, version) == Status::Affected {
+            seen.insert(cve.clone());
+            matches.push((cve, affected));
         }
     }
-    if sort == VulnSort::Date {
-        matches.sort_by(|(a, _), (b, _)| b.published.cmp(&a.published).then(b.id.cmp(&a.id)));
-    }
     let total = matches.len() as u64;
-    let results = matches
-        .into_iter()
-        .skip(offset)
-        .take(page_size)
-        .map(|(vuln, entry)| {
-            let matched = VersionMatch { version, entry };
-            result(store, &vuln, Some(matched), mentions, lang)
+    let mut page = Vec::new();
+    if sort == VulnSort::Date {
+        let mut dated = Vec::with_capacity(matches.len());
+        for (cve, affected) in matches {
+            if let Some(vuln) = store.vuln(&cve)?.and_then(|data| stored(&data)) {
+                dated.push((vuln, affected));
+            }
+        }
+        dated.sort_by(|(a, _), (b, _)| b.published.cmp(&a.published).then(b.id.cmp(&a.id)));
+        page.extend(dated.into_iter().skip(offset).take(page_size));
+    } else {
+        for (cve, affected) in matches.into_iter().skip(offset).take(page_size) {
+            if let Some(vuln) = store.vuln(&cve)?.and_then(|data| stored(&data)) {
+                page.push((vuln, affected));
+            }
+        }
+    }
+    let results = page
+        .iter()
+        .map(|(vuln, affected)| {
+            let matched = VersionMatch { version, affected };
+            result(store, vuln, Some(matched), mentions, lang)
         })
         .collect::<Result<_, _>>()?;
     Ok((total, results))
@@ -536,6 +553,14 @@ fn summary(search: &VulnSearch, request: &VulnQuery, lang: Lang) -> String {
             search.product.as_deref().unwrap_or_default(),
             search.version.as_deref().unwrap_or_default(),
             search.total
+        ),
+        (Lang::En, _) if search.total_capped => format!(
+            "Over {} vulnerabilities match \"{}\"; filters narrow the list.",
+            search.total, search.query
+        ),
+        (Lang::ZhCn, _) if search.total_capped => format!(
+            "与“{}”匹配的漏洞超过 {} 个，可用过滤条件缩小范围。",
+            search.query, search.total
         ),
         (Lang::En, _) if search.total == 1 => {
             format!("1 vulnerability matches \"{}\".", search.query)
