@@ -157,7 +157,7 @@ pub struct VulArgs {
     /// CVE-2024-3400, CNVD-2024-12345, "Apache Tomcat 9.0.30" or keywords such as "log4j rce".
     pub query: String,
     /// Only vulnerabilities at or above this CVSS severity.
-    #[arg(long, value_parser = ["critical", "high", "medium", "low"], value_name = "LEVEL")]
+    #[arg(long, ignore_case = true, value_parser = ["critical", "high", "medium", "low"], value_name = "LEVEL")]
     pub min_severity: Option<String>,
     /// Only vulnerabilities in CISA's Known Exploited Vulnerabilities catalog.
     #[arg(long)]
@@ -172,7 +172,7 @@ pub struct VulArgs {
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
     /// Result order.
-    #[arg(long, value_enum, default_value_t = VulSortArg::Relevance)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = VulSortArg::Relevance)]
     pub sort: VulSortArg,
     /// Results per page, 1 to 50.
     #[arg(long, default_value_t = 10, value_name = "N")]

@@ -167,16 +167,29 @@ pub fn vulnerabilities(search: &tiq_model::VulnSearch, lang: Lang) {
             field(lang.pick("Aliases", "别名"), &vuln.aliases.join(", "));
         }
         if let Some(status) = &vuln.version_status {
+            let status = match status.as_str() {
+                "affected" => lang.pick("affected", "受影响"),
+                "unaffected" => lang.pick("not affected", "不受影响"),
+                _ => lang.pick("unknown", "未知"),
+            };
             field(lang.pick("Version", "版本"), status);
         }
         if let Some(kev) = &vuln.exploitation.kev
             && !kev.due_date.is_empty()
         {
+            let ransomware = match kev.ransomware_use.as_str() {
+                "Known" => lang.pick("known", "已知"),
+                _ => lang.pick("unknown", "未知"),
+            };
             field(
                 lang.pick("KEV", "KEV"),
                 &format!(
-                    "{} → {} · {}",
-                    kev.date_added, kev.due_date, kev.ransomware_use
+                    "{} {} · {} {} · {} {ransomware}",
+                    lang.pick("added", "加入"),
+                    kev.date_added,
+                    lang.pick("due", "截止"),
+                    kev.due_date,
+                    lang.pick("ransomware use", "勒索软件利用"),
                 ),
             );
         }

@@ -148,14 +148,14 @@ fn keywords_rank_title_matches_first() {
     let found = search(&engine, &query("path traversal"));
     assert_eq!(ids(&found), ["CVE-2024-0104"]);
     let found = search(&engine, &query("Example"));
-    assert_eq!(found.total, 2, "vendor and product words match");
+    assert_eq!(found.total, 5, "vendor and product words match");
 }
 
 #[test]
 fn filters_and_orders() {
     let (_dir, engine) = imported();
     let all = VulnQuery {
-        query: "Example Sample".to_string(),
+        query: "Example Gateway".to_string(),
         ..VulnQuery::default()
     };
     assert_eq!(search(&engine, &all).total, 0, "every word must match");
@@ -202,14 +202,18 @@ fn paging_with_cursor() {
         ..VulnQuery::default()
     };
     let first = search(&engine, &request);
-    assert_eq!(first.total, 2);
-    assert_eq!(ids(&first), ["CVE-2024-0104"]);
+    assert_eq!(first.total, 3);
+    assert_eq!(ids(&first), ["CVE-2024-0106"]);
     let cursor = first.next_cursor.clone().expect("a second page");
 
     request.cursor = Some(cursor.clone());
     let second = search(&engine, &request);
-    assert_eq!(ids(&second), ["CVE-2024-0103"]);
-    assert_eq!(second.next_cursor, None);
+    assert_eq!(ids(&second), ["CVE-2024-0104"]);
+    request.cursor = second.next_cursor.clone();
+    let third = search(&engine, &request);
+    assert_eq!(ids(&third), ["CVE-2024-0103"]);
+    assert_eq!(third.next_cursor, None);
+    request.cursor = first.next_cursor.clone();
 
     let again = search(&engine, &request);
     assert_eq!(ids(&again), ids(&second), "a cursor is stable");
@@ -294,4 +298,103 @@ fn unknown_id_says_what_to_sync() {
     let found = search(&engine, &query("CVE-2020-99999"));
     assert_eq!(found.total, 0);
     assert!(found.summary.contains("tiq sync"), "{}", found.summary);
+}
+
+#[test]
+fn release_branches_decide() {
+    let (_dir, engine) = imported();
+    let cases: &[(&str, &[&str])] = &[
+        ("Example Browser ESR 115.13", &["CVE-2024-0105"]),
+        ("Example Browser ESR 115.16.1", &[]),
+        ("Example Browser ESR 128.2", &["CVE-2024-0105"]),
+        ("Example Browser ESR 128.3.1", &[]),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(ids(&search(&engine, &query(text))), *expected, "{text}");
+    }
+    let found = search(&engine, &query("Example Browser ESR 115.13"));
+    assert_eq!(
+        found.results[0].fix.first_fixed.as_deref(),
+        Some("115.16.1")
+    );
+
+    let by_id = search(&engine, &query("CVE-2024-0105"));
+    let fix = &by_id.results[0].fix;
+    assert_eq!(fix.fixed_versions, ["115.16.1", "128.3.1"]);
+    assert!(
+        fix.advice
+            .as_deref()
+            .unwrap()
+            .contains("115.16.1 or 128.3.1"),
+        "{:?}",
+        fix.advice
+    );
+}
+
+#[test]
+fn product_words_must_name_the_product() {
+    let (_dir, engine) = imported();
+    let found = search(&engine, &query("Example CMS 6.4"));
+    assert_eq!(
+        ids(&found),
+        ["CVE-2024-0107"],
+        "not the plugin for Example CMS"
+    );
+    let found = search(&engine, &query("Contact Form for Example CMS 6.4"));
+    assert_eq!(ids(&found), ["CVE-2024-0106"]);
+}
+
+#[test]
+fn cvss4_only_record_has_severity() {
+    let (_dir, engine) = imported();
+    let found = search(&engine, &query("CVE-2024-0105"));
+    let cvss = found.results[0].cvss.as_ref().unwrap();
+    assert_eq!(cvss.version, "4.0");
+    assert_eq!(cvss.severity, "high");
+    let mut request = query("Example Browser ESR 115.13");
+    request.min_severity = Some("HIGH".to_string());
+    assert_eq!(ids(&search(&engine, &request)), ["CVE-2024-0105"]);
+}
+
+#[test]
+fn alias_with_two_cves_and_pasted_dashes() {
+    let (_dir, engine) = imported();
+    let found = search(&engine, &query("CNVD-2024-00200"));
+    assert_eq!(ids(&found), ["CVE-2024-0102", "CVE-2024-0103"]);
+    let found = search(&engine, &query("cnvd_2024_00101"));
+    assert_eq!(ids(&found), ["CVE-2024-0101"]);
+    let found = search(&engine, &query("CVE\u{2011}2024\u{2011}0101"));
+    assert_eq!(ids(&found), ["CVE-2024-0101"]);
+    let missing = search(&engine, &query("CNVD-2024-99999"));
+    assert!(
+        missing.summary.contains("alias table"),
+        "{}",
+        missing.summary
+    );
+}
+
+#[test]
+fn unknown_cve_named_by_indicators() {
+    let (_dir, engine) = imported();
+    let found = search(&engine, &query("CVE-2024-0999"));
+    assert_eq!(found.total, 0);
+    assert!(found.summary.contains("203.0.113.99"), "{}", found.summary);
+}
+
+#[test]
+fn patterns_and_symbols_are_rejected() {
+    let (_dir, engine) = imported();
+    let error = engine
+        .search_vulnerabilities(&query("Example Server 9.0.x"), Lang::En)
+        .unwrap_err();
+    assert!(
+        matches!(error, SearchError::VersionPattern { .. }),
+        "{error}"
+    );
+    let error = engine
+        .search_vulnerabilities(&query("*"), Lang::En)
+        .unwrap_err();
+    assert!(matches!(error, SearchError::NoWords { .. }), "{error}");
+    let short = search(&engine, &query("Example Server 9.0"));
+    assert!(short.summary.contains("9.0"), "{}", short.summary);
 }

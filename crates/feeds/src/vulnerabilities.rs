@@ -126,15 +126,28 @@ fn cve_record(value: &Value) -> Option<CveRecord> {
             .next()
             .or_else(|| english_texts(cna.get("rejectedReasons")).into_iter().next())
             .unwrap_or_default(),
-        cvss: containers.iter().find_map(|c| cvss_of(c)),
+        cvss: containers
+            .iter()
+            .find_map(|c| cvss_of(c, &["cvssV3_1", "cvssV3_0"]))
+            .or_else(|| containers.iter().find_map(|c| cvss_of(c, &["cvssV4_0"]))),
         solutions: english_texts(cna.get("solutions")),
         workarounds: english_texts(cna.get("workarounds")),
         ..CveRecord::default()
     };
+    // The CNA's affected entries are the vendor's own. CISA's ADP container often adds
+    // entries with a bare `*` version, which would mark every release as affected, so ADP
+    // entries are read only when the CNA gives none, and bare `*` entries never.
+    let cna_affected: Vec<Value> = array(cna.get("affected")).cloned().collect();
+    record.affected = if cna_affected.is_empty() {
+        adps.iter()
+            .flat_map(|adp| array(adp.get("affected")))
+            .filter(|entry| !only_any_version(entry))
+            .cloned()
+            .collect()
+    } else {
+        cna_affected
+    };
     for container in &containers {
-        for entry in array(container.get("affected")) {
-            record.affected.push(entry.clone());
-        }
         for problem in array(container.get("problemTypes")) {
             for description in array(problem.get("descriptions")) {
                 if let Some(cwe) = description.get("cweId").and_then(Value::as_str)
@@ -185,6 +198,17 @@ fn cve_record(value: &Value) -> Option<CveRecord> {
     Some(record)
 }
 
+/// Whether every version entry of an affected entry is a bare `*` with no bounds.
+fn only_any_version(entry: &Value) -> bool {
+    let versions: Vec<&Value> = array(entry.get("versions")).collect();
+    !versions.is_empty()
+        && versions.iter().all(|v| {
+            v.get("version").and_then(Value::as_str) == Some("*")
+                && v.get("lessThan").is_none()
+                && v.get("lessThanOrEqual").is_none()
+        })
+}
+
 fn array(value: Option<&Value>) -> impl Iterator<Item = &Value> {
     value.and_then(Value::as_array).into_iter().flatten()
 }
@@ -202,16 +226,16 @@ fn english_texts(list: Option<&Value>) -> Vec<String> {
     texts.into_iter().map(|(_, value)| value).collect()
 }
 
-/// The newest CVSS v3 metric of a container.
-fn cvss_of(container: &Value) -> Option<Cvss> {
+/// The first CVSS metric of a container under one of `keys`, in key order.
+fn cvss_of(container: &Value, keys: &[&str]) -> Option<Cvss> {
     array(container.get("metrics")).find_map(|metric| {
-        let data = metric.get("cvssV3_1").or_else(|| metric.get("cvssV3_0"))?;
+        let data = keys.iter().find_map(|key| metric.get(*key))?;
         let score = data.get("baseScore")?.as_f64()?;
         Some(Cvss {
             version: data
                 .get("version")
                 .and_then(Value::as_str)
-                .unwrap_or("3.1")
+                .unwrap_or_default()
                 .to_string(),
             score,
             vector: data
@@ -447,7 +471,10 @@ pub fn read_exploitdb(path: &Path) -> Result<BTreeMap<String, Vec<String>>, Feed
 pub fn read_vulnerability_aliases(path: &Path) -> Result<Vec<(String, String)>, FeedError> {
     let mut pairs = Vec::new();
     for row in csv_rows(path)? {
-        let ids: Vec<String> = row.iter().map(|f| f.trim().to_ascii_uppercase()).collect();
+        let ids: Vec<String> = row
+            .iter()
+            .map(|f| f.trim_start_matches('\u{feff}').trim().to_ascii_uppercase())
+            .collect();
         let alias = ids.iter().find(|id| is_alias_id(id));
         let cve = ids.iter().find_map(|id| parse_cve(id).ok());
         if let (Some(alias), Some(cve)) = (alias, cve) {

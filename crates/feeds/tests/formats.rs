@@ -1130,3 +1130,23 @@ fn every_format_has_a_fixture_folder() {
         assert!(folder.is_dir(), "no fixture folder {}", folder.display());
     }
 }
+
+#[test]
+fn alias_table_with_a_bad_line_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cnvd.csv");
+    let mut text = String::from("\u{feff}cnvd,cve\n");
+    for n in 1..=10 {
+        text.push_str(&format!("CNVD-2024-{n:05},CVE-2024-{:04}\n", 1000 + n));
+    }
+    text.push_str("CNVD-BAD,CVE-2024-3400\n");
+    std::fs::write(&path, text).unwrap();
+    let file = tiq_feeds::inspect(&path).expect("detected");
+    assert_eq!(file.format, tiq_feeds::Format::VulnerabilityAliases);
+    let mut rejected = Vec::new();
+    let stats =
+        tiq_feeds::validate(&file, &mut |line, reason| rejected.push((line, reason))).unwrap();
+    assert_eq!(stats.records, 10);
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].0, 12);
+}

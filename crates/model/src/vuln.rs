@@ -81,7 +81,8 @@ pub struct Vulnerability {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Cvss {
-    /// `3.1` or `3.0`.
+    /// `3.1`, `3.0` or `4.0` as the record states it (CVSS v3 is preferred when a record has
+    /// both), or `3.x` when an EPSS table gives only a CVSS v3 score.
     pub version: String,
     pub score: f64,
     pub vector: String,
@@ -140,6 +141,8 @@ pub struct Fix {
     /// The first version that is no longer affected, where the ranges name one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_fixed: Option<String>,
+    /// Every fixed release the ranges name, one per release branch, lowest first.
+    pub fixed_versions: Vec<String>,
     /// The upgrade advice in the requested language ("upgrade to 9.0.90 or later").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub advice: Option<String>,

@@ -226,11 +226,13 @@ impl TiqTools {
             Ok(lang) => lang.unwrap_or_default(),
             Err(error) => return Ok(tool_error(error.to_string())),
         };
-        let sort = match args.sort.as_deref().map(str::trim) {
+        let sort_name = args.sort.as_deref().map(|s| s.trim().to_ascii_lowercase());
+        let sort = match sort_name.as_deref() {
             None | Some("") | Some("relevance") => VulnSort::Relevance,
             Some("priority") => VulnSort::Priority,
             Some("date") => VulnSort::Date,
-            Some(other) => {
+            Some(_) => {
+                let other = args.sort.as_deref().unwrap_or_default();
                 let message = match lang {
                     Lang::En => format!("invalid sort {other:?}: use relevance, priority or date"),
                     Lang::ZhCn => {

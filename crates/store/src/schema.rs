@@ -126,9 +126,11 @@ const MIGRATIONS: &[&str] = &[
         cve UNINDEXED, affected UNINDEXED, name,
         tokenize = 'unicode61 remove_diacritics 2'
     );
+    -- One CNVD or CNNVD id may name several CVEs.
     CREATE TABLE vuln_aliases (
-        alias TEXT PRIMARY KEY,      -- upper-case CNVD or CNNVD id
-        cve   TEXT NOT NULL
+        alias TEXT NOT NULL,         -- upper-case CNVD or CNNVD id
+        cve   TEXT NOT NULL,
+        PRIMARY KEY (alias, cve)
     ) STRICT;
     CREATE INDEX vuln_aliases_by_cve ON vuln_aliases(cve);
     CREATE TABLE meta (

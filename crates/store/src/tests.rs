@@ -390,8 +390,8 @@ fn vuln_filters_and_aliases() {
         .unwrap();
     assert_eq!(count, 1);
     assert_eq!(
-        store.vuln_alias("CNVD-2024-00001").unwrap().as_deref(),
-        Some("CVE-2024-00001")
+        store.vuln_alias("CNVD-2024-00001").unwrap(),
+        ["CVE-2024-00001"]
     );
     assert_eq!(
         store.vuln_aliases_of("CVE-2024-00001").unwrap(),

@@ -112,7 +112,7 @@ impl Store {
                 }
             }
             let mut alias_rows =
-                tx.prepare("INSERT OR REPLACE INTO vuln_aliases (alias, cve) VALUES (?1, ?2)")?;
+                tx.prepare("INSERT OR IGNORE INTO vuln_aliases (alias, cve) VALUES (?1, ?2)")?;
             for (alias, cve) in aliases {
                 alias_rows.execute(params![alias, cve])?;
             }
@@ -146,13 +146,15 @@ impl Store {
             .optional()?)
     }
 
-    /// The CVE an alias names.
-    pub fn vuln_alias(&self, alias: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
+    /// Returns the CVEs an alias names, sorted.
+    pub fn vuln_alias(&self, alias: &str) -> Result<Vec<String>, StoreError> {
+        let mut statement = self
             .conn
-            .prepare_cached("SELECT cve FROM vuln_aliases WHERE alias = ?1")?
-            .query_row([alias], |row| row.get(0))
-            .optional()?)
+            .prepare_cached("SELECT cve FROM vuln_aliases WHERE alias = ?1 ORDER BY cve")?;
+        let cves = statement
+            .query_map([alias], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(cves)
     }
 
     /// The aliases of a CVE, sorted.

@@ -76,10 +76,12 @@ fn cve_ids(text: &str) -> Vec<String> {
     ids
 }
 
-/// The version of a product query, and the affected entry that matched it.
+/// The version of a product query, the affected entry that matched it, and the fix of the
+/// version's release branch when the product has entries for several branches.
 pub(super) struct VersionMatch<'a> {
     pub version: &'a str,
     pub affected: &'a Affected,
+    pub branch_fix: Option<&'a str>,
 }
 
 pub(super) fn vulnerability(
@@ -207,24 +209,39 @@ fn describe_entry(entry: &VersionEntry) -> String {
 }
 
 fn fix(stored: &StoredVuln, matched: Option<&VersionMatch<'_>>, lang: Lang) -> Fix {
-    let (first_fixed, product) = match matched {
-        Some(m) => (
-            version::first_fixed(m.affected, Some(m.version)),
-            m.affected.product.clone(),
-        ),
-        None => stored
-            .affected
-            .iter()
-            .find_map(|a| version::first_fixed(a, None).map(|v| (Some(v), a.product.clone())))
-            .unwrap_or((None, None)),
-    };
-    let advice = first_fixed.as_ref().map(|fixed| {
-        let product = product.unwrap_or_default();
-        match lang {
-            Lang::En => format!("Upgrade {product} to {fixed} or later."),
-            Lang::ZhCn => format!("将 {product} 升级到 {fixed} 或更高版本。"),
+    // Fixed releases of the first product that names any, over all of its entries (a
+    // product may have one entry per release branch).
+    let product = stored
+        .affected
+        .iter()
+        .find(|a| !fix_points(a).is_empty())
+        .and_then(|a| a.product.clone())
+        .unwrap_or_default();
+    let mut fixed_versions: Vec<String> = stored
+        .affected
+        .iter()
+        .filter(|a| a.product.as_deref() == Some(product.as_str()))
+        .flat_map(fix_points)
+        .collect();
+    fixed_versions.sort_by(|a, b| version::compare_versions(a, b));
+    fixed_versions.dedup();
+    let (first_fixed, advice) = match matched {
+        Some(m) => {
+            let fixed = m
+                .branch_fix
+                .map(str::to_string)
+                .or_else(|| version::first_fixed(m.affected, Some(m.version)));
+            let product = m.affected.product.clone().unwrap_or_default();
+            let advice = fixed
+                .as_ref()
+                .map(|v| upgrade_advice(&product, std::slice::from_ref(v), lang));
+            (fixed, advice)
         }
-    });
+        None => (
+            fixed_versions.first().cloned(),
+            (!fixed_versions.is_empty()).then(|| upgrade_advice(&product, &fixed_versions, lang)),
+        ),
+    };
     let tagged = |wanted: &[&str]| -> Vec<String> {
         stored
             .references
@@ -259,9 +276,45 @@ fn fix(stored: &StoredVuln, matched: Option<&VersionMatch<'_>>, lang: Lang) -> F
     }
     Fix {
         first_fixed,
+        fixed_versions,
         advice,
         patches,
         advisories,
         mitigations,
+    }
+}
+
+/// The releases an entry names as fixed: `lessThan` bounds of affected ranges and changes to
+/// unaffected, sorted, without `*` bounds.
+fn fix_points(affected: &Affected) -> Vec<String> {
+    let mut fixes: Vec<String> = Vec::new();
+    for entry in affected.versions.iter().filter(|e| e.status == "affected") {
+        if let Some(bound) = entry.less_than.as_ref().filter(|b| !b.contains('*')) {
+            fixes.push(bound.clone());
+        }
+        for change in entry.changes.iter().filter(|c| c.status == "unaffected") {
+            fixes.push(change.at.clone());
+        }
+    }
+    fixes.sort_by(|a, b| version::compare_versions(a, b));
+    fixes.dedup();
+    fixes
+}
+
+/// "Upgrade PAN-OS to 10.2.9-h1 or later.", or with several branches "Upgrade PAN-OS to the
+/// fixed release of its branch: 10.2.9-h1, 11.0.4-h1 or 11.1.2-h3, or later."
+fn upgrade_advice(product: &str, fixes: &[String], lang: Lang) -> String {
+    match (lang, fixes) {
+        (Lang::En, [one]) => format!("Upgrade {product} to {one} or later."),
+        (Lang::ZhCn, [one]) => format!("将 {product} 升级到 {one} 或更高版本。"),
+        (Lang::En, [rest @ .., last]) => format!(
+            "Upgrade {product} to the fixed release of its branch: {} or {last}, or later.",
+            rest.join(", ")
+        ),
+        (Lang::ZhCn, many) => format!(
+            "将 {product} 升级到所在分支的修复版本（{}）或更高版本。",
+            many.join("、")
+        ),
+        (Lang::En, []) => String::new(),
     }
 }

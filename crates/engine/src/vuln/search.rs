@@ -1,8 +1,6 @@
 //! `search_vul`: reading the query (CVE id, CNVD or CNNVD id, product and version, or
 //! keywords), the filters, the order, and the opaque paging cursor.
 
-use std::collections::BTreeSet;
-
 use tiq_model::indicator::parse_cve;
 use tiq_model::vuln::VulnQueryKind;
 use tiq_model::{Lang, VulnSearch, Vulnerability};
@@ -59,6 +57,10 @@ pub enum SearchError {
     Empty,
     #[error("the query is over {MAX_QUERY_CHARS} characters; shorten it")]
     TooLong,
+    #[error("the query {value:?} has no letters or digits to search for")]
+    NoWords { value: String },
+    #[error("the version {value:?} is a pattern; name one release such as 10.2.9")]
+    VersionPattern { value: String },
     #[error("{value:?} is not a valid {kind} id; expected a form such as {example}")]
     InvalidId {
         value: String,
@@ -100,6 +102,12 @@ impl SearchError {
                         .to_string()
                 }
                 SearchError::TooLong => format!("查询超过 {MAX_QUERY_CHARS} 个字符，请缩短"),
+                SearchError::NoWords { value } => {
+                    format!("查询“{value}”中没有可搜索的字母或数字")
+                }
+                SearchError::VersionPattern { value } => {
+                    format!("版本“{value}”是一个范围模式；请给出具体版本，例如 10.2.9")
+                }
                 SearchError::InvalidId {
                     value,
                     kind,
@@ -145,8 +153,12 @@ impl SearchError {
 /// The parsed query.
 enum Parsed {
     Id(String),
-    Alias(String),
-    Product { product: String, version: String },
+    /// The CVEs an alias names; empty when the alias table does not list it.
+    Alias(Vec<String>),
+    Product {
+        product: String,
+        version: String,
+    },
     Keyword(Vec<String>),
 }
 
@@ -157,7 +169,8 @@ pub fn search(
     mentions: &CveMentions,
     lang: Lang,
 ) -> Result<VulnSearch, SearchError> {
-    let query = request.query.trim();
+    let normalized = normalize_dashes(request.query.trim());
+    let query = normalized.as_str();
     if query.is_empty() {
         return Err(SearchError::Empty);
     }
@@ -174,23 +187,24 @@ pub fn search(
     let data_version = store.vuln_index_version()?.unwrap_or_default();
     let fingerprint = fingerprint(query, request, page_size, &data_version);
     let offset = match &request.cursor {
-        Some(cursor) => read_cursor(cursor, fingerprint)?,
+        Some(cursor) => read_cursor(cursor, fingerprint, page_size)?,
         None => 0,
     };
 
     let (kind, product, version, total, results) = match parsed {
-        Parsed::Id(cve) | Parsed::Alias(cve) => {
-            let kind = if query.to_ascii_uppercase().starts_with("CVE") {
-                VulnQueryKind::Id
-            } else {
-                VulnQueryKind::Alias
-            };
-            let found = store.vuln(&cve)?.and_then(|data| stored(&data));
-            let results: Vec<Vulnerability> = found
-                .into_iter()
-                .map(|v| result(store, &v, None, mentions, lang))
-                .collect::<Result<_, _>>()?;
-            (kind, None, None, results.len() as u64, results)
+        Parsed::Id(cve) => {
+            let results = by_ids(store, &[cve], mentions, lang)?;
+            (VulnQueryKind::Id, None, None, results.len() as u64, results)
+        }
+        Parsed::Alias(cves) => {
+            let results = by_ids(store, &cves, mentions, lang)?;
+            (
+                VulnQueryKind::Alias,
+                None,
+                None,
+                results.len() as u64,
+                results,
+            )
         }
         Parsed::Keyword(words) => {
             let terms: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
@@ -257,7 +271,7 @@ pub fn search(
     if search.total == 0 {
         search.suggestion = suggestion(&search, request);
     }
-    search.summary = summary(&search, request, lang);
+    search.summary = summary(&search, request, offset, mentions, lang);
     Ok(search)
 }
 
@@ -316,9 +330,45 @@ fn filter(request: &VulnQuery) -> Result<VulnFilter, SearchError> {
     })
 }
 
+/// Replaces the dashes that web pages and word processors put in ids (U+2010 to U+2015,
+/// U+2212, U+FF0D) with `-`.
+fn normalize_dashes(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{ff0d}' => '-',
+            c => c,
+        })
+        .collect()
+}
+
+/// Renders the stored CVEs among `cves`, in the given order.
+fn by_ids(
+    store: &Store,
+    cves: &[String],
+    mentions: &CveMentions,
+    lang: Lang,
+) -> Result<Vec<Vulnerability>, SearchError> {
+    let mut results = Vec::new();
+    for cve in cves {
+        if let Some(vuln) = store.vuln(cve)?.and_then(|data| stored(&data)) {
+            results.push(result(store, &vuln, None, mentions, lang)?);
+        }
+    }
+    Ok(results)
+}
+
 fn parse(query: &str, store: &Store) -> Result<Parsed, SearchError> {
     let upper = query.to_ascii_uppercase();
-    if upper.starts_with("CVE-") || upper.starts_with("CVE_") || upper.starts_with("CVE ") {
+    let id_form = |prefix: &str| {
+        [
+            format!("{prefix}-"),
+            format!("{prefix}_"),
+            format!("{prefix} "),
+        ]
+        .iter()
+        .any(|start| upper.starts_with(start.as_str()))
+    };
+    if id_form("CVE") {
         return parse_cve(&upper.replace(['_', ' '], "-"))
             .map(Parsed::Id)
             .map_err(|_| SearchError::InvalidId {
@@ -327,26 +377,20 @@ fn parse(query: &str, store: &Store) -> Result<Parsed, SearchError> {
                 example: "CVE-2024-3400",
             });
     }
-    for (prefix, example) in [
-        ("CNNVD-", "CNNVD-202404-1234"),
-        ("CNVD-", "CNVD-2024-12345"),
-    ] {
-        if upper.starts_with(prefix) {
-            if !tiq_feeds::vulnerabilities::is_alias_id(&upper) {
+    for (prefix, example) in [("CNNVD", "CNNVD-202404-1234"), ("CNVD", "CNVD-2024-12345")] {
+        if id_form(prefix) {
+            let alias = upper.replace(['_', ' '], "-");
+            if !tiq_feeds::vulnerabilities::is_alias_id(&alias) {
                 return Err(SearchError::InvalidId {
                     value: query.to_string(),
-                    kind: prefix.trim_end_matches('-'),
+                    kind: prefix,
                     example,
                 });
             }
             if store.vuln_alias_count()? == 0 {
-                return Err(SearchError::NoAliasTable { alias: upper });
+                return Err(SearchError::NoAliasTable { alias });
             }
-            return Ok(match store.vuln_alias(&upper)? {
-                Some(cve) => Parsed::Alias(cve),
-                // An alias the table does not know matches nothing.
-                None => Parsed::Alias(upper),
-            });
+            return Ok(Parsed::Alias(store.vuln_alias(&alias)?));
         }
     }
     let words: Vec<&str> = query.split_whitespace().collect();
@@ -355,6 +399,15 @@ fn parse(query: &str, store: &Store) -> Result<Parsed, SearchError> {
         && looks_like_version(last)
     {
         version::check_version(last)?;
+        if last
+            .split(['.', '-'])
+            .any(|part| part.eq_ignore_ascii_case("x"))
+            || last.contains('*')
+        {
+            return Err(SearchError::VersionPattern {
+                value: last.to_string(),
+            });
+        }
         return Ok(Parsed::Product {
             product: product.join(" "),
             version: last.trim_start_matches(['v', 'V']).to_string(),
@@ -362,7 +415,9 @@ fn parse(query: &str, store: &Store) -> Result<Parsed, SearchError> {
     }
     let words = fts_words(query);
     if words.is_empty() {
-        return Err(SearchError::Empty);
+        return Err(SearchError::NoWords {
+            value: query.to_string(),
+        });
     }
     Ok(Parsed::Keyword(words))
 }
@@ -404,46 +459,118 @@ fn product_search(
         .map(|w| format!("\"{w}\""))
         .collect::<Vec<_>>()
         .join(" ");
-    let mut seen = BTreeSet::new();
-    let mut matches: Vec<(String, Affected)> = Vec::new();
+    // Entries of one CVE stay together: a product can have one entry per release branch.
+    let mut by_cve: Vec<(String, Vec<Affected>)> = Vec::new();
     for (cve, json) in store.vuln_product_candidates(&fts, filter)? {
-        if seen.contains(&cve) {
-            continue;
-        }
         let Ok(affected) = serde_json::from_str::<Affected>(&json) else {
             continue;
         };
-        if version::status_of(&affected, version) == Status::Affected {
-            seen.insert(cve.clone());
-            matches.push((cve, affected));
+        if !names_product(&affected, &words) {
+            continue;
+        }
+        match by_cve.iter_mut().find(|(known, _)| *known == cve) {
+            Some((_, entries)) => entries.push(affected),
+            None => by_cve.push((cve, vec![affected])),
         }
     }
+    let matches: Vec<(String, Affected, Option<String>)> = by_cve
+        .into_iter()
+        .filter_map(|(cve, entries)| {
+            let fixed = branch_fix(&entries, version);
+            if fixed.as_ref().is_some_and(|(_, reached)| *reached) {
+                return None;
+            }
+            let entry = entries
+                .into_iter()
+                .find(|a| version::status_of(a, version) == Status::Affected)?;
+            Some((cve, entry, fixed.map(|(fix, _)| fix)))
+        })
+        .collect();
     let total = matches.len() as u64;
     let mut page = Vec::new();
     if sort == VulnSort::Date {
         let mut dated = Vec::with_capacity(matches.len());
-        for (cve, affected) in matches {
+        for (cve, affected, fixed) in matches {
             if let Some(vuln) = store.vuln(&cve)?.and_then(|data| stored(&data)) {
-                dated.push((vuln, affected));
+                dated.push((vuln, affected, fixed));
             }
         }
-        dated.sort_by(|(a, _), (b, _)| b.published.cmp(&a.published).then(b.id.cmp(&a.id)));
+        dated.sort_by(|(a, ..), (b, ..)| b.published.cmp(&a.published).then(b.id.cmp(&a.id)));
         page.extend(dated.into_iter().skip(offset).take(page_size));
     } else {
-        for (cve, affected) in matches.into_iter().skip(offset).take(page_size) {
+        for (cve, affected, fixed) in matches.into_iter().skip(offset).take(page_size) {
             if let Some(vuln) = store.vuln(&cve)?.and_then(|data| stored(&data)) {
-                page.push((vuln, affected));
+                page.push((vuln, affected, fixed));
             }
         }
     }
     let results = page
         .iter()
-        .map(|(vuln, affected)| {
-            let matched = VersionMatch { version, affected };
+        .map(|(vuln, affected, fixed)| {
+            let matched = VersionMatch {
+                version,
+                affected,
+                branch_fix: fixed.as_deref(),
+            };
             result(store, vuln, Some(matched), mentions, lang)
         })
         .collect::<Result<_, _>>()?;
     Ok((total, results))
+}
+
+/// Returns whether an affected entry names the queried product: every word of its product
+/// name is a query word or a vendor word, so "WordPress" does not match the product
+/// "Contact Form for WordPress" and "Office" does not match "IP Office".
+fn names_product(affected: &Affected, query_words: &[String]) -> bool {
+    let vendor = fts_words(affected.vendor.as_deref().unwrap_or_default());
+    let product = fts_words(affected.product.as_deref().unwrap_or_default());
+    !product.is_empty()
+        && product
+            .iter()
+            .all(|word| query_words.contains(word) || vendor.contains(word))
+}
+
+/// The fix of the release branch closest to `version` among the fix points of a product's
+/// entries (`lessThan` bounds and changes to unaffected), and whether `version` has reached
+/// it. The closest branch is the one whose fix shares the most leading version components
+/// with `version`, so 115.16.1 is fixed when entries end at 115.16.1 and at 128.3.1, and
+/// 10.2.5 is not fixed by a 10.1 fix. `None` when there are fewer than two fix points.
+pub(super) fn branch_fix(entries: &[Affected], version: &str) -> Option<(String, bool)> {
+    let mut fixes: Vec<&str> = Vec::new();
+    for entry in entries.iter().flat_map(|a| &a.versions) {
+        if entry.status != "affected" {
+            continue;
+        }
+        if let Some(bound) = entry.less_than.as_deref().filter(|b| !b.contains('*')) {
+            fixes.push(bound);
+        }
+        for change in entry.changes.iter().filter(|c| c.status == "unaffected") {
+            fixes.push(&change.at);
+        }
+    }
+    fixes.sort_by(|a, b| version::compare_versions(a, b));
+    fixes.dedup();
+    if fixes.len() < 2 {
+        return None;
+    }
+    let shared = |fix: &str| {
+        fix.split('.')
+            .zip(version.split('.'))
+            .take_while(|(a, b)| a.eq_ignore_ascii_case(b))
+            .count()
+    };
+    let closest = fixes.iter().map(|f| shared(f)).max()?;
+    if closest == 0 {
+        return None;
+    }
+    let branch: Vec<&str> = fixes.into_iter().filter(|f| shared(f) == closest).collect();
+    match branch
+        .iter()
+        .find(|f| version::compare_versions(version, f) == std::cmp::Ordering::Less)
+    {
+        Some(next) => Some((next.to_string(), false)),
+        None => branch.last().map(|last| (last.to_string(), true)),
+    }
 }
 
 /// FNV-1a over the query, filters, page size and data version: a cursor is valid only for
@@ -458,27 +585,43 @@ fn fingerprint(query: &str, request: &VulnQuery, page_size: usize, data_version:
         request.since,
         request.sort
     );
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+    fnv1a(text.bytes())
+}
+
+fn fnv1a(bytes: impl Iterator<Item = u8>) -> u64 {
+    bytes.fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     })
 }
 
+/// A cursor is `c2`, the hex offset, and a check over the offset and the search's
+/// fingerprint: an edited offset or a cursor of another search fails the check.
 fn write_cursor(offset: usize, fingerprint: u64) -> String {
-    format!("c1{fingerprint:016x}{offset:08x}")
+    format!("c2{offset:08x}{:016x}", cursor_check(offset, fingerprint))
 }
 
-fn read_cursor(cursor: &str, expected: u64) -> Result<usize, SearchError> {
+fn cursor_check(offset: usize, fingerprint: u64) -> u64 {
+    fnv1a(format!("{offset}\u{1}{fingerprint}").bytes())
+}
+
+fn read_cursor(cursor: &str, fingerprint: u64, page_size: usize) -> Result<usize, SearchError> {
     let invalid = || SearchError::InvalidCursor {
         value: cursor.chars().take(80).collect(),
     };
-    let body = cursor.strip_prefix("c1").ok_or_else(invalid)?;
+    let body = cursor.strip_prefix("c2").ok_or_else(invalid)?;
     if body.len() != 24 || !body.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(invalid());
     }
-    let fingerprint = u64::from_str_radix(&body[..16], 16).map_err(|_| invalid())?;
-    let offset = usize::from_str_radix(&body[16..], 16).map_err(|_| invalid())?;
-    if fingerprint != expected {
+    let offset = usize::from_str_radix(&body[..8], 16).map_err(|_| invalid())?;
+    let check = u64::from_str_radix(&body[8..], 16).map_err(|_| invalid())?;
+    if check != cursor_check(offset, fingerprint) {
         return Err(SearchError::StaleCursor);
+    }
+    if offset % page_size != 0 {
+        return Err(invalid());
+    }
+    if offset / page_size >= MAX_PAGES {
+        return Err(SearchError::TooDeep);
     }
     Ok(offset)
 }
@@ -511,21 +654,58 @@ fn suggestion(search: &VulnSearch, request: &VulnQuery) -> Option<String> {
     }
 }
 
-fn summary(search: &VulnSearch, request: &VulnQuery, lang: Lang) -> String {
+fn summary(
+    search: &VulnSearch,
+    request: &VulnQuery,
+    offset: usize,
+    mentions: &CveMentions,
+    lang: Lang,
+) -> String {
     if search.total == 0 {
         let filtered = has_filters(request);
         let mut text = match (lang, search.query_kind) {
-            (Lang::En, VulnQueryKind::Id | VulnQueryKind::Alias) => format!(
+            (Lang::En, VulnQueryKind::Alias) => format!(
+                "{} is not in the imported CNVD and CNNVD alias table; import a table that maps it, or search by its CVE id.",
+                search.query.to_ascii_uppercase()
+            ),
+            (Lang::ZhCn, VulnQueryKind::Alias) => format!(
+                "已导入的 CNVD/CNNVD 对照表中没有 {}；请导入包含该编号的对照表，或直接按 CVE 编号查询。",
+                search.query.to_ascii_uppercase()
+            ),
+            (Lang::En, VulnQueryKind::Id) => format!(
                 "No loaded vulnerability record matches {}. The CVE, KEV, EPSS and Exploit-DB data may not cover it: run tiq sync cve cisa-kev epss exploitdb.",
                 search.query
             ),
-            (Lang::ZhCn, VulnQueryKind::Id | VulnQueryKind::Alias) => format!(
+            (Lang::ZhCn, VulnQueryKind::Id) => format!(
                 "已加载的漏洞数据中没有 {}。CVE、KEV、EPSS 和 Exploit-DB 数据可能未覆盖该编号：请运行 tiq sync cve cisa-kev epss exploitdb。",
                 search.query
             ),
             (Lang::En, _) => format!("No vulnerability matches \"{}\".", search.query),
             (Lang::ZhCn, _) => format!("没有与“{}”匹配的漏洞。", search.query),
         };
+        let named_by = match search.query_kind {
+            VulnQueryKind::Id => mentions
+                .indicators
+                .get(&search.query.to_ascii_uppercase().replace(['_', ' '], "-"))
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+            _ => &[],
+        };
+        if !named_by.is_empty() {
+            let examples = named_by.iter().take(3).cloned().collect::<Vec<_>>();
+            text.push_str(&match lang {
+                Lang::En => format!(
+                    " {} stored indicators name it, such as {}.",
+                    named_by.len(),
+                    examples.join(", ")
+                ),
+                Lang::ZhCn => format!(
+                    "本地有 {} 个指标的标签提到它，例如 {}。",
+                    named_by.len(),
+                    examples.join("、")
+                ),
+            });
+        }
         if let Some(broader) = &search.suggestion {
             text.push_str(&match (lang, filtered) {
                 (Lang::En, true) => format!(" Try \"{broader}\" without filters."),
@@ -583,8 +763,35 @@ fn summary(search: &VulnSearch, request: &VulnQuery, lang: Lang) -> String {
         });
     }
     if let Some(top) = search.results.first() {
-        text.push(' ');
+        if lang == Lang::En {
+            text.push(' ');
+        }
         text.push_str(&headline(top, lang));
+    }
+    if let Some(version) = search
+        .version
+        .as_deref()
+        .filter(|v| v.split('.').count() < 3)
+    {
+        text.push_str(&match lang {
+            Lang::En => format!(
+                " The version {version} is compared as one release ({version} with zeros for missing parts), not as a branch."
+            ),
+            Lang::ZhCn => format!(
+                "版本 {version} 按单个版本比较（缺少的部分视为 0），而不是整个分支。"
+            ),
+        });
+    }
+    let shown_end = offset + search.results.len();
+    if search.next_cursor.is_none() && (shown_end as u64) < search.total {
+        text.push_str(&match lang {
+            Lang::En => format!(
+                " Paging stops after {MAX_PAGES} pages; filters or more words reach the rest."
+            ),
+            Lang::ZhCn => {
+                format!("分页最多 {MAX_PAGES} 页；其余结果请用过滤条件或更多关键词查询。")
+            }
+        });
     }
     text
 }
@@ -642,17 +849,34 @@ mod tests {
     #[test]
     fn cursor_round_trip() {
         let cursor = write_cursor(20, 0xabcdef);
-        assert_eq!(read_cursor(&cursor, 0xabcdef).unwrap(), 20);
+        assert_eq!(read_cursor(&cursor, 0xabcdef, 10).unwrap(), 20);
         assert!(matches!(
-            read_cursor(&cursor, 1),
+            read_cursor(&cursor, 1, 10),
             Err(SearchError::StaleCursor)
         ));
+        let edited = cursor.replacen("00000014", "00000015", 1);
         assert!(matches!(
-            read_cursor("c1zz", 1),
+            read_cursor(&edited, 0xabcdef, 10),
+            Err(SearchError::StaleCursor)
+        ));
+        assert!(
+            matches!(
+                read_cursor(&cursor, 0xabcdef, 3),
+                Err(SearchError::InvalidCursor { .. })
+            ),
+            "an offset off the page grid"
+        );
+        let deep = write_cursor(MAX_PAGES * 10, 0xabcdef);
+        assert!(matches!(
+            read_cursor(&deep, 0xabcdef, 10),
+            Err(SearchError::TooDeep)
+        ));
+        assert!(matches!(
+            read_cursor("c2zz", 1, 10),
             Err(SearchError::InvalidCursor { .. })
         ));
         assert!(matches!(
-            read_cursor("page-2", 1),
+            read_cursor("page-2", 1, 10),
             Err(SearchError::InvalidCursor { .. })
         ));
     }

@@ -132,3 +132,42 @@ fn severity_bands() {
     assert_eq!(severity_of(0.1), "low");
     assert_eq!(severity_of(0.0), "none");
 }
+
+#[test]
+fn adp_affected_only_without_cna_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("records.jsonl");
+    let cna = r#"{"dataType":"CVE_RECORD","cveMetadata":{"cveId":"CVE-2024-3001","state":"PUBLISHED"},
+      "containers":{"cna":{"affected":[{"vendor":"Example","product":"Example Server","versions":[{"version":"1.0","status":"affected"}]}]},
+      "adp":[{"affected":[{"vendor":"example","product":"example_server","versions":[{"version":"*","status":"affected"}]}]}]}}"#;
+    let adp = r#"{"dataType":"CVE_RECORD","cveMetadata":{"cveId":"CVE-2024-3002","state":"PUBLISHED"},
+      "containers":{"cna":{"affected":[]},
+      "adp":[{"affected":[{"vendor":"example","product":"any","versions":[{"version":"*","status":"affected"}]},
+        {"vendor":"example","product":"ranged","versions":[{"version":"0","lessThan":"2.0","status":"affected"}]}]}]}}"#;
+    let v4 = r#"{"dataType":"CVE_RECORD","cveMetadata":{"cveId":"CVE-2024-3003","state":"PUBLISHED"},
+      "containers":{"cna":{"metrics":[{"cvssV4_0":{"version":"4.0","baseScore":9.3,"baseSeverity":"CRITICAL","vectorString":"CVSS:4.0/AV:N"}}]}}}"#;
+    let lines = [cna, adp, v4].map(|r| r.replace('\n', ""));
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let records = records(&path);
+    assert_eq!(records[0].affected.len(), 1, "the CNA's entries only");
+    assert_eq!(records[0].affected[0]["product"], "Example Server");
+    assert_eq!(records[1].affected.len(), 1, "bare * entries dropped");
+    assert_eq!(records[1].affected[0]["product"], "ranged");
+    let cvss = records[2].cvss.as_ref().unwrap();
+    assert_eq!((cvss.version.as_str(), cvss.score), ("4.0", 9.3));
+    assert_eq!(cvss.severity, "critical");
+}
+
+#[test]
+fn aliases_with_bom_and_repeats() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("aliases.csv");
+    std::fs::write(
+        &path,
+        "\u{feff}CNVD-2024-10008,CVE-2024-3400\nCNVD-2024-10010,CVE-2024-3400\nCNVD-2024-10010,CVE-2024-1709\n",
+    )
+    .unwrap();
+    let pairs = read_vulnerability_aliases(&path).unwrap();
+    assert_eq!(pairs.len(), 3);
+    assert_eq!(pairs[0].0, "CNVD-2024-10008");
+}
