@@ -23,7 +23,7 @@ trap 'rm -rf "$work"' EXIT
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)"
 
 queries="$work/queries.tsv"
-printf 'id\tCVE-2024-3400\nid\tCVE-2021-44228\nkeyword\tremote code execution\nkeyword\tlog4j\nkeyword\tpath traversal authentication bypass\nproduct\tPAN-OS 10.2.8\nproduct\tApache Tomcat 9.0.30\nproduct\tIvanti Connect Secure 22.7\n' > "$queries"
+printf 'id\tCVE-2024-3400\nid\tCVE-2021-44228\nkeyword\tremote code execution\nkeyword\tlog4j\nkeyword\tpath traversal authentication bypass\nkeyword\tvulnerability\nproduct\tPAN-OS 10.2.8\nproduct\tApache Tomcat 9.0.30\nproduct\tIvanti Connect Secure 22.7\n' > "$queries"
 
 run() {
     local label="$1" data="$2"

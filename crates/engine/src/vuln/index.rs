@@ -15,7 +15,7 @@ use tiq_store::{SourceRow, Store, StoreError, VulnRow};
 use super::version::Affected;
 
 /// Changes when the stored JSON changes shape, so an upgrade rebuilds the index.
-const INDEX_FORMAT: &str = "2";
+const INDEX_FORMAT: &str = "3";
 
 /// Source formats the index reads.
 const VULN_FORMATS: [Format; 7] = [
