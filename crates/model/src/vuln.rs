@@ -32,8 +32,8 @@ pub struct VulnSearch {
     pub product: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
-    /// Matches over all pages. A keyword query counts at most 10,000; `total_capped` is then
-    /// true and more may match.
+    /// Matches over all pages. A keyword query counts at most 5,000 (the results paging can
+    /// reach); `total_capped` is then true and more may match.
     pub total: u64,
     #[serde(default)]
     pub total_capped: bool,

@@ -320,8 +320,9 @@ impl Store {
     }
 }
 
-/// Matches a keyword query counts; the count of a broader query stops here.
-pub const COUNT_CAP: usize = 10_000;
+/// Maximum matches a keyword query counts: the 100 pages of 50 a cursor can reach. The
+/// count of a broader query stops here.
+pub const COUNT_CAP: usize = 5_000;
 
 /// Matches in priority order that a relevance-ordered query ranks by BM25.
 pub const RANK_WINDOW: usize = 1_000;
