@@ -9,6 +9,7 @@ mod error;
 mod kept;
 mod key;
 pub mod read;
+pub mod scan;
 mod schema;
 mod sync_state;
 mod write;
@@ -20,6 +21,10 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use error::StoreError;
 pub use read::{AsnMatch, SourceRow, StoredAllow, StoredSighting};
+pub use scan::{
+    AddressMatch, AddressVisitor, AllowView, AsnView, ScanScope, ScannedSource, SightingView,
+    parse_labels,
+};
 pub use schema::SCHEMA_VERSION;
 pub use sync_state::{SyncRecord, SyncState, Validators};
 pub use write::{RowBatch, SourceMeta, SourceWriter};

@@ -6,6 +6,9 @@ use tiq_model::{
 };
 
 use super::*;
+use crate::scan::{
+    AddressMatch, AddressVisitor, AllowView, AsnView, ScanScope, ScannedSource, SightingView,
+};
 
 fn meta(name: &str) -> SourceMeta {
     SourceMeta {
@@ -295,4 +298,100 @@ fn duplicate_records_are_stored_once() {
         1
     );
     assert_eq!(store.sources().unwrap()[0].records, 2);
+}
+
+/// Values of the rows a scan passed to its visitor, by kind of match.
+#[derive(Default)]
+struct Scanned {
+    exact_sightings: Vec<String>,
+    network_sightings: Vec<String>,
+    hosted_urls: Vec<String>,
+    exact_allows: Vec<String>,
+    allow_networks: Vec<String>,
+    asn_ranges: Vec<u32>,
+}
+
+impl AddressVisitor for Scanned {
+    fn sources(&mut self, _: Vec<ScannedSource>) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn sighting(&mut self, sighting: SightingView<'_>) -> Result<(), StoreError> {
+        let list = match sighting.matched {
+            AddressMatch::Exact(_) => &mut self.exact_sightings,
+            AddressMatch::Network { .. } => &mut self.network_sightings,
+            AddressMatch::UrlHost(_) => &mut self.hosted_urls,
+        };
+        list.push(sighting.value.to_string());
+        Ok(())
+    }
+
+    fn allow(&mut self, entry: AllowView<'_>) -> Result<(), StoreError> {
+        let list = match entry.matched {
+            AddressMatch::Network { .. } => &mut self.allow_networks,
+            _ => &mut self.exact_allows,
+        };
+        list.push(entry.value.to_string());
+        Ok(())
+    }
+
+    fn asn_range(&mut self, range: AsnView<'_>) -> Result<(), StoreError> {
+        self.asn_ranges.push(range.asn);
+        Ok(())
+    }
+}
+
+fn scan(store: &Store, scope: ScanScope) -> Scanned {
+    let mut scanned = Scanned::default();
+    store.scan_addresses(scope, &mut scanned).unwrap();
+    scanned
+}
+
+fn scanned(store: &Store, address: &str) -> Scanned {
+    scan(store, ScanScope::Address(ip(address)))
+}
+
+#[test]
+fn scan_reads_values_in_canonical_text_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut writer = store.begin_replace(&meta("mixed")).unwrap();
+    let subjects = [
+        Subject::Ip(ip("192.0.2.1")),
+        Subject::Ip(ip("2001:db8::1")),
+        Subject::Domain("192.0.2.1.example.com".into()),
+        Subject::Url("http://192.0.2.1:8080/a".into()),
+        Subject::Url("http://[2001:db8::1]/b".into()),
+        Subject::Url("https://example.com/c".into()),
+    ];
+    for subject in subjects {
+        let sighting = Sighting::new(subject, ClaimKind::Malicious, ThreatType::Malware, 0.5);
+        writer.sighting(&sighting).unwrap();
+    }
+    let entries = [
+        AllowMatch::Exact("192.0.2.9".into()),
+        AllowMatch::Exact("d41d8cd98f00b204e9800998ecf8427e".into()),
+        AllowMatch::Hostname("example.org".into()),
+    ];
+    for matcher in entries {
+        let entry = AllowEntry {
+            matcher,
+            category: AllowCategory::Other,
+            rank: None,
+        };
+        writer.allow(&entry).unwrap();
+    }
+    writer.commit(0).unwrap();
+
+    let all = scan(&store, ScanScope::All);
+    assert_eq!(all.exact_sightings, ["192.0.2.1", "2001:db8::1"]);
+    assert_eq!(
+        all.hosted_urls,
+        ["http://192.0.2.1:8080/a", "http://[2001:db8::1]/b"]
+    );
+    assert_eq!(all.exact_allows, ["192.0.2.9"]);
+    let one = scanned(&store, "192.0.2.1");
+    assert_eq!(one.exact_sightings, ["192.0.2.1"]);
+    assert_eq!(one.hosted_urls, ["http://192.0.2.1:8080/a"]);
+    assert!(one.exact_allows.is_empty());
 }
