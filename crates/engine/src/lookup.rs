@@ -5,13 +5,17 @@ use std::net::IpAddr;
 use regex::Regex;
 use tiq_model::indicator::{Domain, UrlHost};
 use tiq_model::{ClaimKind, Indicator, Related, Verdict};
-use tiq_store::{AsnMatch, Store, StoreError, StoredAllow, StoredSighting};
+use tiq_store::{Store, StoreError, StoredAllow, StoredSighting};
 
 use crate::geo::{GeoDatabases, Location};
+use crate::ip_index::{AsnMatch, IpIndex};
 use crate::scope::{AddressScope, address_scope};
 
 /// Most related indicators of one kind listed in a report.
 const RELATED_LIMIT: usize = 20;
+
+/// URL rows read per host: twice [`RELATED_LIMIT`], because one URL can have several rows.
+pub const HOSTED_ROWS: usize = RELATED_LIMIT * 2;
 
 /// Path by which a stored record reached the indicator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
@@ -111,56 +115,71 @@ impl AllowPatterns {
     }
 }
 
+/// The data held in memory that lookups read besides the store.
+pub struct Lookups<'a> {
+    /// The whole IP index, or one that contains at least the address being looked up.
+    pub index: &'a IpIndex,
+    pub geo: &'a GeoDatabases,
+    pub patterns: &'a AllowPatterns,
+    /// Number of sources in the store.
+    pub sources_total: u64,
+    /// Latest import into the store.
+    pub latest_import: Option<&'a str>,
+}
+
 impl Findings {
+    fn new(lookups: &Lookups<'_>) -> Findings {
+        Findings {
+            sources_total: lookups.sources_total,
+            latest_import: lookups.latest_import.map(str::to_string),
+            ..Findings::default()
+        }
+    }
+
+    /// Collects the findings of an address from memory, without the store.
+    pub fn for_ip(lookups: &Lookups<'_>, ip: IpAddr) -> Findings {
+        let mut findings = Findings::new(lookups);
+        findings.collect_ip(lookups, ip, Via::Exact);
+        findings
+    }
+
     pub fn collect(
         store: &Store,
-        geo: &GeoDatabases,
-        patterns: &AllowPatterns,
+        lookups: &Lookups<'_>,
         indicator: &Indicator,
     ) -> Result<Findings, StoreError> {
-        let (sources_total, latest_import) = store.source_summary()?;
-        let mut findings = Findings {
-            sources_total,
-            latest_import,
-            ..Findings::default()
-        };
+        let mut findings = Findings::new(lookups);
         match indicator {
-            Indicator::Ip(ip) => findings.collect_ip(store, geo, *ip, Via::Exact)?,
-            Indicator::Domain(domain) => findings.collect_domain(store, patterns, domain, false)?,
-            Indicator::Url(url) => {
-                findings.collect_url(store, geo, patterns, &url.url, &url.host)?
+            Indicator::Ip(ip) => findings.collect_ip(lookups, *ip, Via::Exact),
+            Indicator::Domain(domain) => {
+                findings.collect_domain(store, lookups.patterns, domain, false)?
             }
+            Indicator::Url(url) => findings.collect_url(store, lookups, &url.url, &url.host)?,
             Indicator::Hash { hex, .. } => findings.collect_hash(store, hex)?,
             Indicator::Cve(_) => {}
         }
         Ok(findings)
     }
 
-    fn collect_ip(
-        &mut self,
-        store: &Store,
-        geo: &GeoDatabases,
-        ip: IpAddr,
-        via: Via,
-    ) -> Result<(), StoreError> {
+    fn collect_ip(&mut self, lookups: &Lookups<'_>, ip: IpAddr, via: Via) {
         let scope = address_scope(ip);
         self.scope = Some(scope);
         if scope.is_internal() {
-            return Ok(());
+            return;
         }
 
-        let text = ip.to_string();
+        let index = lookups.index;
         let network_via = if via == Via::Exact { Via::Network } else { via };
-        self.add_sightings(store.sightings_by_values(std::slice::from_ref(&text))?, via);
-        self.add_sightings(store.sightings_by_network(ip)?, network_via);
+        self.add_sightings(index.sightings_at(ip), via);
+        self.add_sightings(index.sightings_in_networks(ip), network_via);
 
-        self.add_allows(store.allow_by_values(std::slice::from_ref(&text))?, via);
-        for mut entry in store.allow_by_network(ip)? {
+        self.add_allows(index.allows_at(ip), via);
+        for mut entry in index.allows_in_networks(ip) {
             // A list entry for a single address is shown and weighed as that address.
             let host_length = if ip.is_ipv4() { "/32" } else { "/128" };
             let entry_via = match entry.value.strip_suffix(host_length) {
                 Some(address) => {
-                    entry.value = address.to_string();
+                    entry.value.truncate(address.len());
                     via
                 }
                 None => network_via,
@@ -171,16 +190,16 @@ impl Findings {
             });
         }
 
-        self.asn = store.asn_for(ip)?;
+        self.asn = index.asn_for(ip);
         // Countries for documentation and reserved ranges are artefacts of the geolocation
         // databases, not facts, so only public addresses get one.
         if scope == AddressScope::Public {
-            self.location = geo.locate(ip);
+            self.location = lookups.geo.locate(ip);
         }
         if via == Via::Exact {
-            self.add_hosted_urls(store, &text)?;
+            let urls = index.urls_hosted_on(ip);
+            self.add_hosted_urls(urls.iter().map(|url| (&*url.value, url.claim)));
         }
-        Ok(())
     }
 
     fn collect_domain(
@@ -232,7 +251,9 @@ impl Findings {
                 format!("https://{}/", domain.name),
             ];
             self.add_sightings(store.sightings_by_values(&home_pages)?, Via::SiteUrl);
-            self.add_hosted_urls(store, &domain.name)?;
+            let rows =
+                store.sightings_by_url_host(std::slice::from_ref(&domain.name), HOSTED_ROWS)?;
+            self.add_hosted_urls(rows.iter().map(|row| (row.value.as_str(), row.claim)));
             self.add_siblings(store, domain)?;
         }
         Ok(())
@@ -241,11 +262,11 @@ impl Findings {
     fn collect_url(
         &mut self,
         store: &Store,
-        geo: &GeoDatabases,
-        patterns: &AllowPatterns,
+        lookups: &Lookups<'_>,
         url: &str,
         host: &UrlHost,
     ) -> Result<(), StoreError> {
+        let patterns = lookups.patterns;
         let value = url.to_string();
         self.add_sightings(
             store.sightings_by_values(std::slice::from_ref(&value))?,
@@ -258,7 +279,7 @@ impl Findings {
         self.allows.extend(patterns.matches(url, Via::Exact));
         match host {
             UrlHost::Ip(ip) => {
-                self.collect_ip(store, geo, *ip, Via::UrlHost)?;
+                self.collect_ip(lookups, *ip, Via::UrlHost);
                 self.related
                     .push(related("ip", ip.to_string(), "host", None));
             }
@@ -310,19 +331,20 @@ impl Findings {
             .extend(entries.into_iter().map(|entry| AllowHit { entry, via }));
     }
 
-    fn add_hosted_urls(&mut self, store: &Store, host: &str) -> Result<(), StoreError> {
+    /// Adds the first [`RELATED_LIMIT`] distinct URLs of `rows`, URL sightings on one host
+    /// ordered by URL, each with the verdict of its first row.
+    fn add_hosted_urls<'r>(&mut self, rows: impl Iterator<Item = (&'r str, ClaimKind)>) {
         let mut seen = std::collections::BTreeSet::new();
-        for sighting in store.sightings_by_url_host(&[host.to_string()], RELATED_LIMIT * 2)? {
-            if seen.insert(sighting.value.clone()) && seen.len() <= RELATED_LIMIT {
+        for (value, claim) in rows {
+            if seen.insert(value) && seen.len() <= RELATED_LIMIT {
                 self.related.push(related(
                     "url",
-                    sighting.value,
+                    value.to_string(),
                     "hosted_on",
-                    verdict_of(sighting.claim),
+                    verdict_of(claim),
                 ));
             }
         }
-        Ok(())
     }
 
     fn add_siblings(&mut self, store: &Store, domain: &Domain) -> Result<(), StoreError> {

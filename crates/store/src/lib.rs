@@ -20,7 +20,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use error::StoreError;
-pub use read::{AsnMatch, SourceRow, StoredAllow, StoredSighting};
+pub use read::{SourceRow, StoredAllow, StoredSighting};
 pub use scan::{
     AddressMatch, AddressVisitor, AllowView, AsnView, ScanScope, ScannedSource, SightingView,
     parse_labels,
