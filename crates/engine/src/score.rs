@@ -93,14 +93,14 @@ pub fn allow_strength(category: AllowCategory) -> f64 {
 pub fn build_report(
     input: &str,
     indicator: &Indicator,
-    findings: Findings,
+    mut findings: Findings,
     lang: Lang,
     ageing: &Ageing,
     today: time::Date,
 ) -> Report {
     let kind = indicator.kind();
     let half_life = ageing.half_life_days(kind);
-    let weighed = weigh_sightings(half_life, &findings.sightings, today);
+    let weighed = weigh_sightings(half_life, std::mem::take(&mut findings.sightings), today);
     let url_listed = url_listed(indicator, &weighed);
     let guard = guard_strength(&findings.allows, url_listed);
     let threat = threat_score(&weighed);
@@ -111,10 +111,15 @@ pub fn build_report(
     let internal = findings.scope.is_some_and(AddressScope::is_internal);
 
     let outcome = decide(&weighed, threat, guard, shared, internal);
-    let evidence = evidence_list(&weighed, &findings.allows, &outcome, url_listed, lang);
-    let profile = profile(indicator, &findings, &weighed);
+    let mut profile = profile(indicator, &findings, &weighed);
+    add_location_and_asn(&mut profile, &mut findings);
     let (families, actors) = families_and_actors(&weighed);
     let (first_seen, last_seen) = seen_range(&weighed);
+    let tags = tags(&weighed);
+    let data_as_of = data_as_of(&weighed, &findings);
+    let benign_matches = benign_matches(&findings.allows);
+    let related = std::mem::take(&mut findings.related);
+    let evidence = evidence_list(weighed, findings.allows, &outcome, url_listed, lang);
 
     let mut report = Report {
         input: input.to_string(),
@@ -125,18 +130,18 @@ pub fn build_report(
         verdict: outcome.verdict,
         threat_level: ThreatLevel::new(outcome.level),
         confidence: round2(outcome.confidence),
-        tags: tags(&weighed),
+        tags,
         families,
         actors,
         campaigns: Vec::new(),
         techniques: Vec::new(),
-        related: findings.related.clone(),
+        related,
         profile,
-        benign_matches: benign_matches(&findings.allows),
+        benign_matches,
         evidence,
         first_seen,
         last_seen,
-        data_as_of: data_as_of(&weighed, &findings),
+        data_as_of,
         summary: String::new(),
         recommendation: Vec::new(),
         lang,
@@ -170,11 +175,11 @@ pub struct Outcome {
 
 fn weigh_sightings(
     half_life: Option<f64>,
-    sightings: &[SightingMatch],
+    sightings: Vec<SightingMatch>,
     today: time::Date,
 ) -> Vec<Weighed> {
     let mut weighed: Vec<Weighed> = sightings
-        .iter()
+        .into_iter()
         .map(|matched| {
             let seen = matched
                 .sighting
@@ -184,7 +189,7 @@ fn weigh_sightings(
             let age_factor = age_factor(half_life, seen, today);
             let weight = matched.sighting.weight * via_factor(matched.via) * age_factor;
             Weighed {
-                matched: matched.clone(),
+                matched,
                 weight,
                 age_factor,
             }
@@ -397,55 +402,62 @@ fn max_severity(weighed: &[Weighed]) -> u8 {
         .unwrap_or(2)
 }
 
+/// Turns the weighed sightings and the allow-list matches into evidence, each source,
+/// value and threat type once.
 fn evidence_list(
-    weighed: &[Weighed],
-    allows: &[AllowHit],
+    weighed: Vec<Weighed>,
+    allows: Vec<AllowHit>,
     outcome: &Outcome,
     url_listed: bool,
     lang: Lang,
 ) -> Vec<Evidence> {
     let mut seen = BTreeSet::new();
-    let mut evidence = Vec::new();
+    let mut evidence = Vec::with_capacity(weighed.len() + allows.len());
     for item in weighed {
         let s = &item.matched.sighting;
         if !seen.insert((s.source.clone(), s.value.clone(), s.threat)) {
             continue;
         }
+        let note = sighting_note(&item, outcome, lang);
+        let weight = round2(item.weight);
+        let s = item.matched.sighting;
         evidence.push(Evidence {
-            source: s.source.clone(),
+            source: s.source,
             claim: s.claim,
             threat_type: Some(s.threat),
-            matched: s.value.clone(),
-            labels: s.labels.clone(),
-            family: s.family.clone(),
-            first_seen: s.first_seen.clone(),
-            last_seen: s.last_seen.clone(),
-            weight: round2(item.weight),
-            reference: s.reference.clone().or_else(|| s.source_reference.clone()),
-            note: sighting_note(item, outcome, lang),
+            matched: s.value,
+            labels: s.labels,
+            family: s.family,
+            first_seen: s.first_seen,
+            last_seen: s.last_seen,
+            weight,
+            reference: s.reference.or(s.source_reference),
+            note,
         });
     }
     for hit in allows {
-        if !seen.insert((
-            hit.entry.source.clone(),
-            hit.entry.value.clone(),
-            ThreatType::Suspicious,
-        )) {
+        let weight = allow_weight(&hit, url_listed);
+        let note = allow_note(&hit, weight, lang);
+        let category = hit.entry.category;
+        let key = (hit.entry.source, hit.entry.value, ThreatType::Suspicious);
+        if seen.contains(&key) {
             continue;
         }
+        let (source, matched, _) = &key;
         evidence.push(Evidence {
-            source: hit.entry.source.clone(),
+            source: source.clone(),
             claim: ClaimKind::Benign,
             threat_type: None,
-            matched: hit.entry.value.clone(),
-            labels: vec![hit.entry.category.name().to_string()],
+            matched: matched.clone(),
+            labels: vec![category.name().to_string()],
             family: None,
             first_seen: None,
             last_seen: None,
-            weight: round2(allow_weight(hit, url_listed)),
+            weight: round2(weight),
             reference: None,
-            note: allow_note(hit, allow_weight(hit, url_listed), lang),
+            note,
         });
+        seen.insert(key);
     }
     evidence
 }
@@ -570,27 +582,25 @@ fn families_and_actors(weighed: &[Weighed]) -> (Vec<String>, Vec<String>) {
 fn seen_range(weighed: &[Weighed]) -> (Option<String>, Option<String>) {
     let first = weighed
         .iter()
-        .filter_map(|w| w.matched.sighting.first_seen.clone())
+        .filter_map(|w| w.matched.sighting.first_seen.as_ref())
         .min();
     let last = weighed
         .iter()
         .filter_map(|w| {
-            w.matched
-                .sighting
-                .last_seen
-                .clone()
-                .or_else(|| w.matched.sighting.first_seen.clone())
+            let sighting = &w.matched.sighting;
+            sighting.last_seen.as_ref().or(sighting.first_seen.as_ref())
         })
         .max();
-    (first, last)
+    (first.cloned(), last.cloned())
 }
 
 fn data_as_of(weighed: &[Weighed], findings: &Findings) -> Option<String> {
     weighed
         .iter()
-        .map(|w| w.matched.sighting.imported_at.clone())
+        .map(|w| &w.matched.sighting.imported_at)
         .min()
-        .or_else(|| findings.latest_import.clone())
+        .or(findings.latest_import.as_ref())
+        .cloned()
 }
 
 fn benign_matches(allows: &[AllowHit]) -> Vec<BenignMatch> {
@@ -621,16 +631,6 @@ fn profile(indicator: &Indicator, findings: &Findings, weighed: &[Weighed]) -> P
     if let Some(scope) = findings.scope {
         profile.scope = Some(scope.name().to_string());
     }
-    if let Some(location) = &findings.location {
-        profile.country = location.country.clone();
-        profile.region = location.region.clone();
-        profile.city = location.city.clone();
-    }
-    if let Some(asn) = &findings.asn {
-        profile.asn = Some(asn.asn);
-        profile.as_name = Some(asn.organization.clone());
-        profile.network = Some(range_text(asn.start, asn.end));
-    }
     match indicator {
         Indicator::Domain(domain) => {
             profile.registered_domain = domain.registered.clone();
@@ -660,31 +660,43 @@ fn profile(indicator: &Indicator, findings: &Findings, weighed: &[Weighed]) -> P
     profile
 }
 
+/// Moves the location and the ASN range out of the findings into the profile.
+fn add_location_and_asn(profile: &mut Profile, findings: &mut Findings) {
+    if let Some(location) = findings.location.take() {
+        profile.country = location.country;
+        profile.region = location.region;
+        profile.city = location.city;
+    }
+    if let Some(asn) = findings.asn.take() {
+        profile.asn = Some(asn.asn);
+        profile.as_name = Some(asn.organization);
+        profile.network = Some(range_text(asn.start, asn.end));
+    }
+}
+
 fn flags(findings: &Findings, weighed: &[Weighed]) -> Vec<String> {
-    let mut flags = BTreeSet::new();
+    let mut flags: BTreeSet<&str> = BTreeSet::new();
     if let Some(scope) = findings.scope.filter(|s| *s != AddressScope::Public) {
-        flags.insert(scope.name().to_string());
+        flags.insert(scope.name());
     }
     for hit in &findings.allows {
-        flags.insert(hit.entry.category.name().to_string());
+        flags.insert(hit.entry.category.name());
     }
     for item in weighed {
         let s = &item.matched.sighting;
         match s.threat {
-            ThreatType::Anonymizer if s.source.contains("tor") => {
-                flags.insert("tor_exit".to_string())
-            }
-            ThreatType::Anonymizer => flags.insert("anonymizer".to_string()),
-            ThreatType::Scanner => flags.insert("scanner".to_string()),
+            ThreatType::Anonymizer if s.source.contains("tor") => flags.insert("tor_exit"),
+            ThreatType::Anonymizer => flags.insert("anonymizer"),
+            ThreatType::Scanner => flags.insert("scanner"),
             _ => false,
         };
     }
-    flags.into_iter().collect()
+    flags.into_iter().map(str::to_string).collect()
 }
 
 /// Names the cloud, CDN and hosting lists that match, by the list's name.
 fn hosting(findings: &Findings) -> Vec<String> {
-    let names: BTreeSet<String> = findings
+    let names: BTreeSet<&str> = findings
         .allows
         .iter()
         .filter(|hit| {
@@ -695,13 +707,12 @@ fn hosting(findings: &Findings) -> Vec<String> {
         })
         .map(|hit| {
             let source = &hit.entry.source;
-            let name = source
+            source
                 .rsplit_once('/')
-                .map_or(source.as_str(), |(_, name)| name);
-            name.to_string()
+                .map_or(source.as_str(), |(_, name)| name)
         })
         .collect();
-    names.into_iter().collect()
+    names.into_iter().map(str::to_string).collect()
 }
 
 fn top_site_rank(findings: &Findings) -> Option<u32> {
