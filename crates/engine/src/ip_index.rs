@@ -26,7 +26,7 @@ use tiq_model::{AllowCategory, ClaimKind, ThreatType};
 use tiq_store::{ScanScope, Store, StoreError, StoredAllow, StoredSighting};
 
 use keys::{KeyDirectory, address_key, is_v4_key, key_address};
-use networks::NetworkTable;
+use networks::{NetworkTable, Ordered};
 
 /// Index of a text in [`IpIndex::texts`], where 0 means none.
 type TextId = u32;
@@ -148,41 +148,28 @@ impl IpIndex {
         }
     }
 
-    /// Sightings whose value is `ip`, by source name.
-    pub fn sightings_at(&self, ip: IpAddr) -> Vec<StoredSighting> {
-        let Some(entry) = self.addresses.get(&ip) else {
-            return Vec::new();
-        };
-        let records = &self.address_sightings[to_usize(&entry.sightings)];
-        if records.is_empty() {
-            return Vec::new();
+    /// Finds the sightings, allow-list entries and hosted URLs whose value or host is `ip`.
+    pub fn at(&self, ip: IpAddr) -> AddressRecords<'_> {
+        AddressRecords {
+            index: self,
+            ip,
+            entry: self.addresses.get(&ip),
         }
-        let text = ip.to_string();
-        records.iter().map(|r| self.sighting(r, &text)).collect()
     }
 
     /// Network sightings whose network contains `ip`, by source name, then network.
     pub fn sightings_in_networks(&self, ip: IpAddr) -> Vec<StoredSighting> {
         containing(&self.networks, ip)
             .into_iter()
-            .map(|r| self.sighting(r, ""))
+            .map(|(_, r)| self.sighting(&r.record, ""))
             .collect()
-    }
-
-    /// `exact` and `hostname` allow-list entries whose value is `ip`, by list name.
-    pub fn allows_at(&self, ip: IpAddr) -> Vec<StoredAllow> {
-        let Some(entry) = self.addresses.get(&ip) else {
-            return Vec::new();
-        };
-        let records = &self.address_allows[to_usize(&entry.allows)];
-        records.iter().map(|r| self.allow(r)).collect()
     }
 
     /// `network` allow-list entries that contain `ip`, by list name, then network.
     pub fn allows_in_networks(&self, ip: IpAddr) -> Vec<StoredAllow> {
         containing(&self.allow_networks, ip)
             .into_iter()
-            .map(|r| self.allow(r))
+            .map(|(_, r)| self.allow(&r.record))
             .collect()
     }
 
@@ -206,15 +193,6 @@ impl IpIndex {
             end: key_address(range.end),
             source: self.sources[range.source as usize].name.clone(),
         })
-    }
-
-    /// URLs whose host is `ip`: the first [`crate::lookup::HOSTED_ROWS`] rows by URL, then
-    /// source name.
-    pub fn urls_hosted_on(&self, ip: IpAddr) -> &[HostedUrl] {
-        match self.addresses.get(&ip) {
-            Some(entry) => &self.hosted_urls[to_usize(&entry.hosted_urls)],
-            None => &[],
-        }
     }
 
     fn sighting(&self, record: &SightingRecord, address: &str) -> StoredSighting {
@@ -256,19 +234,62 @@ impl IpIndex {
     }
 }
 
+/// The records of one address, as [`IpIndex::at`] finds them.
+pub struct AddressRecords<'a> {
+    index: &'a IpIndex,
+    ip: IpAddr,
+    entry: Option<&'a AddressEntry>,
+}
+
+impl<'a> AddressRecords<'a> {
+    /// Sightings whose value is the address, by source name.
+    pub fn sightings(&self) -> Vec<StoredSighting> {
+        let Some(entry) = self.entry else {
+            return Vec::new();
+        };
+        let records = &self.index.address_sightings[to_usize(&entry.sightings)];
+        if records.is_empty() {
+            return Vec::new();
+        }
+        let text = self.ip.to_string();
+        records
+            .iter()
+            .map(|r| self.index.sighting(r, &text))
+            .collect()
+    }
+
+    /// `exact` and `hostname` allow-list entries whose value is the address, by list name.
+    pub fn allows(&self) -> Vec<StoredAllow> {
+        let Some(entry) = self.entry else {
+            return Vec::new();
+        };
+        let records = &self.index.address_allows[to_usize(&entry.allows)];
+        records.iter().map(|r| self.index.allow(r)).collect()
+    }
+
+    /// URLs whose host is the address: the first [`crate::lookup::HOSTED_ROWS`] rows by URL,
+    /// then source name.
+    pub fn hosted_urls(&self) -> &'a [HostedUrl] {
+        match self.entry {
+            Some(entry) => &self.index.hosted_urls[to_usize(&entry.hosted_urls)],
+            None => &[],
+        }
+    }
+}
+
 fn to_usize(range: &Range<u32>) -> Range<usize> {
     range.start as usize..range.end as usize
 }
 
-/// Records of the networks in `table` that contain `ip`, by source name, then network key,
-/// then row id.
-fn containing<R>(table: &NetworkTable<R>, ip: IpAddr) -> Vec<&R> {
+/// Records of the networks in `table` that contain `ip`, each with its network's key, by
+/// source name, then network key, then row id.
+fn containing<R>(table: &NetworkTable<R>, ip: IpAddr) -> Vec<(u128, &Ordered<R>)> {
     // An IPv4 address is looked up only in networks of IPv4 prefix lengths.
     let min_prefix = if ip.is_ipv4() { 96 } else { 0 };
     let mut found = Vec::new();
     table.containing(address_key(ip), min_prefix, &mut found);
     found.sort_unstable_by_key(|(key, r)| (r.source_rank, *key, r.row));
-    found.into_iter().map(|(_, r)| &r.record).collect()
+    found
 }
 
 #[cfg(test)]

@@ -218,7 +218,7 @@ impl Engine {
             geo: &loaded.geo,
             patterns: &loaded.patterns,
             sources_total: loaded.sources.len() as u64,
-            latest_import: loaded.latest_import.as_deref(),
+            latest_import: loaded.latest_import.clone(),
         };
         let findings = match indicator {
             // Address lookups read memory only, so they take no connection from the pool.

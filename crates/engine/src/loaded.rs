@@ -19,7 +19,7 @@ pub(crate) struct Loaded {
     /// The sources as they were when this was read.
     pub sources: Vec<SourceVersion>,
     /// Latest import time of the sources (RFC 3339).
-    pub latest_import: Option<String>,
+    pub latest_import: Option<Arc<str>>,
 }
 
 /// Name, import time, record count and weight of a source, which an import or a new
@@ -41,7 +41,8 @@ impl Loaded {
         let geo = geo::GeoDatabases::load(data_dir, &sources)?;
         let patterns = lookup::AllowPatterns::load(store)?;
         let count = sources.len();
-        let latest_import = sources.iter().map(|s| &s.imported_at).max().cloned();
+        let latest_import = sources.iter().map(|s| s.imported_at.as_str()).max();
+        let latest_import = latest_import.map(Arc::from);
         let loaded = Loaded {
             geo,
             patterns,

@@ -1,6 +1,7 @@
 //! Lookups: everything the store and the geolocation databases know about one indicator.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use regex::Regex;
 use tiq_model::indicator::{Domain, UrlHost};
@@ -63,7 +64,7 @@ pub struct Findings {
     /// Number of sources in the store.
     pub sources_total: u64,
     /// Latest import into the store.
-    pub latest_import: Option<String>,
+    pub latest_import: Option<Arc<str>>,
 }
 
 /// Substring and regular-expression allow-list entries, compiled once.
@@ -124,14 +125,14 @@ pub struct Lookups<'a> {
     /// Number of sources in the store.
     pub sources_total: u64,
     /// Latest import into the store.
-    pub latest_import: Option<&'a str>,
+    pub latest_import: Option<Arc<str>>,
 }
 
 impl Findings {
     fn new(lookups: &Lookups<'_>) -> Findings {
         Findings {
             sources_total: lookups.sources_total,
-            latest_import: lookups.latest_import.map(str::to_string),
+            latest_import: lookups.latest_import.clone(),
             ..Findings::default()
         }
     }
@@ -169,11 +170,12 @@ impl Findings {
         }
 
         let index = lookups.index;
+        let at_address = index.at(ip);
         let network_via = if via == Via::Exact { Via::Network } else { via };
-        self.add_sightings(index.sightings_at(ip), via);
+        self.add_sightings(at_address.sightings(), via);
         self.add_sightings(index.sightings_in_networks(ip), network_via);
 
-        self.add_allows(index.allows_at(ip), via);
+        self.add_allows(at_address.allows(), via);
         for mut entry in index.allows_in_networks(ip) {
             // A list entry for a single address is shown and weighed as that address.
             let host_length = if ip.is_ipv4() { "/32" } else { "/128" };
@@ -197,7 +199,7 @@ impl Findings {
             self.location = lookups.geo.locate(ip);
         }
         if via == Via::Exact {
-            let urls = index.urls_hosted_on(ip);
+            let urls = at_address.hosted_urls();
             self.add_hosted_urls(urls.iter().map(|url| (&*url.value, url.claim)));
         }
     }

@@ -403,7 +403,8 @@ fn max_severity(weighed: &[Weighed]) -> u8 {
 }
 
 /// Turns the weighed sightings and the allow-list matches into evidence, each source,
-/// value and threat type once.
+/// value and threat type once. An allow-list entry counts as threat type `suspicious`, so
+/// a suspicious sighting of the same value from the same source hides it.
 fn evidence_list(
     weighed: Vec<Weighed>,
     allows: Vec<AllowHit>,
@@ -411,11 +412,10 @@ fn evidence_list(
     url_listed: bool,
     lang: Lang,
 ) -> Vec<Evidence> {
-    let mut seen = BTreeSet::new();
+    let (keep_sightings, keep_allows) = first_of_each_key(&weighed, &allows);
     let mut evidence = Vec::with_capacity(weighed.len() + allows.len());
-    for item in weighed {
-        let s = &item.matched.sighting;
-        if !seen.insert((s.source.clone(), s.value.clone(), s.threat)) {
+    for (item, keep) in weighed.into_iter().zip(keep_sightings) {
+        if !keep {
             continue;
         }
         let note = sighting_note(&item, outcome, lang);
@@ -435,21 +435,18 @@ fn evidence_list(
             note,
         });
     }
-    for hit in allows {
-        let weight = allow_weight(&hit, url_listed);
-        let note = allow_note(&hit, weight, lang);
-        let category = hit.entry.category;
-        let key = (hit.entry.source, hit.entry.value, ThreatType::Suspicious);
-        if seen.contains(&key) {
+    for (hit, keep) in allows.into_iter().zip(keep_allows) {
+        if !keep {
             continue;
         }
-        let (source, matched, _) = &key;
+        let weight = allow_weight(&hit, url_listed);
+        let note = allow_note(&hit, weight, lang);
         evidence.push(Evidence {
-            source: source.clone(),
+            source: hit.entry.source,
             claim: ClaimKind::Benign,
             threat_type: None,
-            matched: matched.clone(),
-            labels: vec![category.name().to_string()],
+            matched: hit.entry.value,
+            labels: vec![hit.entry.category.name().to_string()],
             family: None,
             first_seen: None,
             last_seen: None,
@@ -457,9 +454,33 @@ fn evidence_list(
             reference: None,
             note,
         });
-        seen.insert(key);
     }
     evidence
+}
+
+/// Marks the first sighting and allow-list match of each source, value and threat type,
+/// sightings first.
+fn first_of_each_key(weighed: &[Weighed], allows: &[AllowHit]) -> (Vec<bool>, Vec<bool>) {
+    let mut seen = BTreeSet::new();
+    let sightings = weighed
+        .iter()
+        .map(|item| {
+            let s = &item.matched.sighting;
+            seen.insert((s.source.as_str(), s.value.as_str(), s.threat))
+        })
+        .collect();
+    let allows = allows
+        .iter()
+        .map(|hit| {
+            let entry = &hit.entry;
+            seen.insert((
+                entry.source.as_str(),
+                entry.value.as_str(),
+                ThreatType::Suspicious,
+            ))
+        })
+        .collect();
+    (sightings, allows)
 }
 
 fn sighting_note(item: &Weighed, outcome: &Outcome, lang: Lang) -> Option<String> {
@@ -597,17 +618,17 @@ fn seen_range(weighed: &[Weighed]) -> (Option<String>, Option<String>) {
 fn data_as_of(weighed: &[Weighed], findings: &Findings) -> Option<String> {
     weighed
         .iter()
-        .map(|w| &w.matched.sighting.imported_at)
+        .map(|w| w.matched.sighting.imported_at.as_str())
         .min()
-        .or(findings.latest_import.as_ref())
-        .cloned()
+        .or(findings.latest_import.as_deref())
+        .map(str::to_string)
 }
 
 fn benign_matches(allows: &[AllowHit]) -> Vec<BenignMatch> {
     let mut seen = BTreeSet::new();
     allows
         .iter()
-        .filter(|hit| seen.insert((hit.entry.source.clone(), hit.entry.value.clone())))
+        .filter(|hit| seen.insert((hit.entry.source.as_str(), hit.entry.value.as_str())))
         .map(|hit| BenignMatch {
             list: hit
                 .entry
@@ -675,28 +696,35 @@ fn add_location_and_asn(profile: &mut Profile, findings: &mut Findings) {
 }
 
 fn flags(findings: &Findings, weighed: &[Weighed]) -> Vec<String> {
-    let mut flags: BTreeSet<&str> = BTreeSet::new();
+    let mut flags: Vec<&str> = Vec::new();
     if let Some(scope) = findings.scope.filter(|s| *s != AddressScope::Public) {
-        flags.insert(scope.name());
+        flags.push(scope.name());
     }
     for hit in &findings.allows {
-        flags.insert(hit.entry.category.name());
+        flags.push(hit.entry.category.name());
     }
     for item in weighed {
         let s = &item.matched.sighting;
         match s.threat {
-            ThreatType::Anonymizer if s.source.contains("tor") => flags.insert("tor_exit"),
-            ThreatType::Anonymizer => flags.insert("anonymizer"),
-            ThreatType::Scanner => flags.insert("scanner"),
-            _ => false,
-        };
+            ThreatType::Anonymizer if s.source.contains("tor") => flags.push("tor_exit"),
+            ThreatType::Anonymizer => flags.push("anonymizer"),
+            ThreatType::Scanner => flags.push("scanner"),
+            _ => {}
+        }
     }
-    flags.into_iter().map(str::to_string).collect()
+    sorted_unique(flags)
+}
+
+/// Sorts the names and keeps one copy of each, as a `BTreeSet` would.
+fn sorted_unique(mut names: Vec<&str>) -> Vec<String> {
+    names.sort_unstable();
+    names.dedup();
+    names.into_iter().map(str::to_string).collect()
 }
 
 /// Names the cloud, CDN and hosting lists that match, by the list's name.
 fn hosting(findings: &Findings) -> Vec<String> {
-    let names: BTreeSet<&str> = findings
+    let names: Vec<&str> = findings
         .allows
         .iter()
         .filter(|hit| {
@@ -712,7 +740,7 @@ fn hosting(findings: &Findings) -> Vec<String> {
                 .map_or(source.as_str(), |(_, name)| name)
         })
         .collect();
-    names.into_iter().map(str::to_string).collect()
+    sorted_unique(names)
 }
 
 fn top_site_rank(findings: &Findings) -> Option<u32> {

@@ -80,7 +80,7 @@ fn exact_address_hit_by_source_name() {
         ("a-feed", vec![listed, Subject::Ip(ip("192.0.2.3"))]),
     ]);
     check_both(&store, "192.0.2.1", |index, address| {
-        let found = index.sightings_at(address);
+        let found = index.at(address).sightings();
         assert_eq!(
             values(&found),
             pairs(&[("a-feed", "192.0.2.1"), ("b-feed", "192.0.2.1")])
@@ -94,7 +94,7 @@ fn exact_address_hit_by_source_name() {
         assert!(index.sightings_in_networks(address).is_empty());
     });
     check_both(&store, "192.0.2.2", |index, address| {
-        assert!(index.sightings_at(address).is_empty());
+        assert!(index.at(address).sightings().is_empty());
     });
 }
 
@@ -143,7 +143,7 @@ fn ipv6_address_and_network() {
     )]);
     check_both(&store, "2001:db8::1", |index, address| {
         assert_eq!(
-            values(&index.sightings_at(address)),
+            values(&index.at(address).sightings()),
             pairs(&[("feed", "2001:db8::1")])
         );
         assert!(index.sightings_in_networks(address).is_empty());
@@ -205,10 +205,10 @@ fn allow_entries_by_address_and_network() {
                 ("203.0.113.53/32", "network")
             ]
         );
-        assert!(index.allows_at(address).is_empty());
+        assert!(index.at(address).allows().is_empty());
     });
     check_both(&store, "203.0.113.9", |index, address| {
-        let exact = index.allows_at(address);
+        let exact = index.at(address).allows();
         assert_eq!(exact.len(), 1);
         assert_eq!(exact[0].value, "203.0.113.9");
         assert_eq!(exact[0].category, AllowCategory::Sinkhole);
@@ -281,7 +281,8 @@ fn urls_hosted_on_address_by_url() {
     let (_dir, store) = store_with(&[("urls", subjects)]);
     check_both(&store, "192.0.2.8", |index, address| {
         let found: Vec<&str> = index
-            .urls_hosted_on(address)
+            .at(address)
+            .hosted_urls()
             .iter()
             .map(|u| &*u.value)
             .collect();
@@ -289,6 +290,6 @@ fn urls_hosted_on_address_by_url() {
             found,
             ["http://192.0.2.8/b.sh", "http://192.0.2.8:8080/a.sh"]
         );
-        assert!(index.sightings_at(address).is_empty());
+        assert!(index.at(address).sightings().is_empty());
     });
 }
