@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use tiq_engine::IpIndexing;
 use tiq_engine::evaluate::{EvaluateOptions, Evaluation, Miss};
 use tiq_model::Lang;
 
@@ -21,7 +22,7 @@ pub fn evaluate(
     args: &EvaluateArgs,
     lang: Lang,
 ) -> anyhow::Result<ExitCode> {
-    let engine = crate::open_existing(data_dir, config, lang)?;
+    let engine = crate::open_existing(data_dir, config, IpIndexing::Background, lang)?;
     let options = EvaluateOptions {
         sample: args.sample,
         seed: args.seed,

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::FromArgMatches;
-use tiq_engine::{AnalyzeError, Engine, FileStatus, ImportOptions};
+use tiq_engine::{AnalyzeError, Engine, FileStatus, ImportOptions, IpIndexing};
 use tiq_model::{IndicatorKind, Lang};
 use tiq_server::ServerConfig;
 use tokio_util::sync::CancellationToken;
@@ -165,7 +165,7 @@ fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
         Command::Describe(args) => describe(&data_dir, &config, &args, lang),
         Command::Vul(args) => vul(&data_dir, &config, &args, lang),
         Command::Sources => {
-            let engine = open_existing(&data_dir, &config, lang)?;
+            let engine = open_existing(&data_dir, &config, IpIndexing::Off, lang)?;
             render::sources(&engine.sources()?, lang);
             Ok(ExitCode::SUCCESS)
         }
@@ -188,7 +188,9 @@ fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
             server.max_sessions = serve.max_sessions;
             let settings = Arc::new(config.sync_settings());
             server.sync = Some(settings.clone());
-            let engine = Arc::new(open_engine(&data_dir, &config, lang)?.keep_warm());
+            let engine = Arc::new(
+                open_engine(&data_dir, &config, IpIndexing::Background, lang)?.keep_warm(),
+            );
             let background = config.sync.background && !serve.no_sync;
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
@@ -229,6 +231,7 @@ fn apply_weights(data_dir: &Path, config: &Config) {
 pub(crate) fn open_existing(
     data_dir: &Path,
     config: &Config,
+    ip_indexing: IpIndexing,
     lang: Lang,
 ) -> anyhow::Result<Engine> {
     if !data_dir.join(tiq_engine::DB_FILE).exists() {
@@ -242,11 +245,16 @@ pub(crate) fn open_existing(
             )
         );
     }
-    open_engine(data_dir, config, lang)
+    open_engine(data_dir, config, ip_indexing, lang)
 }
 
-fn open_engine(data_dir: &Path, config: &Config, lang: Lang) -> anyhow::Result<Engine> {
-    let engine = Engine::open(data_dir).with_context(|| {
+fn open_engine(
+    data_dir: &Path,
+    config: &Config,
+    ip_indexing: IpIndexing,
+    lang: Lang,
+) -> anyhow::Result<Engine> {
+    let engine = Engine::open_with(data_dir, ip_indexing).with_context(|| {
         format!(
             "{} {}",
             lang.pick("cannot open the data directory", "无法打开数据目录"),
@@ -263,7 +271,8 @@ fn analyze(
     query: &args::Query,
     lang: Lang,
 ) -> anyhow::Result<ExitCode> {
-    let engine = open_existing(data_dir, config, lang)?;
+    // One query: building the whole IP index would take longer than the query itself.
+    let engine = open_existing(data_dir, config, IpIndexing::Off, lang)?;
     match engine.analyze(kind, &query.value, lang) {
         Ok(report) => {
             if query.json {
@@ -296,7 +305,7 @@ fn describe(
     args: &args::DescribeArgs,
     lang: Lang,
 ) -> anyhow::Result<ExitCode> {
-    let engine = open_existing(data_dir, config, lang)?;
+    let engine = open_existing(data_dir, config, IpIndexing::Off, lang)?;
     let description = engine
         .describe_threat(&args.name, lang)
         .map_err(|error| anyhow::anyhow!(AnalyzeError::from(error).message(lang)))?;
@@ -314,7 +323,7 @@ fn vul(
     args: &args::VulArgs,
     lang: Lang,
 ) -> anyhow::Result<ExitCode> {
-    let engine = open_existing(data_dir, config, lang)?;
+    let engine = open_existing(data_dir, config, IpIndexing::Off, lang)?;
     let request = tiq_engine::vuln::VulnQuery {
         query: args.query.clone(),
         min_severity: args.min_severity.clone(),
@@ -389,8 +398,9 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 const DATA_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Reloads the engine's in-memory data when `tiq import` or `tiq sync`, run beside the
-/// server, changed the sources. Lookups read the store directly and see new records at once;
-/// geolocation files and pattern allow-lists are held in memory and need the reload.
+/// server, changed the sources. Domain, URL and hash lookups read the store and see new
+/// records at once. The IP index, geolocation files and pattern allow-lists are kept in
+/// memory, so IP lookups see new records only after this reload.
 async fn watch_data(engine: Arc<Engine>, shutdown: CancellationToken) {
     let mut ticks = tokio::time::interval(DATA_CHECK_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -15,18 +15,24 @@
 pub mod evaluate;
 mod geo;
 pub mod import;
+mod ip_index;
 pub mod knowledge;
+mod loaded;
 mod lookup;
 mod scope;
 pub mod score;
 pub mod text;
 pub mod vuln;
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
+use tiq_model::indicator::UrlHost;
 use tiq_model::{Indicator, IndicatorKind, Lang, ParseError, Report, ThreatDescription};
-use tiq_store::{Store, StoreError};
+use tiq_store::{ScanScope, Store, StoreError};
+
+use loaded::Loaded;
 
 pub use import::{FileOutcome, FileStatus, ImportOptions, ImportSummary};
 pub use scope::{AddressScope, address_scope};
@@ -76,114 +82,47 @@ pub enum OpenError {
 /// Number of SQLite connections kept for concurrent analyses.
 const READERS: usize = 4;
 
+/// When the engine builds its in-memory IP index. Reports are the same either way: without
+/// the whole index, an IP lookup builds one of the rows that can match its address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IpIndexing {
+    /// Build the whole index on a background thread at open, and again inside every
+    /// reload. IP lookups made before the first build ends read their rows from the store.
+    #[default]
+    Background,
+    /// Never build the whole index. Suits a process that serves one query, for which the
+    /// build (about a second for a store of 1.6 million records) would cost more than it saves.
+    Off,
+}
+
 /// The analysis engine over one data directory. Cheap to share behind an `Arc`.
 pub struct Engine {
     readers: Mutex<Vec<Store>>,
     data_dir: PathBuf,
     loaded: RwLock<Arc<Loaded>>,
     ageing: score::Ageing,
+    ip_indexing: IpIndexing,
     /// Whether data read on first use is read in the background after each load.
     keep_warm: bool,
 }
 
-/// Data read into memory at open, and again by [`Engine::reload`] after new data lands.
-struct Loaded {
-    geo: geo::GeoDatabases,
-    patterns: lookup::AllowPatterns,
-    /// The sources as they were when this was read.
-    sources: Vec<SourceVersion>,
-    /// Sources whose kept files the knowledge index reads.
-    knowledge_sources: Vec<SourceRow>,
-    /// Read on first use, because only reports that name a family and `describe_threat` need
-    /// it and it takes a large part of a second.
-    knowledge: OnceLock<Arc<knowledge::Knowledge>>,
-    /// Built on first use from a full scan of the family-carrying sightings.
-    families: OnceLock<Arc<knowledge::FamilyIndex>>,
-    /// Indicators, actors and families that name a CVE, built on the first vulnerability
-    /// search.
-    mentions: OnceLock<Arc<vuln::CveMentions>>,
-}
-
-/// Name, import time and record count of a source, which a new import changes.
-type SourceVersion = (String, String, u64);
-
-fn versions(sources: Vec<tiq_store::SourceRow>) -> Vec<SourceVersion> {
-    sources
-        .into_iter()
-        .map(|s| (s.name, s.imported_at, s.records))
-        .collect()
-}
-
-impl Loaded {
-    fn read(data_dir: &Path, store: &Store) -> Result<(Loaded, usize), OpenError> {
-        let sources = store.sources()?;
-        let geo = geo::GeoDatabases::load(data_dir, &sources)?;
-        let patterns = lookup::AllowPatterns::load(store)?;
-        let count = sources.len();
-        let knowledge_sources = sources
-            .iter()
-            .filter(|s| knowledge::is_knowledge_format(&s.format))
-            .cloned()
-            .collect();
-        let sources = versions(sources);
-        Ok((
-            Loaded {
-                geo,
-                patterns,
-                sources,
-                knowledge_sources,
-                knowledge: OnceLock::new(),
-                families: OnceLock::new(),
-                mentions: OnceLock::new(),
-            },
-            count,
-        ))
-    }
-
-    fn knowledge(&self, data_dir: &Path) -> &Arc<knowledge::Knowledge> {
-        self.knowledge.get_or_init(|| {
-            Arc::new(knowledge::Knowledge::load(
-                data_dir,
-                &self.knowledge_sources,
-            ))
-        })
-    }
-
-    fn mentions(
-        &self,
-        data_dir: &Path,
-        store: &Store,
-    ) -> Result<&Arc<vuln::CveMentions>, StoreError> {
-        if let Some(mentions) = self.mentions.get() {
-            return Ok(mentions);
-        }
-        let mentions = vuln::CveMentions::build(store, self.knowledge(data_dir))?;
-        Ok(self.mentions.get_or_init(|| Arc::new(mentions)))
-    }
-
-    fn families(
-        &self,
-        data_dir: &Path,
-        store: &Store,
-    ) -> Result<&Arc<knowledge::FamilyIndex>, StoreError> {
-        if let Some(index) = self.families.get() {
-            return Ok(index);
-        }
-        let index = knowledge::FamilyIndex::build(store, self.knowledge(data_dir))?;
-        Ok(self.families.get_or_init(|| Arc::new(index)))
-    }
-}
-
 impl Engine {
-    /// Opens the store in `data_dir` (creating an empty one when missing) and loads the
-    /// geolocation databases and pattern allow-lists into memory.
+    /// Opens the store in `data_dir` (creating an empty one when missing), loads the
+    /// geolocation databases and pattern allow-lists into memory, and starts building the
+    /// IP index in the background.
     pub fn open(data_dir: &Path) -> Result<Engine, OpenError> {
+        Engine::open_with(data_dir, IpIndexing::Background)
+    }
+
+    /// Opens the engine like [`Engine::open`], building the IP index as `ip_indexing` sets.
+    pub fn open_with(data_dir: &Path, ip_indexing: IpIndexing) -> Result<Engine, OpenError> {
         let mut first = Store::open(data_dir)?;
         // A store imported by an older build has no vulnerability index yet.
         if let Err(error) = vuln::ensure_index(&mut first, data_dir) {
             tracing::warn!(%error, "cannot build the vulnerability index; search_vul answers from the last one");
         }
         let (loaded, sources) = Loaded::read(data_dir, &first)?;
+        let loaded = Arc::new(loaded);
         let mut readers = vec![first];
         for _ in 1..READERS {
             readers.push(Store::open(data_dir)?);
@@ -194,11 +133,15 @@ impl Engine {
             geo_databases = loaded.geo.len(),
             "opened engine"
         );
+        if ip_indexing == IpIndexing::Background {
+            loaded::build_in_background(data_dir, loaded.clone());
+        }
         Ok(Engine {
             readers: Mutex::new(readers),
             data_dir: data_dir.to_path_buf(),
-            loaded: RwLock::new(Arc::new(loaded)),
+            loaded: RwLock::new(loaded),
             ageing: score::Ageing::default(),
+            ip_indexing,
             keep_warm: false,
         })
     }
@@ -236,11 +179,23 @@ impl Engine {
         self
     }
 
-    /// Reads the geolocation databases and pattern allow-lists again, after an import or a
-    /// sync changed them. Analyses running meanwhile finish with the earlier copy.
+    /// Waits until the IP index built at open is ready, and returns whether it is: `false`
+    /// when the build failed or [`IpIndexing::Off`] keeps it from being built.
+    pub fn wait_for_ip_index(&self) -> bool {
+        if self.ip_indexing == IpIndexing::Off {
+            return false;
+        }
+        self.loaded().ip_index.wait().is_some()
+    }
+
+    /// Reads the geolocation databases, pattern allow-lists and IP index again, after an
+    /// import or a sync changed them. Analyses running meanwhile finish with the earlier copy.
     pub fn reload(&self) -> Result<(), OpenError> {
         let store = self.checkout()?;
         let result = Loaded::read(&self.data_dir, &store);
+        if let (Ok((loaded, _)), IpIndexing::Background) = (&result, self.ip_indexing) {
+            loaded.build_ip_index(&store);
+        }
         self.checkin(store);
         let (loaded, sources) = result?;
         tracing::info!(
@@ -258,19 +213,14 @@ impl Engine {
         Ok(())
     }
 
-    /// Reloads like [`Engine::reload`] when a source was imported, replaced or removed since
-    /// the last load, by this process or another one (`tiq import` or `tiq sync` beside a
-    /// running server). Returns whether it reloaded.
+    /// Reloads like [`Engine::reload`] when a source was imported, replaced, reweighted or
+    /// removed since the last load, by this process or another one (`tiq import` or
+    /// `tiq sync` beside a running server). Returns whether it reloaded.
     pub fn reload_if_changed(&self) -> Result<bool, OpenError> {
         let store = self.checkout()?;
-        let current = store.sources().map(versions);
+        let current = store.sources().map(loaded::versions);
         self.checkin(store);
-        let loaded = self
-            .loaded
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone();
-        if current? == loaded.sources {
+        if current? == self.loaded().sources {
             return Ok(false);
         }
         self.reload()?;
@@ -299,15 +249,43 @@ impl Engine {
         indicator: &Indicator,
         lang: Lang,
     ) -> Result<Report, AnalyzeError> {
-        let loaded = self
-            .loaded
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone();
-        let store = self.checkout()?;
-        let result = self.collect(&store, &loaded, indicator);
-        self.checkin(store);
-        let (findings, knowledge) = result?;
+        let loaded = self.loaded();
+        let address_index;
+        let index = match (loaded.ip_index.get(), indicator_address(indicator)) {
+            (Some(Some(index)), _) => index,
+            (_, Some(ip)) => {
+                address_index = self.address_index(ip)?;
+                &address_index
+            }
+            (_, None) => {
+                address_index = ip_index::IpIndex::default();
+                &address_index
+            }
+        };
+        let lookups = lookup::Lookups {
+            index,
+            geo: &loaded.geo,
+            patterns: &loaded.patterns,
+            sources_total: loaded.sources.len() as u64,
+            latest_import: loaded.latest_import.clone(),
+        };
+        let mut findings = match indicator {
+            // Address lookups read memory only, so they take no connection from the pool.
+            Indicator::Ip(ip) => lookup::Findings::for_ip(&lookups, *ip),
+            _ => {
+                let store = self.checkout()?;
+                let result = lookup::Findings::collect(&store, &lookups, indicator);
+                self.checkin(store);
+                result?
+            }
+        };
+        if matches!(indicator, Indicator::Ip(_)) && findings.in_misp_event() {
+            let store = self.checkout()?;
+            let result = findings.add_reported_together(&store, &indicator.value());
+            self.checkin(store);
+            result?;
+        }
+        let knowledge = self.link_families(&loaded, indicator, &mut findings)?;
         let today = time::OffsetDateTime::now_utc().date();
         Ok(score::build_report(
             input,
@@ -320,29 +298,31 @@ impl Engine {
         ))
     }
 
-    /// Looks the indicator up, and links a hash to the C2 servers of its families.
-    fn collect(
+    /// Returns the knowledge index when the findings name a family or actor (an empty one
+    /// otherwise, so most reports never read it), and links a hash to the C2 servers of its
+    /// families.
+    fn link_families(
         &self,
-        store: &Store,
         loaded: &Loaded,
         indicator: &Indicator,
-    ) -> Result<(lookup::Findings, Arc<knowledge::Knowledge>), StoreError> {
-        let mut findings =
-            lookup::Findings::collect(store, &loaded.geo, &loaded.patterns, indicator)?;
+        findings: &mut lookup::Findings,
+    ) -> Result<Arc<knowledge::Knowledge>, StoreError> {
         let names: Vec<String> = findings
             .sightings
             .iter()
             .filter_map(|m| m.sighting.family.clone())
             .collect();
         if names.is_empty() {
-            return Ok((findings, empty_knowledge()));
+            return Ok(empty_knowledge());
         }
         let knowledge = loaded.knowledge(&self.data_dir).clone();
         if matches!(indicator, Indicator::Hash { .. }) {
-            let families = loaded.families(&self.data_dir, store)?;
-            findings.add_family_c2(&knowledge, families, &names);
+            let store = self.checkout()?;
+            let families = loaded.families(&self.data_dir, &store).cloned();
+            self.checkin(store);
+            findings.add_family_c2(&knowledge, &*families?, &names);
         }
-        Ok((findings, knowledge))
+        Ok(knowledge)
     }
 
     /// Describes an actor, malware family, campaign, ATT&CK technique or tactic, named by a
@@ -383,6 +363,15 @@ impl Engine {
         result
     }
 
+    /// Builds an IP index of the rows that can match `ip`, for a lookup made while the
+    /// whole index is not there.
+    fn address_index(&self, ip: IpAddr) -> Result<ip_index::IpIndex, StoreError> {
+        let store = self.checkout()?;
+        let result = ip_index::IpIndex::build(&store, ScanScope::Address(ip));
+        self.checkin(store);
+        result
+    }
+
     fn loaded(&self) -> Arc<Loaded> {
         self.loaded
             .read()
@@ -419,5 +408,17 @@ impl Engine {
         if readers.len() < READERS {
             readers.push(store);
         }
+    }
+}
+
+/// Returns the address an analysis of `indicator` looks up: the IP itself, or a URL's host.
+fn indicator_address(indicator: &Indicator) -> Option<IpAddr> {
+    match indicator {
+        Indicator::Ip(ip) => Some(*ip),
+        Indicator::Url(url) => match url.host {
+            UrlHost::Ip(ip) => Some(ip),
+            UrlHost::Domain(_) => None,
+        },
+        _ => None,
     }
 }

@@ -1,18 +1,23 @@
 //! Lookups: everything the store and the geolocation databases know about one indicator.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use regex::Regex;
 use tiq_model::indicator::{Domain, UrlHost};
 use tiq_model::{ClaimKind, Indicator, Related, ThreatKind, Verdict};
-use tiq_store::{AsnMatch, Store, StoreError, StoredAllow, StoredSighting};
+use tiq_store::{Store, StoreError, StoredAllow, StoredSighting};
 
 use crate::geo::{GeoDatabases, Location};
+use crate::ip_index::{AsnMatch, IpIndex};
 use crate::knowledge::{FamilyIndex, Knowledge};
 use crate::scope::{AddressScope, address_scope};
 
 /// Most related indicators of one kind listed in a report.
 const RELATED_LIMIT: usize = 20;
+
+/// URL rows read per host: twice [`RELATED_LIMIT`], because one URL can have several rows.
+pub const HOSTED_ROWS: usize = RELATED_LIMIT * 2;
 
 /// Path by which a stored record reached the indicator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
@@ -62,7 +67,7 @@ pub struct Findings {
     /// Number of sources in the store.
     pub sources_total: u64,
     /// Latest import into the store.
-    pub latest_import: Option<String>,
+    pub latest_import: Option<Arc<str>>,
 }
 
 /// Substring and regular-expression allow-list entries, compiled once.
@@ -114,25 +119,46 @@ impl AllowPatterns {
     }
 }
 
+/// The data held in memory that lookups read besides the store.
+pub struct Lookups<'a> {
+    /// The whole IP index, or one that contains at least the address being looked up.
+    pub index: &'a IpIndex,
+    pub geo: &'a GeoDatabases,
+    pub patterns: &'a AllowPatterns,
+    /// Number of sources in the store.
+    pub sources_total: u64,
+    /// Latest import into the store.
+    pub latest_import: Option<Arc<str>>,
+}
+
 impl Findings {
+    fn new(lookups: &Lookups<'_>) -> Findings {
+        Findings {
+            sources_total: lookups.sources_total,
+            latest_import: lookups.latest_import.clone(),
+            ..Findings::default()
+        }
+    }
+
+    /// Collects the findings of an address from memory, without the store.
+    pub fn for_ip(lookups: &Lookups<'_>, ip: IpAddr) -> Findings {
+        let mut findings = Findings::new(lookups);
+        findings.collect_ip(lookups, ip, Via::Exact);
+        findings
+    }
+
     pub fn collect(
         store: &Store,
-        geo: &GeoDatabases,
-        patterns: &AllowPatterns,
+        lookups: &Lookups<'_>,
         indicator: &Indicator,
     ) -> Result<Findings, StoreError> {
-        let (sources_total, latest_import) = store.source_summary()?;
-        let mut findings = Findings {
-            sources_total,
-            latest_import,
-            ..Findings::default()
-        };
+        let mut findings = Findings::new(lookups);
         match indicator {
-            Indicator::Ip(ip) => findings.collect_ip(store, geo, *ip, Via::Exact)?,
-            Indicator::Domain(domain) => findings.collect_domain(store, patterns, domain, false)?,
-            Indicator::Url(url) => {
-                findings.collect_url(store, geo, patterns, &url.url, &url.host)?
+            Indicator::Ip(ip) => findings.collect_ip(lookups, *ip, Via::Exact),
+            Indicator::Domain(domain) => {
+                findings.collect_domain(store, lookups.patterns, domain, false)?
             }
+            Indicator::Url(url) => findings.collect_url(store, lookups, &url.url, &url.host)?,
             Indicator::Hash { hex, .. } => findings.collect_hash(store, hex)?,
             Indicator::Cve(_) => {}
         }
@@ -140,8 +166,19 @@ impl Findings {
         Ok(findings)
     }
 
+    /// Returns whether a MISP event lists the indicator itself.
+    pub fn in_misp_event(&self) -> bool {
+        self.sightings
+            .iter()
+            .any(|m| m.via == Via::Exact && m.sighting.source.starts_with("misp-event/"))
+    }
+
     /// Links the other indicators of each MISP event that lists `value` itself.
-    fn add_reported_together(&mut self, store: &Store, value: &str) -> Result<(), StoreError> {
+    pub(crate) fn add_reported_together(
+        &mut self,
+        store: &Store,
+        value: &str,
+    ) -> Result<(), StoreError> {
         let events: Vec<String> = self
             .sightings
             .iter()
@@ -179,31 +216,26 @@ impl Findings {
         Ok(())
     }
 
-    fn collect_ip(
-        &mut self,
-        store: &Store,
-        geo: &GeoDatabases,
-        ip: IpAddr,
-        via: Via,
-    ) -> Result<(), StoreError> {
+    fn collect_ip(&mut self, lookups: &Lookups<'_>, ip: IpAddr, via: Via) {
         let scope = address_scope(ip);
         self.scope = Some(scope);
         if scope.is_internal() {
-            return Ok(());
+            return;
         }
 
-        let text = ip.to_string();
+        let index = lookups.index;
+        let at_address = index.at(ip);
         let network_via = if via == Via::Exact { Via::Network } else { via };
-        self.add_sightings(store.sightings_by_values(std::slice::from_ref(&text))?, via);
-        self.add_sightings(store.sightings_by_network(ip)?, network_via);
+        self.add_sightings(at_address.sightings(), via);
+        self.add_sightings(index.sightings_in_networks(ip), network_via);
 
-        self.add_allows(store.allow_by_values(std::slice::from_ref(&text))?, via);
-        for mut entry in store.allow_by_network(ip)? {
+        self.add_allows(at_address.allows(), via);
+        for mut entry in index.allows_in_networks(ip) {
             // A list entry for a single address is shown and weighed as that address.
             let host_length = if ip.is_ipv4() { "/32" } else { "/128" };
             let entry_via = match entry.value.strip_suffix(host_length) {
                 Some(address) => {
-                    entry.value = address.to_string();
+                    entry.value.truncate(address.len());
                     via
                 }
                 None => network_via,
@@ -214,16 +246,16 @@ impl Findings {
             });
         }
 
-        self.asn = store.asn_for(ip)?;
+        self.asn = index.asn_for(ip);
         // Countries for documentation and reserved ranges are artefacts of the geolocation
         // databases, not facts, so only public addresses get one.
         if scope == AddressScope::Public {
-            self.location = geo.locate(ip);
+            self.location = lookups.geo.locate(ip);
         }
         if via == Via::Exact {
-            self.add_hosted_urls(store, &text)?;
+            let urls = at_address.hosted_urls();
+            self.add_hosted_urls(urls.iter().map(|url| (&*url.value, url.claim)));
         }
-        Ok(())
     }
 
     fn collect_domain(
@@ -275,7 +307,15 @@ impl Findings {
                 format!("https://{}/", domain.name),
             ];
             self.add_sightings(store.sightings_by_values(&home_pages)?, Via::SiteUrl);
-            self.add_hosted_urls(store, &domain.name)?;
+            let rows =
+                store.sightings_by_url_host(std::slice::from_ref(&domain.name), HOSTED_ROWS)?;
+            let distinct =
+                self.add_hosted_urls(rows.iter().map(|row| (row.value.as_str(), row.claim)));
+            if rows.len() == HOSTED_ROWS {
+                // The rows stopped at the limit, so more URLs may be on the host.
+                let total = store.count_url_host_values(&domain.name)?;
+                self.related_left_out += total.saturating_sub(distinct as u64);
+            }
             self.add_siblings(store, domain)?;
         }
         Ok(())
@@ -284,11 +324,11 @@ impl Findings {
     fn collect_url(
         &mut self,
         store: &Store,
-        geo: &GeoDatabases,
-        patterns: &AllowPatterns,
+        lookups: &Lookups<'_>,
         url: &str,
         host: &UrlHost,
     ) -> Result<(), StoreError> {
+        let patterns = lookups.patterns;
         let value = url.to_string();
         self.add_sightings(
             store.sightings_by_values(std::slice::from_ref(&value))?,
@@ -301,7 +341,7 @@ impl Findings {
         self.allows.extend(patterns.matches(url, Via::Exact));
         match host {
             UrlHost::Ip(ip) => {
-                self.collect_ip(store, geo, *ip, Via::UrlHost)?;
+                self.collect_ip(lookups, *ip, Via::UrlHost);
                 self.related
                     .push(related("ip", ip.to_string(), "host", None));
             }
@@ -338,27 +378,24 @@ impl Findings {
             .extend(entries.into_iter().map(|entry| AllowHit { entry, via }));
     }
 
-    fn add_hosted_urls(&mut self, store: &Store, host: &str) -> Result<(), StoreError> {
+    /// Adds the first [`RELATED_LIMIT`] distinct URLs of `rows`, URL sightings on one host
+    /// ordered by URL, each with the verdict of its first row.
+    /// Links the first [`RELATED_LIMIT`] distinct URLs of `rows`, counts the rest as left
+    /// out, and returns how many distinct URLs `rows` held.
+    fn add_hosted_urls<'r>(&mut self, rows: impl Iterator<Item = (&'r str, ClaimKind)>) -> usize {
         let mut seen = std::collections::BTreeSet::new();
-        let rows = store.sightings_by_url_host(&[host.to_string()], RELATED_LIMIT * 2)?;
-        let full = rows.len() == RELATED_LIMIT * 2;
-        for sighting in rows {
-            if seen.insert(sighting.value.clone()) && seen.len() <= RELATED_LIMIT {
+        for (value, claim) in rows {
+            if seen.insert(value) && seen.len() <= RELATED_LIMIT {
                 self.related.push(related(
                     "url",
-                    sighting.value,
+                    value.to_string(),
                     "hosted_on",
-                    verdict_of(sighting.claim),
+                    verdict_of(claim),
                 ));
             }
         }
-        let total = if full {
-            store.count_url_host_values(host)?
-        } else {
-            seen.len() as u64
-        };
-        self.related_left_out += total.saturating_sub(RELATED_LIMIT.min(seen.len()) as u64);
-        Ok(())
+        self.related_left_out += seen.len().saturating_sub(RELATED_LIMIT) as u64;
+        seen.len()
     }
 
     /// Links a hash to the C2 servers of its families, newest first.

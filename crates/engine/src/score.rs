@@ -94,7 +94,7 @@ pub fn allow_strength(category: AllowCategory) -> f64 {
 pub fn build_report(
     input: &str,
     indicator: &Indicator,
-    findings: Findings,
+    mut findings: Findings,
     lang: Lang,
     ageing: &Ageing,
     today: time::Date,
@@ -102,7 +102,7 @@ pub fn build_report(
 ) -> Report {
     let kind = indicator.kind();
     let half_life = ageing.half_life_days(kind);
-    let weighed = weigh_sightings(half_life, &findings.sightings, today);
+    let weighed = weigh_sightings(half_life, std::mem::take(&mut findings.sightings), today);
     let url_listed = url_listed(indicator, &weighed);
     let guard = guard_strength(&findings.allows, url_listed);
     let threat = threat_score(&weighed);
@@ -113,8 +113,8 @@ pub fn build_report(
     let internal = findings.scope.is_some_and(AddressScope::is_internal);
 
     let outcome = decide(&weighed, threat, guard, shared, internal);
-    let evidence = evidence_list(&weighed, &findings.allows, &outcome, url_listed, lang);
-    let profile = profile(indicator, &findings, &weighed);
+    let mut profile = profile(indicator, &findings, &weighed);
+    add_location_and_asn(&mut profile, &mut findings);
     let mut links = knowledge.report_links(&family_names(&weighed));
     if findings.related_left_out > 0 {
         links
@@ -122,6 +122,11 @@ pub fn build_report(
             .insert("related".to_string(), findings.related_left_out);
     }
     let (first_seen, last_seen) = seen_range(&weighed);
+    let tags = tags(&weighed);
+    let data_as_of = data_as_of(&weighed, &findings);
+    let benign_matches = benign_matches(&findings.allows);
+    let related = std::mem::take(&mut findings.related);
+    let evidence = evidence_list(weighed, findings.allows, &outcome, url_listed, lang);
 
     let mut report = Report {
         input: input.to_string(),
@@ -132,19 +137,19 @@ pub fn build_report(
         verdict: outcome.verdict,
         threat_level: ThreatLevel::new(outcome.level),
         confidence: round2(outcome.confidence),
-        tags: tags(&weighed),
+        tags,
         families: links.families,
         actors: links.actors,
         campaigns: links.campaigns,
         techniques: links.techniques,
-        related: related_by_relevance(&findings.related),
+        related: related_by_relevance(&related),
         left_out: links.left_out,
         profile,
-        benign_matches: benign_matches(&findings.allows),
+        benign_matches,
         evidence,
         first_seen,
         last_seen,
-        data_as_of: data_as_of(&weighed, &findings),
+        data_as_of,
         summary: String::new(),
         recommendation: Vec::new(),
         lang,
@@ -178,11 +183,11 @@ pub struct Outcome {
 
 fn weigh_sightings(
     half_life: Option<f64>,
-    sightings: &[SightingMatch],
+    sightings: Vec<SightingMatch>,
     today: time::Date,
 ) -> Vec<Weighed> {
     let mut weighed: Vec<Weighed> = sightings
-        .iter()
+        .into_iter()
         .map(|matched| {
             let seen = matched
                 .sighting
@@ -192,7 +197,7 @@ fn weigh_sightings(
             let age_factor = age_factor(half_life, seen, today);
             let weight = matched.sighting.weight * via_factor(matched.via) * age_factor;
             Weighed {
-                matched: matched.clone(),
+                matched,
                 weight,
                 age_factor,
             }
@@ -405,57 +410,85 @@ fn max_severity(weighed: &[Weighed]) -> u8 {
         .unwrap_or(2)
 }
 
+/// Turns the weighed sightings and the allow-list matches into evidence, each source,
+/// value and threat type once. An allow-list entry counts as threat type `suspicious`, so
+/// a suspicious sighting of the same value from the same source hides it.
 fn evidence_list(
-    weighed: &[Weighed],
-    allows: &[AllowHit],
+    weighed: Vec<Weighed>,
+    allows: Vec<AllowHit>,
     outcome: &Outcome,
     url_listed: bool,
     lang: Lang,
 ) -> Vec<Evidence> {
-    let mut seen = BTreeSet::new();
-    let mut evidence = Vec::new();
-    for item in weighed {
-        let s = &item.matched.sighting;
-        if !seen.insert((s.source.clone(), s.value.clone(), s.threat)) {
+    let (keep_sightings, keep_allows) = first_of_each_key(&weighed, &allows);
+    let mut evidence = Vec::with_capacity(weighed.len() + allows.len());
+    for (item, keep) in weighed.into_iter().zip(keep_sightings) {
+        if !keep {
             continue;
         }
+        let note = sighting_note(&item, outcome, lang);
+        let weight = round2(item.weight);
+        let s = item.matched.sighting;
         evidence.push(Evidence {
-            source: s.source.clone(),
+            source: s.source,
             claim: s.claim,
             threat_type: Some(s.threat),
-            matched: s.value.clone(),
-            labels: s.labels.clone(),
-            family: s.family.clone(),
-            first_seen: s.first_seen.clone(),
-            last_seen: s.last_seen.clone(),
-            weight: round2(item.weight),
-            reference: s.reference.clone().or_else(|| s.source_reference.clone()),
-            note: sighting_note(item, outcome, lang),
+            matched: s.value,
+            labels: s.labels,
+            family: s.family,
+            first_seen: s.first_seen,
+            last_seen: s.last_seen,
+            weight,
+            reference: s.reference.or(s.source_reference),
+            note,
         });
     }
-    for hit in allows {
-        if !seen.insert((
-            hit.entry.source.clone(),
-            hit.entry.value.clone(),
-            ThreatType::Suspicious,
-        )) {
+    for (hit, keep) in allows.into_iter().zip(keep_allows) {
+        if !keep {
             continue;
         }
+        let weight = allow_weight(&hit, url_listed);
+        let note = allow_note(&hit, weight, lang);
         evidence.push(Evidence {
-            source: hit.entry.source.clone(),
+            source: hit.entry.source,
             claim: ClaimKind::Benign,
             threat_type: None,
-            matched: hit.entry.value.clone(),
+            matched: hit.entry.value,
             labels: vec![hit.entry.category.name().to_string()],
             family: None,
             first_seen: None,
             last_seen: None,
-            weight: round2(allow_weight(hit, url_listed)),
+            weight: round2(weight),
             reference: None,
-            note: allow_note(hit, allow_weight(hit, url_listed), lang),
+            note,
         });
     }
     evidence
+}
+
+/// Marks the first sighting and allow-list match of each source, value and threat type,
+/// sightings first.
+fn first_of_each_key(weighed: &[Weighed], allows: &[AllowHit]) -> (Vec<bool>, Vec<bool>) {
+    let mut seen = BTreeSet::new();
+    let sightings = weighed
+        .iter()
+        .map(|item| {
+            let s = &item.matched.sighting;
+            seen.insert((s.source.as_str(), s.value.as_str(), s.threat))
+        })
+        .collect();
+    let allows = allows
+        .iter()
+        .map(|hit| {
+            let entry = &hit.entry;
+            seen.insert((
+                entry.source.as_str(),
+                entry.value.as_str(),
+                ThreatType::Suspicious,
+            ))
+        })
+        .collect();
+    (sightings, allows)
 }
 
 fn sighting_note(item: &Weighed, outcome: &Outcome, lang: Lang) -> Option<String> {
@@ -610,34 +643,32 @@ fn family_names(weighed: &[Weighed]) -> Vec<(String, bool)> {
 fn seen_range(weighed: &[Weighed]) -> (Option<String>, Option<String>) {
     let first = weighed
         .iter()
-        .filter_map(|w| w.matched.sighting.first_seen.clone())
+        .filter_map(|w| w.matched.sighting.first_seen.as_ref())
         .min();
     let last = weighed
         .iter()
         .filter_map(|w| {
-            w.matched
-                .sighting
-                .last_seen
-                .clone()
-                .or_else(|| w.matched.sighting.first_seen.clone())
+            let sighting = &w.matched.sighting;
+            sighting.last_seen.as_ref().or(sighting.first_seen.as_ref())
         })
         .max();
-    (first, last)
+    (first.cloned(), last.cloned())
 }
 
 fn data_as_of(weighed: &[Weighed], findings: &Findings) -> Option<String> {
     weighed
         .iter()
-        .map(|w| w.matched.sighting.imported_at.clone())
+        .map(|w| w.matched.sighting.imported_at.as_str())
         .min()
-        .or_else(|| findings.latest_import.clone())
+        .or(findings.latest_import.as_deref())
+        .map(str::to_string)
 }
 
 fn benign_matches(allows: &[AllowHit]) -> Vec<BenignMatch> {
     let mut seen = BTreeSet::new();
     allows
         .iter()
-        .filter(|hit| seen.insert((hit.entry.source.clone(), hit.entry.value.clone())))
+        .filter(|hit| seen.insert((hit.entry.source.as_str(), hit.entry.value.as_str())))
         .map(|hit| BenignMatch {
             list: hit
                 .entry
@@ -660,16 +691,6 @@ fn profile(indicator: &Indicator, findings: &Findings, weighed: &[Weighed]) -> P
     };
     if let Some(scope) = findings.scope {
         profile.scope = Some(scope.name().to_string());
-    }
-    if let Some(location) = &findings.location {
-        profile.country = location.country.clone();
-        profile.region = location.region.clone();
-        profile.city = location.city.clone();
-    }
-    if let Some(asn) = &findings.asn {
-        profile.asn = Some(asn.asn);
-        profile.as_name = Some(asn.organization.clone());
-        profile.network = Some(range_text(asn.start, asn.end));
     }
     match indicator {
         Indicator::Domain(domain) => {
@@ -700,31 +721,50 @@ fn profile(indicator: &Indicator, findings: &Findings, weighed: &[Weighed]) -> P
     profile
 }
 
+/// Moves the location and the ASN range out of the findings into the profile.
+fn add_location_and_asn(profile: &mut Profile, findings: &mut Findings) {
+    if let Some(location) = findings.location.take() {
+        profile.country = location.country;
+        profile.region = location.region;
+        profile.city = location.city;
+    }
+    if let Some(asn) = findings.asn.take() {
+        profile.asn = Some(asn.asn);
+        profile.as_name = Some(asn.organization);
+        profile.network = Some(range_text(asn.start, asn.end));
+    }
+}
+
 fn flags(findings: &Findings, weighed: &[Weighed]) -> Vec<String> {
-    let mut flags = BTreeSet::new();
+    let mut flags: Vec<&str> = Vec::new();
     if let Some(scope) = findings.scope.filter(|s| *s != AddressScope::Public) {
-        flags.insert(scope.name().to_string());
+        flags.push(scope.name());
     }
     for hit in &findings.allows {
-        flags.insert(hit.entry.category.name().to_string());
+        flags.push(hit.entry.category.name());
     }
     for item in weighed {
         let s = &item.matched.sighting;
         match s.threat {
-            ThreatType::Anonymizer if s.source.contains("tor") => {
-                flags.insert("tor_exit".to_string())
-            }
-            ThreatType::Anonymizer => flags.insert("anonymizer".to_string()),
-            ThreatType::Scanner => flags.insert("scanner".to_string()),
-            _ => false,
-        };
+            ThreatType::Anonymizer if s.source.contains("tor") => flags.push("tor_exit"),
+            ThreatType::Anonymizer => flags.push("anonymizer"),
+            ThreatType::Scanner => flags.push("scanner"),
+            _ => {}
+        }
     }
-    flags.into_iter().collect()
+    sorted_unique(flags)
+}
+
+/// Sorts the names and keeps one copy of each, as a `BTreeSet` would.
+fn sorted_unique(mut names: Vec<&str>) -> Vec<String> {
+    names.sort_unstable();
+    names.dedup();
+    names.into_iter().map(str::to_string).collect()
 }
 
 /// Names the cloud, CDN and hosting lists that match, by the list's name.
 fn hosting(findings: &Findings) -> Vec<String> {
-    let names: BTreeSet<String> = findings
+    let names: Vec<&str> = findings
         .allows
         .iter()
         .filter(|hit| {
@@ -735,13 +775,12 @@ fn hosting(findings: &Findings) -> Vec<String> {
         })
         .map(|hit| {
             let source = &hit.entry.source;
-            let name = source
+            source
                 .rsplit_once('/')
-                .map_or(source.as_str(), |(_, name)| name);
-            name.to_string()
+                .map_or(source.as_str(), |(_, name)| name)
         })
         .collect();
-    names.into_iter().collect()
+    sorted_unique(names)
 }
 
 fn top_site_rank(findings: &Findings) -> Option<u32> {

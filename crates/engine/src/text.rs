@@ -7,6 +7,8 @@ use tiq_model::{
     AllowCategory, ClaimKind, IndicatorKind, Lang, Report, ThreatLevel, ThreatType, Verdict,
 };
 
+use std::fmt::Write;
+
 use crate::scope::AddressScope;
 use crate::score::Outcome;
 
@@ -239,7 +241,7 @@ fn shared_clause(report: &Report, lang: Lang) -> &'static str {
 
 /// Names the known-benign lists that carry weight for this indicator, with their category.
 fn benign_lists(report: &Report, lang: Lang) -> String {
-    let mut names: Vec<String> = Vec::new();
+    let mut names: Vec<(&str, &str)> = Vec::new();
     for evidence in report
         .evidence
         .iter()
@@ -255,16 +257,22 @@ fn benign_lists(report: &Report, lang: Lang) -> String {
             .and_then(|name| AllowCategory::from_name(name))
             .map(|category| category_name(category, lang))
             .unwrap_or_default();
-        let entry = match lang {
-            Lang::En => format!("{list} ({category})"),
-            Lang::ZhCn => format!("{list}（{category}）"),
-        };
-        if !names.contains(&entry) {
-            names.push(entry);
+        if !names.contains(&(list, category)) {
+            names.push((list, category));
         }
     }
-    let named: Vec<String> = names.into_iter().take(NAMED_SOURCES).collect();
-    named.join(lang.pick(", ", "、"))
+    let mut text = String::new();
+    for (position, (list, category)) in names.into_iter().take(NAMED_SOURCES).enumerate() {
+        if position > 0 {
+            text.push_str(lang.pick(", ", "、"));
+        }
+        let written = match lang {
+            Lang::En => write!(text, "{list} ({category})"),
+            Lang::ZhCn => write!(text, "{list}（{category}）"),
+        };
+        written.expect("writing to a String cannot fail");
+    }
+    text
 }
 
 /// Human name of a known-benign list category.

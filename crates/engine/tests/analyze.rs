@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tiq_engine::{AnalyzeError, Engine, FileStatus, ImportOptions, import};
+use tiq_engine::{AnalyzeError, Engine, FileStatus, ImportOptions, IpIndexing, import};
 use tiq_model::{AllowCategory, IndicatorKind, Lang, Report, Verdict};
 
 fn fixtures() -> PathBuf {
@@ -16,6 +16,7 @@ fn imported() -> (tempfile::TempDir, Engine) {
         assert_eq!(file.status, FileStatus::Imported, "{}", file.path.display());
     }
     let engine = Engine::open(dir.path()).unwrap();
+    assert!(engine.wait_for_ip_index());
     (dir, engine)
 }
 
@@ -238,6 +239,7 @@ fn reimport_leaves_no_duplicates() {
         .len();
     let sources_before = engine.sources().unwrap().len();
     import::import(dir.path(), &[fixtures()], &ImportOptions::default()).unwrap();
+    engine.reload().unwrap();
     assert_eq!(
         analyze(&engine, IndicatorKind::Ip, "198.51.100.10")
             .evidence
@@ -274,6 +276,7 @@ fn broken_file_keeps_earlier_records() {
         .map(|(line, _)| *line)
         .collect();
     assert_eq!(lines, [7, 8, 9]);
+    engine.reload().unwrap();
     assert_eq!(
         analyze(&engine, IndicatorKind::Ip, "198.51.100.10").verdict,
         Verdict::Malicious
@@ -295,6 +298,7 @@ fn large_shrink_needs_consent() {
         &ImportOptions::default(),
     )
     .unwrap();
+    assert!(engine.reload_if_changed().unwrap());
 
     let small = write_ipsum(update.path(), "198.51.100.200\t3\n");
     let kept = import::import(
@@ -306,6 +310,7 @@ fn large_shrink_needs_consent() {
     assert!(
         matches!(&kept.files[0].status, FileStatus::Kept(reason) if reason.contains("--accept-shrink"))
     );
+    engine.reload().unwrap();
     assert_eq!(
         analyze(&engine, IndicatorKind::Ip, "198.51.100.7").verdict,
         Verdict::Suspicious
@@ -321,10 +326,97 @@ fn large_shrink_needs_consent() {
     )
     .unwrap();
     assert_eq!(accepted.files[0].status, FileStatus::Imported);
+    assert!(engine.reload_if_changed().unwrap());
     assert_eq!(
         analyze(&engine, IndicatorKind::Ip, "198.51.100.7").verdict,
         Verdict::Unknown
     );
+}
+
+#[test]
+fn ip_lookups_see_an_import_after_reload() {
+    let (dir, engine) = imported();
+    assert_eq!(
+        analyze(&engine, IndicatorKind::Ip, "198.51.100.77").verdict,
+        Verdict::Unknown
+    );
+    let update = tempfile::tempdir().unwrap();
+    let body: String = (1..=40)
+        .map(|i| format!("198.51.100.{}\t3\n", i + 50))
+        .collect();
+    import::import(
+        dir.path(),
+        &[write_ipsum(update.path(), &body)],
+        &ImportOptions::default(),
+    )
+    .unwrap();
+
+    // The index is a snapshot: it changes with a reload, not with the store.
+    assert_eq!(
+        analyze(&engine, IndicatorKind::Ip, "198.51.100.77").verdict,
+        Verdict::Unknown
+    );
+    assert!(engine.reload_if_changed().unwrap());
+    let listed = analyze(&engine, IndicatorKind::Ip, "198.51.100.77");
+    assert_eq!(sources(&listed), ["ipsum"]);
+    assert_eq!(listed.verdict, Verdict::Malicious);
+    // The new ipsum file replaced the old one, which listed 198.51.100.10.
+    let replaced = analyze(&engine, IndicatorKind::Ip, "198.51.100.10");
+    assert!(
+        !sources(&replaced).contains(&"ipsum"),
+        "{:?}",
+        sources(&replaced)
+    );
+}
+
+/// Addresses covering every kind of fixture match: listed addresses, listed and nested
+/// networks, allow-list addresses and networks, ASN range bounds, IPv6, private and
+/// unlisted addresses.
+const FIXTURE_ADDRESSES: &[&str] = &[
+    "198.51.100.10",
+    "198.51.100.20",
+    "198.51.100.0",
+    "198.51.100.255",
+    "198.51.101.0",
+    "192.0.2.0",
+    "192.0.2.77",
+    "192.0.2.127",
+    "192.0.2.128",
+    "192.0.2.200",
+    "203.0.113.53",
+    "203.0.113.80",
+    "203.0.113.1",
+    "8.8.4.4",
+    "2001:db8::1",
+    "2001:db8:ffff::1",
+    "10.1.2.3",
+    "fd00::1",
+    "1.1.1.1",
+];
+
+#[test]
+fn address_scan_matches_whole_index() {
+    let (dir, indexed) = imported();
+    let scanned = Engine::open_with(dir.path(), IpIndexing::Off).unwrap();
+    assert!(!scanned.wait_for_ip_index());
+    for address in FIXTURE_ADDRESSES {
+        for lang in [Lang::En, Lang::ZhCn] {
+            let whole = indexed.analyze(IndicatorKind::Ip, address, lang).unwrap();
+            let scan = scanned.analyze(IndicatorKind::Ip, address, lang).unwrap();
+            assert_eq!(whole, scan, "{address}");
+        }
+        let host = match address.contains(':') {
+            true => format!("[{address}]"),
+            false => address.to_string(),
+        };
+        let url = format!("http://{host}:50140/bin.sh");
+        if let (Ok(whole), Ok(scan)) = (
+            indexed.analyze(IndicatorKind::Url, &url, Lang::En),
+            scanned.analyze(IndicatorKind::Url, &url, Lang::En),
+        ) {
+            assert_eq!(whole, scan, "{url}");
+        }
+    }
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! value always has one spelling in the store and in reports. The accepted forms and the
 //! canonical output are listed in `docs/indicators.md`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -196,7 +197,7 @@ impl Indicator {
 
     /// Parses a value of any type, trying the unambiguous forms first.
     pub fn parse_any(input: &str) -> Result<Indicator, ParseError> {
-        let cleaned = refang(check_input(input, None)?);
+        let cleaned = refanged(check_input(input, None)?);
         let order = if looks_like_url(&cleaned) {
             [
                 IndicatorKind::Url,
@@ -381,13 +382,18 @@ fn expected_forms(kind: Option<IndicatorKind>, lang: Lang) -> String {
 /// Only bracketed forms and the `hxxp` scheme are rewritten, so a value that was not
 /// defanged comes back unchanged.
 pub fn refang(input: &str) -> String {
+    refanged(input).into_owned()
+}
+
+/// Refangs like [`refang`], borrowing the input when there is nothing to rewrite.
+fn refanged(input: &str) -> Cow<'_, str> {
     let trimmed = input.trim();
     let maybe_scheme = trimmed
         .as_bytes()
         .first()
         .is_some_and(|b| b.eq_ignore_ascii_case(&b'h'));
     if !maybe_scheme && !trimmed.contains(['[', '(', '{']) {
-        return trimmed.to_string();
+        return Cow::Borrowed(trimmed);
     }
     let mut out = trimmed.to_string();
     for (from, to) in [
@@ -408,7 +414,7 @@ pub fn refang(input: &str) -> String {
             break;
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 fn check_input(input: &str, kind: Option<IndicatorKind>) -> Result<&str, ParseError> {
@@ -434,7 +440,7 @@ fn looks_like_url(value: &str) -> bool {
 /// expanded; brackets (`[2001:db8::1]`); a port (`192.0.2.1:443`, `[2001:db8::1]:443`);
 /// a zone (`fe80::1%eth0`, dropped). An IPv4-mapped IPv6 address is returned as IPv4.
 pub fn parse_ip(input: &str) -> Result<IpAddr, ParseError> {
-    let value = refang(check_input(input, Some(IndicatorKind::Ip))?);
+    let value = refanged(check_input(input, Some(IndicatorKind::Ip))?);
     let fail = |reason| ParseError::new(input, Some(IndicatorKind::Ip), reason);
     let host = strip_port_and_brackets(&value).map_err(fail)?;
     let (host, zone) = match host.split_once('%') {
@@ -499,12 +505,11 @@ fn check_zone(zone: &str) -> Result<(), Reason> {
 }
 
 fn parse_ipv4_decimal(value: &str) -> Result<Ipv4Addr, Reason> {
-    let parts: Vec<&str> = value.split('.').collect();
-    if parts.len() != 4 {
+    if value.split('.').count() != 4 {
         return Err(Reason::NotAnAddress);
     }
     let mut octets = [0u8; 4];
-    for (slot, part) in octets.iter_mut().zip(&parts) {
+    for (slot, part) in octets.iter_mut().zip(value.split('.')) {
         if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Reason::NotAnAddress);
         }
@@ -516,7 +521,7 @@ fn parse_ipv4_decimal(value: &str) -> Result<Ipv4Addr, Reason> {
 
 /// Parses a domain name: lower-case, trailing dot removed, IDN converted to punycode.
 pub fn parse_domain(input: &str) -> Result<Domain, ParseError> {
-    let value = refang(check_input(input, Some(IndicatorKind::Domain))?);
+    let value = refanged(check_input(input, Some(IndicatorKind::Domain))?);
     let fail = |reason| ParseError::new(input, Some(IndicatorKind::Domain), reason);
     let value = value.strip_suffix('.').unwrap_or(&value);
     if value.contains("://") || value.contains('/') {

@@ -5,7 +5,7 @@
 //! same 128-bit space (an IPv4 /24 is stored with prefix 120). BLOBs compare with memcmp, so
 //! `start <= key` orders addresses correctly.
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 
 use ipnet::IpNet;
 
@@ -41,21 +41,6 @@ pub fn mask(key: [u8; 16], prefix: u8) -> [u8; 16] {
     masked.to_be_bytes()
 }
 
-/// Turns a stored key back into an address, IPv4 where it is IPv4-mapped.
-pub fn key_address(key: &[u8]) -> Option<IpAddr> {
-    let octets: [u8; 16] = key.try_into().ok()?;
-    let v6 = Ipv6Addr::from(octets);
-    Some(match v6.to_ipv4_mapped() {
-        Some(v4) => IpAddr::V4(v4),
-        None => IpAddr::V6(v6),
-    })
-}
-
-/// Checks whether the key is an IPv4 address in its mapped form.
-pub fn is_v4_key(key: &[u8; 16]) -> bool {
-    key[..10].iter().all(|b| *b == 0) && key[10] == 0xff && key[11] == 0xff
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,19 +54,13 @@ mod tests {
         assert_eq!(mask(host, prefix), key);
         let outside = address_key("192.0.3.1".parse().unwrap());
         assert_ne!(mask(outside, prefix), key);
-        assert!(is_v4_key(&host));
     }
 
     #[test]
-    fn ipv6_key_order_and_round_trip() {
+    fn ipv6_key_order_and_masks() {
         let low = address_key("2001:db8::1".parse().unwrap());
         let high = address_key("2001:db8::2".parse().unwrap());
         assert!(low < high);
-        assert_eq!(key_address(&low), Some("2001:db8::1".parse().unwrap()));
-        assert_eq!(
-            key_address(&address_key("198.51.100.1".parse().unwrap())),
-            Some("198.51.100.1".parse().unwrap())
-        );
         assert_eq!(mask(low, 0), [0; 16]);
         assert_eq!(mask(low, 128), low);
     }

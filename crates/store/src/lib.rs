@@ -9,6 +9,7 @@ mod error;
 mod kept;
 mod key;
 pub mod read;
+pub mod scan;
 mod schema;
 mod sync_state;
 mod vuln;
@@ -20,7 +21,11 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use error::StoreError;
-pub use read::{AsnMatch, SourceRow, StoredAllow, StoredSighting};
+pub use read::{SourceRow, StoredAllow, StoredSighting};
+pub use scan::{
+    AddressMatch, AddressVisitor, AllowView, AsnView, ScanScope, ScannedSource, SightingView,
+    parse_labels,
+};
 pub use schema::SCHEMA_VERSION;
 pub use sync_state::{SyncRecord, SyncState, Validators};
 pub use vuln::{COUNT_CAP, RANK_WINDOW, VulnFilter, VulnOrder, VulnRow};

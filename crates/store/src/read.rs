@@ -1,13 +1,10 @@
 //! Lookups the engine makes while analysing one indicator.
 
-use std::net::IpAddr;
-
 use rusqlite::{Params, Row, params_from_iter};
 use tiq_model::{AllowCategory, ClaimKind, ThreatType};
 
 use crate::Store;
 use crate::error::StoreError;
-use crate::key::{address_key, is_v4_key, key_address, mask};
 
 /// A sighting as stored, with the source it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,16 +35,6 @@ pub struct StoredAllow {
     pub value: String,
     pub category: AllowCategory,
     pub rank: Option<u32>,
-}
-
-/// The ASN range containing an address.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AsnMatch {
-    pub asn: u32,
-    pub organization: String,
-    pub start: IpAddr,
-    pub end: IpAddr,
-    pub source: String,
 }
 
 /// One imported source.
@@ -87,22 +74,6 @@ impl Store {
             placeholders(values.len())
         );
         self.query_sightings(&sql, values)
-    }
-
-    /// Network sightings (CIDR listings) that contain `ip`.
-    pub fn sightings_by_network(&self, ip: IpAddr) -> Result<Vec<StoredSighting>, StoreError> {
-        let (keys, prefixes) = candidate_networks(ip);
-        let sql = format!(
-            "SELECT {SIGHTING_COLUMNS}, g.net, g.prefix FROM sightings g JOIN sources s ON s.id = g.source_id
-             WHERE g.net IN ({}) ORDER BY s.name",
-            placeholders(keys.len())
-        );
-        self.query_rows(
-            &sql,
-            params_from_iter(keys.iter()),
-            |row| Ok(contains(&prefixes, row.get(14)?, row.get(15)?)),
-            sighting_from_row,
-        )
     }
 
     /// URL sightings whose host is one of `hosts`, at most `limit`.
@@ -290,61 +261,12 @@ impl Store {
         )
     }
 
-    /// Network allow-list entries that contain `ip`.
-    pub fn allow_by_network(&self, ip: IpAddr) -> Result<Vec<StoredAllow>, StoreError> {
-        let (keys, prefixes) = candidate_networks(ip);
-        let sql = format!(
-            "SELECT s.name, a.match_kind, a.value, a.category, a.rank, a.net, a.prefix FROM allow_entries a
-             JOIN sources s ON s.id = a.source_id WHERE a.net IN ({}) ORDER BY s.name",
-            placeholders(keys.len())
-        );
-        self.query_rows(
-            &sql,
-            params_from_iter(keys.iter()),
-            |row| Ok(contains(&prefixes, row.get(5)?, row.get(6)?)),
-            allow_from_row,
-        )
-    }
-
     /// Substring and regular-expression allow-list entries, which the caller matches itself.
     pub fn allow_patterns(&self) -> Result<Vec<StoredAllow>, StoreError> {
         let sql = "SELECT s.name, a.match_kind, a.value, a.category, a.rank FROM allow_entries a
              JOIN sources s ON s.id = a.source_id WHERE a.match_kind IN ('substring', 'regex')
              ORDER BY s.name, a.value";
         self.query_rows(sql, [], |_| Ok(true), allow_from_row)
-    }
-
-    /// Finds the ASN range containing `ip`, if any source has one.
-    pub fn asn_for(&self, ip: IpAddr) -> Result<Option<AsnMatch>, StoreError> {
-        let key = address_key(ip).to_vec();
-        let mut statement = self.conn.prepare_cached(
-            "SELECT a.start, a.end, a.asn, a.organization, s.name FROM asn_ranges a
-             JOIN sources s ON s.id = a.source_id WHERE a.start <= ?1 ORDER BY a.start DESC LIMIT 1",
-        )?;
-        let mut rows = statement.query([&key])?;
-        let Some(row) = rows.next()? else {
-            return Ok(None);
-        };
-        let start: Vec<u8> = row.get(0)?;
-        let end: Vec<u8> = row.get(1)?;
-        if end < key || is_v4_key(&to_key(&start)?) != is_v4_key(&to_key(&key)?) {
-            return Ok(None);
-        }
-        Ok(Some(AsnMatch {
-            start: key_address(&start).ok_or_else(|| corrupt("asn_ranges.start", &start))?,
-            end: key_address(&end).ok_or_else(|| corrupt("asn_ranges.end", &end))?,
-            asn: row.get(2)?,
-            organization: row.get(3)?,
-            source: row.get(4)?,
-        }))
-    }
-
-    /// Number of sources and the time of the latest import (RFC 3339), if any.
-    pub fn source_summary(&self) -> Result<(u64, Option<String>), StoreError> {
-        let mut statement = self
-            .conn
-            .prepare_cached("SELECT count(*), max(imported_at) FROM sources")?;
-        Ok(statement.query_row([], |row| Ok((row.get::<_, i64>(0)? as u64, row.get(1)?)))?)
     }
 
     /// Lists every imported source, by name.
@@ -405,39 +327,8 @@ impl Store {
     }
 }
 
-/// A network key and the prefix length it was masked to.
-type MaskedKey = ([u8; 16], u8);
-
-/// Keys of every network that could contain `ip`, and the prefix each key was masked to.
-fn candidate_networks(ip: IpAddr) -> (Vec<Vec<u8>>, Vec<MaskedKey>) {
-    let key = address_key(ip);
-    let shortest = if ip.is_ipv4() { 96 } else { 0 };
-    let prefixes: Vec<MaskedKey> = (shortest..=128u8).map(|p| (mask(key, p), p)).collect();
-    let mut keys: Vec<Vec<u8>> = prefixes.iter().map(|(k, _)| k.to_vec()).collect();
-    keys.dedup();
-    (keys, prefixes)
-}
-
-/// Checks whether a stored network (key and prefix) is one of the candidates.
-fn contains(candidates: &[MaskedKey], net: Vec<u8>, prefix: i64) -> bool {
-    candidates
-        .iter()
-        .any(|(key, p)| i64::from(*p) == prefix && key.as_slice() == net.as_slice())
-}
-
 fn placeholders(count: usize) -> String {
     vec!["?"; count].join(", ")
-}
-
-fn to_key(bytes: &[u8]) -> Result<[u8; 16], StoreError> {
-    bytes.try_into().map_err(|_| corrupt("key", bytes))
-}
-
-fn corrupt(column: &'static str, value: &[u8]) -> StoreError {
-    StoreError::Corrupt {
-        column,
-        value: format!("{value:02x?}"),
-    }
 }
 
 fn sighting_from_row(row: &Row<'_>) -> Result<StoredSighting, StoreError> {

@@ -6,6 +6,9 @@ use tiq_model::{
 };
 
 use super::*;
+use crate::scan::{
+    AddressMatch, AddressVisitor, AllowView, AsnView, ScanScope, ScannedSource, SightingView,
+};
 
 fn meta(name: &str) -> SourceMeta {
     SourceMeta {
@@ -114,7 +117,7 @@ fn uncommitted_replace_keeps_earlier_records() {
 }
 
 #[test]
-fn network_sightings_contain_addresses() {
+fn address_scan_reads_candidate_networks() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
     let mut writer = store.begin_replace(&meta("drop")).unwrap();
@@ -131,35 +134,14 @@ fn network_sightings_contain_addresses() {
     }
     writer.commit(0).unwrap();
 
-    let hit = store.sightings_by_network(ip("192.0.2.200")).unwrap();
-    assert_eq!(hit.len(), 1);
-    assert_eq!(hit[0].value, "192.0.2.0/24");
-    assert_eq!(
-        store
-            .sightings_by_network(ip("198.51.100.200"))
-            .unwrap()
-            .len(),
-        1
-    );
-    assert!(
-        store
-            .sightings_by_network(ip("198.51.100.1"))
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(
-        store
-            .sightings_by_network(ip("2001:db8:1:ffff::1"))
-            .unwrap()
-            .len(),
-        1
-    );
-    assert!(
-        store
-            .sightings_by_network(ip("2001:db8:2::1"))
-            .unwrap()
-            .is_empty()
-    );
+    let networks = |address: &str| scanned(&store, address).network_sightings;
+    assert_eq!(networks("192.0.2.200"), ["192.0.2.0/24"]);
+    assert_eq!(networks("198.51.100.200"), ["198.51.100.128/25"]);
+    assert!(networks("198.51.100.1").is_empty());
+    assert_eq!(networks("2001:db8:1:ffff::1"), ["2001:db8:1::/48"]);
+    assert!(networks("2001:db8:2::1").is_empty());
+    let all = scan(&store, ScanScope::All).network_sightings;
+    assert_eq!(all.len(), 3);
 }
 
 #[test]
@@ -184,13 +166,17 @@ fn allow_entries_match_by_network_and_value() {
     }
     writer.commit(0).unwrap();
 
-    assert_eq!(store.allow_by_network(ip("203.0.113.5")).unwrap().len(), 1);
-    assert!(
-        store
-            .allow_by_network(ip("203.0.113.16"))
-            .unwrap()
-            .is_empty()
+    assert_eq!(
+        scanned(&store, "203.0.113.5").allow_networks,
+        ["203.0.113.0/28"]
     );
+    // A scan reads every network whose first address is the address masked to some prefix
+    // length; the reader checks the prefix length.
+    assert_eq!(
+        scanned(&store, "203.0.113.16").allow_networks,
+        ["203.0.113.0/28"]
+    );
+    assert!(scanned(&store, "203.0.114.1").allow_networks.is_empty());
     let found = store.allow_by_values(&["example.org".to_string()]).unwrap();
     assert_eq!(found[0].match_kind, "hostname");
     assert_eq!(found[0].category, AllowCategory::Cdn);
@@ -198,7 +184,7 @@ fn allow_entries_match_by_network_and_value() {
 }
 
 #[test]
-fn asn_lookup_respects_range_ends_and_families() {
+fn address_scan_reads_nearest_asn_range() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
     let mut writer = store.begin_replace(&meta("asn-ipv4")).unwrap();
@@ -218,15 +204,14 @@ fn asn_lookup_respects_range_ends_and_families() {
     writer.asn_range(&range).unwrap();
     writer.commit(0).unwrap();
 
-    let hit = store.asn_for(ip("192.0.2.100")).unwrap().unwrap();
-    assert_eq!(hit.asn, 64500);
-    assert_eq!(hit.organization, "Example Net");
-    assert!(store.asn_for(ip("192.0.2.128")).unwrap().is_none());
-    assert!(store.asn_for(ip("192.0.1.255")).unwrap().is_none());
-    assert_eq!(
-        store.asn_for(ip("2001:db8::1")).unwrap().unwrap().asn,
-        64501
-    );
+    // An address scan reads the range that starts last at or before the address; the
+    // reader checks whether it also ends after it.
+    let asn = |address: &str| scanned(&store, address).asn_ranges;
+    assert_eq!(asn("192.0.2.100"), [64500]);
+    assert_eq!(asn("192.0.2.128"), [64500]);
+    assert!(asn("192.0.1.255").is_empty());
+    assert_eq!(asn("2001:db8::1"), [64501]);
+    assert_eq!(scan(&store, ScanScope::All).asn_ranges, [64500, 64501]);
 }
 
 #[test]
@@ -406,4 +391,100 @@ fn vuln_filters_and_aliases() {
         "a rebuild replaces everything"
     );
     assert_eq!(store.vuln_alias_count().unwrap(), 0);
+}
+
+/// Values of the rows a scan passed to its visitor, by kind of match.
+#[derive(Default)]
+struct Scanned {
+    exact_sightings: Vec<String>,
+    network_sightings: Vec<String>,
+    hosted_urls: Vec<String>,
+    exact_allows: Vec<String>,
+    allow_networks: Vec<String>,
+    asn_ranges: Vec<u32>,
+}
+
+impl AddressVisitor for Scanned {
+    fn sources(&mut self, _: Vec<ScannedSource>) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn sighting(&mut self, sighting: SightingView<'_>) -> Result<(), StoreError> {
+        let list = match sighting.matched {
+            AddressMatch::Exact(_) => &mut self.exact_sightings,
+            AddressMatch::Network { .. } => &mut self.network_sightings,
+            AddressMatch::UrlHost(_) => &mut self.hosted_urls,
+        };
+        list.push(sighting.value.to_string());
+        Ok(())
+    }
+
+    fn allow(&mut self, entry: AllowView<'_>) -> Result<(), StoreError> {
+        let list = match entry.matched {
+            AddressMatch::Network { .. } => &mut self.allow_networks,
+            _ => &mut self.exact_allows,
+        };
+        list.push(entry.value.to_string());
+        Ok(())
+    }
+
+    fn asn_range(&mut self, range: AsnView<'_>) -> Result<(), StoreError> {
+        self.asn_ranges.push(range.asn);
+        Ok(())
+    }
+}
+
+fn scan(store: &Store, scope: ScanScope) -> Scanned {
+    let mut scanned = Scanned::default();
+    store.scan_addresses(scope, &mut scanned).unwrap();
+    scanned
+}
+
+fn scanned(store: &Store, address: &str) -> Scanned {
+    scan(store, ScanScope::Address(ip(address)))
+}
+
+#[test]
+fn scan_reads_values_in_canonical_text_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut writer = store.begin_replace(&meta("mixed")).unwrap();
+    let subjects = [
+        Subject::Ip(ip("192.0.2.1")),
+        Subject::Ip(ip("2001:db8::1")),
+        Subject::Domain("192.0.2.1.example.com".into()),
+        Subject::Url("http://192.0.2.1:8080/a".into()),
+        Subject::Url("http://[2001:db8::1]/b".into()),
+        Subject::Url("https://example.com/c".into()),
+    ];
+    for subject in subjects {
+        let sighting = Sighting::new(subject, ClaimKind::Malicious, ThreatType::Malware, 0.5);
+        writer.sighting(&sighting).unwrap();
+    }
+    let entries = [
+        AllowMatch::Exact("192.0.2.9".into()),
+        AllowMatch::Exact("d41d8cd98f00b204e9800998ecf8427e".into()),
+        AllowMatch::Hostname("example.org".into()),
+    ];
+    for matcher in entries {
+        let entry = AllowEntry {
+            matcher,
+            category: AllowCategory::Other,
+            rank: None,
+        };
+        writer.allow(&entry).unwrap();
+    }
+    writer.commit(0).unwrap();
+
+    let all = scan(&store, ScanScope::All);
+    assert_eq!(all.exact_sightings, ["192.0.2.1", "2001:db8::1"]);
+    assert_eq!(
+        all.hosted_urls,
+        ["http://192.0.2.1:8080/a", "http://[2001:db8::1]/b"]
+    );
+    assert_eq!(all.exact_allows, ["192.0.2.9"]);
+    let one = scanned(&store, "192.0.2.1");
+    assert_eq!(one.exact_sightings, ["192.0.2.1"]);
+    assert_eq!(one.hosted_urls, ["http://192.0.2.1:8080/a"]);
+    assert!(one.exact_allows.is_empty());
 }
