@@ -83,7 +83,7 @@ pub enum OpenError {
 const READERS: usize = 4;
 
 /// When the engine builds its in-memory IP index. Reports are the same either way: without
-/// the whole index, an IP lookup builds one of the rows that can match its address.
+/// the whole index, an IP lookup builds an index of the rows that can match its address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum IpIndexing {
     /// Build the whole index on a background thread at open, and again inside every
@@ -179,8 +179,8 @@ impl Engine {
         self
     }
 
-    /// Waits until the IP index built at open is ready, and returns whether it is: `false`
-    /// when the build failed or [`IpIndexing::Off`] keeps it from being built.
+    /// Waits until the current IP index is built, and returns whether it is: `false` when
+    /// the build failed or [`IpIndexing::Off`] keeps it from being built.
     pub fn wait_for_ip_index(&self) -> bool {
         if self.ip_indexing == IpIndexing::Off {
             return false;

@@ -1,6 +1,7 @@
 //! Data the engine keeps in memory: geolocation databases, pattern allow-lists, the IP
 //! index and the source list, read at open and again by every reload.
 
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -133,18 +134,30 @@ impl Loaded {
 }
 
 /// Builds the IP index of `loaded` on a thread of its own, over a connection of its own.
+/// The slot of the index is set even when the build fails or panics (to `None`), so
+/// [`crate::Engine::wait_for_ip_index`] always returns.
 pub(crate) fn build_in_background(data_dir: &Path, loaded: Arc<Loaded>) {
     let data_dir = data_dir.to_path_buf();
     let spawned = std::thread::Builder::new()
         .name("tiq-ip-index".to_string())
         .spawn({
             let loaded = loaded.clone();
-            move || match Store::open_read_only(&data_dir) {
-                Ok(store) => loaded.build_ip_index(&store),
-                Err(error) => {
-                    tracing::error!(%error, "cannot build the IP index; IP lookups read the store");
-                    let _ = loaded.ip_index.set(None);
+            move || {
+                let built =
+                    std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        match Store::open_read_only(&data_dir) {
+                            Ok(store) => loaded.build_ip_index(&store),
+                            Err(error) => tracing::error!(
+                                %error,
+                                "cannot build the IP index; IP lookups read the store"
+                            ),
+                        }
+                    }));
+                if built.is_err() {
+                    tracing::error!("the IP index build panicked; IP lookups read the store");
                 }
+                // Does nothing when the build has set the index.
+                let _ = loaded.ip_index.set(None);
             }
         });
     if let Err(error) = spawned {
