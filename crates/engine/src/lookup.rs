@@ -429,39 +429,78 @@ impl Findings {
         }
     }
 
+    /// Links the listed parents of the domain (from its own findings), its listed
+    /// subdomains, and other listed names under the same registered domain. Siblings are left
+    /// out in a shared namespace (dynamic DNS, free hosting), where they belong to unrelated
+    /// owners.
     fn add_siblings(&mut self, store: &Store, domain: &Domain) -> Result<(), StoreError> {
+        let mut seen = std::collections::BTreeSet::new();
+        let parents: Vec<(String, ClaimKind)> = self
+            .sightings
+            .iter()
+            .filter(|m| matches!(m.via, Via::ParentDomain | Via::SuffixParent))
+            .map(|m| (m.sighting.value.clone(), m.sighting.claim))
+            .collect();
+        for (value, claim) in parents {
+            if seen.insert(value.clone()) {
+                self.related
+                    .push(related("domain", value, "parent_domain", verdict_of(claim)));
+            }
+        }
         let Some(registered) = &domain.registered else {
             return Ok(());
         };
-        let mut seen = std::collections::BTreeSet::new();
+
+        let subdomains = store.domains_under(registered, &domain.name, RELATED_LIMIT + 1)?;
+        let mut listed = 0;
+        for sighting in subdomains {
+            if seen.insert(sighting.value.clone()) {
+                listed += 1;
+                if listed <= RELATED_LIMIT {
+                    self.related.push(related(
+                        "domain",
+                        sighting.value,
+                        "subdomain",
+                        verdict_of(sighting.claim),
+                    ));
+                } else {
+                    self.related_left_out += 1;
+                }
+            }
+        }
+
+        let shared = self
+            .allows
+            .iter()
+            .any(|hit| hit.entry.category == tiq_model::AllowCategory::SharedNamespace);
+        if shared {
+            return Ok(());
+        }
         let rows = store.sightings_by_registered_domain(registered, RELATED_LIMIT * 2)?;
         let full = rows.len() == RELATED_LIMIT * 2;
+        let mut siblings = 0;
         for sighting in rows {
             if sighting.kind != "domain" || sighting.value == domain.name {
                 continue;
             }
-            if seen.insert(sighting.value.clone()) && seen.len() <= RELATED_LIMIT {
-                let relation = if sighting.value.ends_with(&format!(".{}", domain.name)) {
-                    "subdomain"
-                } else if domain.name.ends_with(&format!(".{}", sighting.value)) {
-                    "parent_domain"
-                } else {
-                    "sibling_domain"
-                };
-                self.related.push(related(
-                    "domain",
-                    sighting.value,
-                    relation,
-                    verdict_of(sighting.claim),
-                ));
+            if seen.insert(sighting.value.clone()) {
+                siblings += 1;
+                if siblings <= RELATED_LIMIT {
+                    self.related.push(related(
+                        "domain",
+                        sighting.value,
+                        "sibling_domain",
+                        verdict_of(sighting.claim),
+                    ));
+                }
             }
         }
         let total = if full {
             store.count_registered_domain_values(registered, &domain.name)?
         } else {
-            seen.len() as u64
+            siblings as u64
         };
-        self.related_left_out += total.saturating_sub(RELATED_LIMIT.min(seen.len()) as u64);
+        self.related_left_out += total.saturating_sub(RELATED_LIMIT.min(siblings) as u64);
         Ok(())
     }
 }

@@ -72,16 +72,44 @@ pub fn summary(
         Verdict::Unknown => {
             let sources = report_sources_total(report);
             let weak = weak_guard_clause(report, lang);
+            let hosted = hosted_clause(report, lang);
             match lang {
                 Lang::En => format!(
                     "No source in the local store lists {value}{sources}. Unknown does not mean safe: \
-                     judge it by the context it appeared in.{weak}"
+                     judge it by the context it appeared in.{weak}{hosted}"
                 ),
                 Lang::ZhCn => format!(
-                    "本地情报库中没有任何来源收录 {value}{sources}。未知不等于安全，请结合其出现的上下文判断。{weak}"
+                    "本地情报库中没有任何来源收录 {value}{sources}。未知不等于安全，请结合其出现的上下文判断。{weak}{hosted}"
                 ),
             }
         }
+    }
+}
+
+/// Says how many listed malicious URLs an unlisted host serves, which the verdict of the
+/// host itself does not count.
+fn hosted_clause(report: &Report, lang: Lang) -> String {
+    let shown = report
+        .related
+        .iter()
+        .filter(|r| r.relation == "hosted_on" && r.verdict == Some(Verdict::Malicious))
+        .count() as u64;
+    if shown == 0 {
+        return String::new();
+    }
+    let more = report.left_out.get("related").copied().unwrap_or(0);
+    let (count, at_least) = (shown + more, more > 0);
+    match (lang, at_least) {
+        (Lang::En, false) => {
+            format!(" It hosts {count} URL(s) that sources list as malicious; see related.")
+        }
+        (Lang::En, true) => format!(
+            " It hosts up to {count} URLs that sources list, {shown} of those shown as malicious; see related."
+        ),
+        (Lang::ZhCn, false) => format!("它托管了 {count} 个被情报源列为恶意的网址，详见关联指标。"),
+        (Lang::ZhCn, true) => format!(
+            "它托管了最多 {count} 个被情报源收录的网址，其中已列出的 {shown} 个为恶意，详见关联指标。"
+        ),
     }
 }
 

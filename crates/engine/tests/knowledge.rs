@@ -251,3 +251,65 @@ fn capped_related_list_counts_the_rest() {
         report.left_out
     );
 }
+
+#[test]
+fn domain_links_parents_and_subdomains_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let feeds = dir.path().join("feeds");
+    std::fs::create_dir(&feeds).unwrap();
+    let mut list =
+        String::from("# Title: Malicious Domains Blocklist\n# Source: URLhaus database export\n");
+    list.push_str("zone.example.net\nsub.a.zone.example.net\n");
+    for n in 0..30 {
+        list.push_str(&format!("aa{n:02}.example.net\n"));
+    }
+    std::fs::write(feeds.join("domains.txt"), list).unwrap();
+    let data = dir.path().join("data");
+    import::import(&data, &[feeds], &ImportOptions::default()).unwrap();
+    let engine = Engine::open(&data).unwrap();
+
+    let report = engine
+        .analyze(IndicatorKind::Domain, "a.zone.example.net", Lang::En)
+        .unwrap();
+    let links: Vec<(&str, &str)> = report
+        .related
+        .iter()
+        .map(|r| (r.value.as_str(), r.relation.as_str()))
+        .collect();
+    assert!(
+        links.contains(&("zone.example.net", "parent_domain")),
+        "{links:?}"
+    );
+    assert!(
+        links.contains(&("sub.a.zone.example.net", "subdomain")),
+        "{links:?}"
+    );
+    let siblings = links.iter().filter(|(_, r)| *r == "sibling_domain").count();
+    assert_eq!(siblings, 20);
+    assert_eq!(
+        report.left_out.get("related"),
+        Some(&10),
+        "{:?}",
+        report.left_out
+    );
+}
+
+#[test]
+fn unlisted_host_of_listed_urls_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let feeds = dir.path().join("feeds");
+    std::fs::create_dir(&feeds).unwrap();
+    std::fs::write(
+        feeds.join("malware_urls.txt"),
+        "http://198.51.100.77/a.bin\nhttp://198.51.100.77/b.bin\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    import::import(&data, &[feeds], &ImportOptions::default()).unwrap();
+    let engine = Engine::open(&data).unwrap();
+    let report = engine
+        .analyze(IndicatorKind::Ip, "198.51.100.77", Lang::En)
+        .unwrap();
+    assert_eq!(report.verdict, Verdict::Unknown);
+    assert!(report.summary.contains("hosts 2 URL"), "{}", report.summary);
+}

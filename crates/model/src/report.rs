@@ -122,7 +122,8 @@ pub struct Related {
     /// `reported_together` (in the same MISP event), `family_c2` (a C2 server of the hash's
     /// family), `subdomain`, `parent_domain` or `sibling_domain`.
     pub relation: String,
-    /// Verdict of the related indicator where a source lists it.
+    /// How the source that lists the related indicator rates it (its claim: malicious,
+    /// suspicious or benign), not a weighed verdict; analyse the indicator for its own.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
 }

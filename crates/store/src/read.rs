@@ -180,6 +180,25 @@ impl Store {
         Ok(())
     }
 
+    /// Domain sightings of subdomains of `name` (under the registered domain `registered`),
+    /// at most `limit`, sorted by value.
+    pub fn domains_under(
+        &self,
+        registered: &str,
+        name: &str,
+        limit: usize,
+    ) -> Result<Vec<StoredSighting>, StoreError> {
+        // `name` is a canonical domain: letters, digits, dots and hyphens, so it holds none of
+        // LIKE's wildcards (`%`, `_`) apart from `_`, which the ESCAPE clause covers.
+        let pattern = format!("%.{}", name.replace('_', "\\_"));
+        let sql = format!(
+            "SELECT {SIGHTING_COLUMNS} FROM sightings g JOIN sources s ON s.id = g.source_id
+             WHERE g.registered = ?1 AND g.kind = 'domain' AND g.value LIKE ?2 ESCAPE '\\'
+             ORDER BY g.value, s.name LIMIT {limit}"
+        );
+        self.query_sightings(&sql, &[registered.to_string(), pattern])
+    }
+
     /// Domain sightings whose registered domain is `registered`, at most `limit`.
     pub fn sightings_by_registered_domain(
         &self,
