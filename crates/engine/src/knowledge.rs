@@ -2,10 +2,11 @@
 //! malware families, campaigns, techniques and tactics, with their aliases and links.
 //!
 //! Names are matched by [`normalize`], so `cobaltstrike`, `Cobalt Strike` and Malpedia's
-//! `win.cobalt_strike` are one key. Entries of the same kind from different sources merge
-//! when they share an ATT&CK id, a Malpedia id or a normalised name; an alias alone never
-//! merges two entries, because aliases collide (a family and an actor, or two vendors' names),
-//! but it finds them.
+//! `win.cobalt_strike` are one key. Entries of the same kind from different sources merge when
+//! they share an ATT&CK id or a Malpedia id, and actors and families also when they share a
+//! normalised name. No entry carries two different ATT&CK ids or two different Malpedia ids.
+//! An alias alone never merges two entries, because aliases collide (a family and an actor,
+//! or two vendors' names), but it finds them.
 
 mod build;
 mod describe;
@@ -30,6 +31,8 @@ pub struct Entity {
     pub name: String,
     /// ATT&CK id, or the Malpedia id when ATT&CK does not describe it.
     pub id: Option<String>,
+    /// Malpedia id (`win.cobalt_strike`), also when `id` is the ATT&CK id.
+    pub malpedia_id: Option<String>,
     /// Other names, without the canonical name.
     pub aliases: Vec<String>,
     pub description: String,
@@ -59,6 +62,8 @@ pub struct Knowledge {
     entities: Vec<Entity>,
     /// Normalised names, aliases and ids, to the entities that carry them.
     by_key: HashMap<String, Vec<usize>>,
+    /// ATT&CK and Malpedia ids in lower case, to the entities that carry them.
+    by_id: HashMap<String, Vec<usize>>,
     /// Maltrail's other names of a family, by normalised family name, tried when a name is
     /// not found directly.
     maltrail: HashMap<String, Vec<String>>,
@@ -129,43 +134,29 @@ impl Knowledge {
         &self.entities[index]
     }
 
-    /// Returns the entries a name, alias or id names, the best match first: an ATT&CK id,
-    /// then a canonical name before an alias, then entries of the preferred kinds, then
-    /// entries described by more sources.
+    /// Returns the entries a name, alias or id names, the best match first. The order is: an
+    /// exact ATT&CK or Malpedia id, a canonical name before an alias, the preferred kinds,
+    /// entries with an ATT&CK id, and then entries described by more sources.
     pub fn find(&self, query: &str, prefer: &[ThreatKind]) -> Vec<usize> {
         let key = normalize(query);
         if key.is_empty() {
             return Vec::new();
         }
-        let mut found = self.by_key.get(&key).cloned().unwrap_or_default();
-        if found.is_empty() {
-            // Feeds shorten family names: `lummac2` for "LummaC2 Stealer", `remcos` for
-            // "Remcos RAT".
-            found = FAMILY_SUFFIXES
-                .iter()
-                .find_map(|suffix| {
-                    let variant = match key.strip_suffix(suffix) {
-                        Some(stem) if !stem.is_empty() => stem.to_string(),
-                        _ => format!("{key}{suffix}"),
-                    };
-                    self.by_key.get(&variant).cloned()
-                })
-                .unwrap_or_default();
-        }
-        if found.is_empty() {
-            // Maltrail knows some families under other names.
-            for alias in self.maltrail.get(&key).into_iter().flatten() {
-                if let Some(entries) = self.by_key.get(alias) {
-                    found = entries.clone();
-                    break;
-                }
+        let exact_id = self
+            .by_id
+            .get(&query.trim().to_lowercase())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let mut found = self.find_key(&key);
+        for &index in exact_id {
+            if !found.contains(&index) {
+                found.push(index);
             }
         }
-        let wanted_id = query.trim().to_ascii_uppercase();
         found.sort_by_key(|&index| {
             let entity = &self.entities[index];
             (
-                entity.id.as_deref() != Some(wanted_id.as_str()),
+                !exact_id.contains(&index),
                 normalize(&entity.name) != key,
                 prefer
                     .iter()
@@ -177,6 +168,34 @@ impl Knowledge {
             )
         });
         found
+    }
+
+    /// Returns the entries whose name, alias or id has the normalised `key`, else those of a
+    /// family-word variant of it, else those of Maltrail's other names for it.
+    fn find_key(&self, key: &str) -> Vec<usize> {
+        if let Some(entries) = self.by_key.get(key) {
+            return entries.clone();
+        }
+        // Feeds shorten family names: `lummac2` for "LummaC2 Stealer", `remcos` for
+        // "Remcos RAT".
+        let variant = FAMILY_SUFFIXES.iter().find_map(|suffix| {
+            let variant = match key.strip_suffix(suffix) {
+                Some(stem) if !stem.is_empty() => stem.to_string(),
+                _ => format!("{key}{suffix}"),
+            };
+            self.by_key.get(&variant)
+        });
+        if let Some(entries) = variant {
+            return entries.clone();
+        }
+        // Maltrail knows some families under other names.
+        self.maltrail
+            .get(key)
+            .into_iter()
+            .flatten()
+            .find_map(|alias| self.by_key.get(alias))
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Returns the index of the best actor or family entry for a family name as a feed

@@ -106,7 +106,12 @@ fn techniques_and_tactics() {
 
     let d = engine.describe_threat("TA9011", Lang::En).unwrap();
     assert_eq!(d.kind, Some(ThreatKind::Tactic));
-    assert_eq!(d.techniques.len(), 2);
+    let ids: Vec<&str> = d
+        .techniques
+        .iter()
+        .filter_map(|t| t.id.as_deref())
+        .collect();
+    assert_eq!(ids, ["T9001", "T9001.001", "T9001.002"]);
 
     let d = engine.describe_threat("T9001", Lang::En).unwrap();
     assert_eq!(
@@ -250,4 +255,76 @@ fn capped_related_list_counts_the_rest() {
         "{:?}",
         report.left_out
     );
+}
+
+#[test]
+fn sub_techniques_sharing_a_name_stay_apart() {
+    let (_dir, engine) = imported();
+    for (id, name) in [
+        ("T9001.002", "Example Protocol: Shared Name"),
+        ("T9002.001", "Example Discovery: Shared Name"),
+    ] {
+        let d = engine.describe_threat(id, Lang::En).unwrap();
+        assert_eq!(d.entry, Some(reference(id, name)), "{id}");
+    }
+    let d = engine.describe_threat("Shared Name", Lang::En).unwrap();
+    let mut ids: Vec<Option<String>> = std::iter::once(d.entry.unwrap().id)
+        .chain(d.other_matches.into_iter().map(|m| m.id))
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [Some("T9001.002".to_string()), Some("T9002.001".to_string())]
+    );
+}
+
+#[test]
+fn galaxy_cluster_keeps_groups_apart() {
+    let (_dir, engine) = imported();
+    let d = engine.describe_threat("G9003", Lang::En).unwrap();
+    assert_eq!(d.entry, Some(reference("G9003", "Sample Kitten")));
+    assert_eq!(
+        d.description,
+        "Sample Kitten is an invented group that a vendor reports as part of Sample Panda."
+    );
+    let d = engine.describe_threat("G9002", Lang::En).unwrap();
+    assert_eq!(d.entry, Some(reference("G9002", "Sample Panda")));
+    assert_eq!(
+        d.sources,
+        ["misp-galaxy/threat-actor", "mitre-attack/enterprise"],
+        "the cluster of the same name merges"
+    );
+}
+
+#[test]
+fn malpedia_ids_with_one_name_stay_apart() {
+    let (_dir, engine) = imported();
+    for id in ["win.twin_bot", "elf.twin_bot", "ELF.Twin_Bot"] {
+        let d = engine.describe_threat(id, Lang::En).unwrap();
+        assert_eq!(
+            d.entry,
+            Some(reference(&id.to_lowercase(), "Twin Bot")),
+            "{id}"
+        );
+        assert_eq!(d.other_matches.len(), 1, "{id}");
+    }
+}
+
+#[test]
+fn exact_malpedia_id_ranks_first() {
+    let (_dir, engine) = imported();
+    let d = engine
+        .describe_threat("win.sample_locker", Lang::En)
+        .unwrap();
+    assert_eq!(
+        d.entry,
+        Some(reference("win.sample_locker", "Sample Locker (Windows)"))
+    );
+    let d = engine.describe_threat("Sample Locker", Lang::En).unwrap();
+    assert_eq!(d.entry, Some(KnowledgeRef::named("Sample Locker")));
+    // A family with an ATT&CK id keeps its Malpedia id for lookups.
+    let d = engine
+        .describe_threat("WIN.example_strike", Lang::En)
+        .unwrap();
+    assert_eq!(d.entry, Some(reference("S9001", "Example Strike")));
 }

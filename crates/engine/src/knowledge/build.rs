@@ -1,5 +1,5 @@
 //! Building the knowledge index: one record per source entry, merged by kind and shared
-//! ATT&CK id, Malpedia id or normalised name, then linked.
+//! ATT&CK id, Malpedia id or normalised name (never two different ids), then linked.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::LazyLock;
@@ -185,18 +185,19 @@ impl Builder {
         name_sub_techniques(&mut entities);
 
         let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
         for (index, entity) in entities.iter().enumerate() {
+            let ids = entity.id.iter().chain(&entity.malpedia_id);
+            for id in ids.clone() {
+                add_entry(&mut by_id, id.to_lowercase(), index);
+            }
             let names = std::iter::once(&entity.name)
                 .chain(&entity.aliases)
-                .chain(entity.id.as_ref());
+                .chain(ids);
             for name in names {
                 let key = normalize(name);
-                if key.is_empty() {
-                    continue;
-                }
-                let entries = by_key.entry(key).or_default();
-                if !entries.contains(&index) {
-                    entries.push(index);
+                if !key.is_empty() {
+                    add_entry(&mut by_key, key, index);
                 }
             }
         }
@@ -214,28 +215,48 @@ impl Builder {
         Knowledge {
             entities,
             by_key,
+            by_id,
             maltrail,
         }
     }
 
-    /// Groups records of one kind that share a normalised name, or where one cites the other's
-    /// ATT&CK or Malpedia page and they share a name or alias. A citation alone does not
-    /// merge, because clusters also cite the pages of tools they load or resemble.
+    /// Groups records of one kind in three passes: records that carry the same own ATT&CK or
+    /// Malpedia id, actors and families that share a normalised name, and records where one
+    /// cites the other's ATT&CK or Malpedia page and they share a name or alias. A citation
+    /// alone does not merge, because clusters also cite the pages of tools they load or
+    /// resemble. [`Groups`] keeps any two different ATT&CK ids or Malpedia ids apart.
     fn merge(&self) -> Vec<Vec<usize>> {
-        let mut parent: Vec<usize> = (0..self.records.len()).collect();
-        let mut first_named: HashMap<(ThreatKind, String), usize> = HashMap::new();
+        let mut groups = Groups::new(&self.records);
         let mut owner_of: HashMap<(ThreatKind, &str), usize> = HashMap::new();
         for (index, record) in self.records.iter().enumerate() {
+            for id in record.attack_id.iter().chain(&record.malpedia_id) {
+                match owner_of.get(&(record.kind, id.as_str())) {
+                    Some(&owner) => {
+                        groups.union(index, owner);
+                    }
+                    None => {
+                        owner_of.insert((record.kind, id.as_str()), index);
+                    }
+                }
+            }
+        }
+
+        // Techniques, tactics and campaigns come from ATT&CK alone, where two objects of the
+        // same name are different objects (the sub-techniques T1071.004 and T1590.002 are
+        // both named "DNS").
+        let mut first_named: HashMap<(ThreatKind, String), usize> = HashMap::new();
+        for (index, record) in self.records.iter().enumerate() {
+            if !matches!(record.kind, ThreatKind::Actor | ThreatKind::Family) {
+                continue;
+            }
             match first_named.get(&(record.kind, normalize(&record.name))) {
-                Some(&other) => union(&mut parent, index, other),
+                Some(&other) => groups.union(index, other),
                 None => {
                     first_named.insert((record.kind, normalize(&record.name)), index);
                 }
             }
-            for id in record.attack_id.iter().chain(&record.malpedia_id) {
-                owner_of.entry((record.kind, id.as_str())).or_insert(index);
-            }
         }
+
         let names = |record: &Record| -> BTreeSet<String> {
             std::iter::once(&record.name)
                 .chain(&record.aliases)
@@ -249,20 +270,11 @@ impl Builder {
                     continue;
                 };
                 if !names(record).is_disjoint(&names(&self.records[owner])) {
-                    union(&mut parent, index, owner);
+                    groups.union(index, owner);
                 }
             }
         }
-        let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
-        for index in 0..self.records.len() {
-            groups
-                .entry(root(&mut parent, index))
-                .or_default()
-                .push(index);
-        }
-        let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
-        groups.sort();
-        groups
+        groups.into_groups()
     }
 
     /// Builds one entity from a group: ATT&CK's name and description where ATT&CK describes
@@ -286,10 +298,9 @@ impl Builder {
         }
         aliases.sort_by_key(|alias| alias.to_lowercase());
 
-        let id = ordered
-            .iter()
-            .find_map(|r| r.attack_id.clone())
-            .or_else(|| ordered.iter().find_map(|r| r.malpedia_id.clone()));
+        // The merge keeps at most one ATT&CK id and one Malpedia id per group.
+        let attack_id = ordered.iter().find_map(|r| r.attack_id.clone());
+        let malpedia_id = ordered.iter().find_map(|r| r.malpedia_id.clone());
         let description = ordered
             .iter()
             .map(|r| r.description.as_str())
@@ -313,7 +324,8 @@ impl Builder {
         Entity {
             kind: primary.kind,
             name,
-            id,
+            id: attack_id.or(malpedia_id.clone()),
+            malpedia_id,
             aliases,
             description,
             country: ordered.iter().find_map(|r| r.country.clone()),
@@ -325,19 +337,69 @@ impl Builder {
     }
 }
 
-fn root(parent: &mut [usize], mut index: usize) -> usize {
-    while parent[index] != index {
-        parent[index] = parent[parent[index]];
-        index = parent[index];
+fn add_entry(index: &mut HashMap<String, Vec<usize>>, key: String, entity: usize) {
+    let entries = index.entry(key).or_default();
+    if !entries.contains(&entity) {
+        entries.push(entity);
     }
-    index
 }
 
-fn union(parent: &mut [usize], a: usize, b: usize) {
-    let (a, b) = (root(parent, a), root(parent, b));
-    if a != b {
-        parent[a.max(b)] = a.min(b);
+/// Union-find over records that keeps the own ATT&CK id and Malpedia id of each group, and
+/// rejects a union that would put two different ids of one scheme into one group.
+struct Groups<'a> {
+    parent: Vec<usize>,
+    /// By root: the ATT&CK id and the Malpedia id of the group's records, at most one each.
+    attack_id: Vec<Option<&'a str>>,
+    malpedia_id: Vec<Option<&'a str>>,
+}
+
+impl<'a> Groups<'a> {
+    fn new(records: &'a [Record]) -> Groups<'a> {
+        Groups {
+            parent: (0..records.len()).collect(),
+            attack_id: records.iter().map(|r| r.attack_id.as_deref()).collect(),
+            malpedia_id: records.iter().map(|r| r.malpedia_id.as_deref()).collect(),
+        }
     }
+
+    fn root(&mut self, mut index: usize) -> usize {
+        while self.parent[index] != index {
+            self.parent[index] = self.parent[self.parent[index]];
+            index = self.parent[index];
+        }
+        index
+    }
+
+    /// Joins the groups of `a` and `b` unless they carry different ids of one scheme.
+    fn union(&mut self, a: usize, b: usize) {
+        let (a, b) = (self.root(a), self.root(b));
+        if a == b
+            || conflict(self.attack_id[a], self.attack_id[b])
+            || conflict(self.malpedia_id[a], self.malpedia_id[b])
+        {
+            return;
+        }
+        let (kept, joined) = (a.min(b), a.max(b));
+        self.parent[joined] = kept;
+        self.attack_id[kept] = self.attack_id[kept].or(self.attack_id[joined]);
+        self.malpedia_id[kept] = self.malpedia_id[kept].or(self.malpedia_id[joined]);
+    }
+
+    /// Returns the groups as sorted record indices, in order of their first record.
+    fn into_groups(mut self) -> Vec<Vec<usize>> {
+        let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+        for index in 0..self.parent.len() {
+            groups.entry(self.root(index)).or_default().push(index);
+        }
+        let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
+        groups.sort();
+        groups
+    }
+}
+
+/// Returns whether two groups carry different ids of one scheme.
+fn conflict(a: Option<&str>, b: Option<&str>) -> bool {
+    matches!((a, b), (Some(a), Some(b)) if a != b)
 }
 
 /// The kind of a MISP galaxy's clusters; galaxies of other things (countries, sectors) are
