@@ -14,7 +14,7 @@ mod families;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use tiq_feeds::Format;
@@ -147,21 +147,38 @@ impl Knowledge {
             .get(&query.trim().to_lowercase())
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let mut found = self.find_key(&key);
+
+        let (mut found, matched_key) = self.find_key(&key);
         for &index in exact_id {
             if !found.contains(&index) {
                 found.push(index);
             }
         }
+
+        let is_canonical = |index: usize| normalize(&self.entities[index].name) == matched_key;
+        // Feeds and vendors name folders and tags after groups, and software entries list the
+        // group that uses them as an alias (ESET's `sednit`, an alias of both APT28 and its
+        // JHUHUGIT downloader). So when only aliases match, an actor outranks other kinds.
+        let kinds: BTreeSet<ThreatKind> = found.iter().map(|&i| self.entities[i].kind).collect();
+        let actor_first = kinds.len() > 1
+            && kinds.contains(&ThreatKind::Actor)
+            && !found.iter().any(|&index| is_canonical(index));
+        let kind_rank = |kind: ThreatKind| {
+            if actor_first && kind == ThreatKind::Actor {
+                return 0;
+            }
+            1 + prefer
+                .iter()
+                .position(|&preferred| preferred == kind)
+                .unwrap_or(prefer.len())
+        };
+
         found.sort_by_key(|&index| {
             let entity = &self.entities[index];
             (
                 !exact_id.contains(&index),
-                normalize(&entity.name) != key,
-                prefer
-                    .iter()
-                    .position(|&kind| kind == entity.kind)
-                    .unwrap_or(prefer.len()),
+                !is_canonical(index),
+                kind_rank(entity.kind),
                 !entity.id.as_deref().is_some_and(is_attack_id),
                 usize::MAX - entity.sources.len(),
                 index,
@@ -171,31 +188,32 @@ impl Knowledge {
     }
 
     /// Returns the entries whose name, alias or id has the normalised `key`, else those of a
-    /// family-word variant of it, else those of Maltrail's other names for it.
-    fn find_key(&self, key: &str) -> Vec<usize> {
+    /// family-word variant of it, else those of Maltrail's other names for it, with the key
+    /// that matched.
+    fn find_key(&self, key: &str) -> (Vec<usize>, String) {
         if let Some(entries) = self.by_key.get(key) {
-            return entries.clone();
+            return (entries.clone(), key.to_string());
         }
         // Feeds shorten family names: `lummac2` for "LummaC2 Stealer", `remcos` for
-        // "Remcos RAT".
-        let variant = FAMILY_SUFFIXES.iter().find_map(|suffix| {
-            let variant = match key.strip_suffix(suffix) {
-                Some(stem) if !stem.is_empty() => stem.to_string(),
-                _ => format!("{key}{suffix}"),
-            };
-            self.by_key.get(&variant)
-        });
-        if let Some(entries) = variant {
-            return entries.clone();
+        // "Remcos RAT". On keys under 4 characters the rule matches too much (`x` finds xRAT).
+        if key.chars().count() >= MIN_FAMILY_WORD_KEY {
+            for suffix in FAMILY_SUFFIXES {
+                let variant = match key.strip_suffix(suffix) {
+                    Some(stem) if !stem.is_empty() => stem.to_string(),
+                    _ => format!("{key}{suffix}"),
+                };
+                if let Some(entries) = self.by_key.get(&variant) {
+                    return (entries.clone(), variant);
+                }
+            }
         }
-        // Maltrail knows some families under other names.
-        self.maltrail
-            .get(key)
-            .into_iter()
-            .flatten()
-            .find_map(|alias| self.by_key.get(alias))
-            .cloned()
-            .unwrap_or_default()
+        // Maltrail lists other names of some families.
+        for alias in self.maltrail.get(key).into_iter().flatten() {
+            if let Some(entries) = self.by_key.get(alias) {
+                return (entries.clone(), alias.clone());
+            }
+        }
+        (Vec::new(), key.to_string())
     }
 
     /// Returns the index of the best actor or family entry for a family name as a feed
@@ -246,6 +264,9 @@ pub fn normalize(name: &str) -> String {
     };
     stripped.chars().filter(|c| c.is_alphanumeric()).collect()
 }
+
+/// Minimum length, in characters, of a key that [`FAMILY_SUFFIXES`] are tried on.
+const MIN_FAMILY_WORD_KEY: usize = 4;
 
 /// Words that feeds drop from or add to family names, tried in this order when a name is not
 /// found as written.

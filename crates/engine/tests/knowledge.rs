@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use tiq_engine::knowledge::Knowledge;
 use tiq_engine::{Engine, FileStatus, ImportOptions, import};
 use tiq_model::{IndicatorKind, KnowledgeRef, Lang, ThreatKind, Verdict};
 
@@ -327,4 +328,61 @@ fn exact_malpedia_id_ranks_first() {
         .describe_threat("WIN.example_strike", Lang::En)
         .unwrap();
     assert_eq!(d.entry, Some(reference("S9001", "Example Strike")));
+}
+
+/// The index of the imported fixtures, for calls below `Engine`.
+fn knowledge_of(dir: &tempfile::TempDir, engine: &Engine) -> Knowledge {
+    Knowledge::load(dir.path(), &engine.sources().unwrap())
+}
+
+#[test]
+fn alias_only_match_prefers_actor() {
+    let (dir, engine) = imported();
+    let d = engine.describe_threat("sednex", Lang::En).unwrap();
+    assert_eq!(d.entry, Some(reference("G9001", "Example Bear")));
+    assert_eq!(
+        d.other_matches
+            .iter()
+            .map(|m| m.id.as_deref())
+            .collect::<Vec<_>>(),
+        [Some("S9003")]
+    );
+
+    let knowledge = knowledge_of(&dir, &engine);
+    let links = knowledge.report_links(&[("Sednex".to_string(), false)]);
+    assert_eq!(links.actors, [reference("G9001", "Example Bear")]);
+    assert!(links.families.is_empty(), "{:?}", links.families);
+}
+
+#[test]
+fn canonical_match_keeps_kind_preference() {
+    let (dir, engine) = imported();
+    let knowledge = knowledge_of(&dir, &engine);
+    for (prefer, expected) in [
+        (ThreatKind::Family, ThreatKind::Family),
+        (ThreatKind::Actor, ThreatKind::Actor),
+    ] {
+        let index = knowledge.resolve("Example Strike", prefer).unwrap();
+        assert_eq!(knowledge.entity(index).kind, expected, "{prefer:?}");
+    }
+    // A canonical name outranks an actor's alias.
+    let d = engine.describe_threat("Sample Dropper", Lang::En).unwrap();
+    assert_eq!(d.entry, Some(reference("S9003", "Sample Dropper")));
+}
+
+#[test]
+fn family_word_needs_four_characters() {
+    let (_dir, engine) = imported();
+    for query in ["z", "zed"] {
+        let d = engine.describe_threat(query, Lang::En).unwrap();
+        assert!(!d.found, "{query}: {:?}", d.entry);
+    }
+    for query in ["zedd", "zed rat"] {
+        let d = engine.describe_threat(query, Lang::En).unwrap();
+        assert_eq!(
+            d.entry,
+            Some(reference("win.zed_remote", "Zed Remote")),
+            "{query}"
+        );
+    }
 }

@@ -166,3 +166,25 @@ fn every_malpedia_id_finds_its_family() {
         wrong.join("\n")
     );
 }
+
+#[test]
+#[ignore = "reads the shared real-data folder"]
+fn group_names_on_software_find_the_group() {
+    for name in ["Sofacy", "sednit"] {
+        assert_eq!(entry_id(&describe(name)), Some("G0007"), "{name}");
+        let links = imported()
+            .knowledge
+            .report_links(&[(name.to_string(), false)]);
+        let ids: Vec<Option<&str>> = links.actors.iter().map(|a| a.id.as_deref()).collect();
+        assert_eq!(ids, [Some("G0007")], "{name}");
+    }
+}
+
+#[test]
+#[ignore = "reads the shared real-data folder"]
+fn one_letter_finds_nothing() {
+    for query in ["x", "b"] {
+        let d = describe(query);
+        assert!(!d.found, "{query}: {:?}", d.entry);
+    }
+}
