@@ -409,6 +409,10 @@ fn describe_prints_family_in_both_languages() {
     let text = stdout(&output);
     assert!(text.starts_with("S9001 Example Strike"), "{text}");
     assert!(text.contains("G9001 Example Bear"), "{text}");
+    assert!(
+        text.contains("Also matches: Example Strike (threat actor)"),
+        "{text}"
+    );
 
     let output = tiq(
         data.path(),

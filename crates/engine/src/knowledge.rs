@@ -54,6 +54,15 @@ impl Entity {
             name: self.name.clone(),
         }
     }
+
+    /// Returns the entry as one of a query's other matches.
+    pub fn as_match(&self) -> tiq_model::KnowledgeMatch {
+        tiq_model::KnowledgeMatch {
+            kind: self.kind,
+            id: self.id.clone(),
+            name: self.name.clone(),
+        }
+    }
 }
 
 /// The knowledge index. Empty when no knowledge source was imported.

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use tiq_engine::knowledge::Knowledge;
 use tiq_engine::{Engine, FileStatus, ImportOptions, import};
-use tiq_model::{IndicatorKind, KnowledgeRef, Lang, ThreatKind, Verdict};
+use tiq_model::{IndicatorKind, KnowledgeMatch, KnowledgeRef, Lang, ThreatKind, Verdict};
 
 const HASH: &str = "9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b";
 
@@ -69,7 +69,14 @@ fn family_description_links_and_counts() {
         ["misp-galaxy/malpedia", "mitre-attack/enterprise"]
     );
     // The actor of the same name stays a separate entry.
-    assert_eq!(d.other_matches, [KnowledgeRef::named("Example Strike")]);
+    assert_eq!(
+        d.other_matches,
+        [KnowledgeMatch {
+            kind: ThreatKind::Actor,
+            id: None,
+            name: "Example Strike".to_string()
+        }]
+    );
 }
 
 #[test]

@@ -66,7 +66,7 @@ pub(crate) fn describe(
         other_matches: found[1..]
             .iter()
             .take(MAX_LINKED)
-            .map(|&index| knowledge.entity(index).reference())
+            .map(|&index| knowledge.entity(index).as_match())
             .collect(),
         sources: entity.sources.clone(),
         references: entity.references.clone(),
