@@ -302,6 +302,18 @@ fn is_attack_id(id: &str) -> bool {
     })
 }
 
+/// Returns whether `id` has the form of a Malpedia family id: a platform prefix, a dot and a lower-case
+/// name (`win.cobalt_strike`).
+fn is_malpedia_id(id: &str) -> bool {
+    id.split_once('.').is_some_and(|(platform, name)| {
+        MALPEDIA_PLATFORMS.contains(&platform)
+            && !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-.".contains(c))
+    })
+}
+
 /// Platform prefixes of Malpedia family ids.
 const MALPEDIA_PLATFORMS: &[&str] = &[
     "win", "elf", "osx", "apk", "ios", "jar", "js", "ps1", "py", "vbs", "php", "asp", "aix", "fas",

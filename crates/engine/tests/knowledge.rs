@@ -393,3 +393,22 @@ fn family_word_needs_four_characters() {
         );
     }
 }
+
+#[test]
+fn aliases_leave_out_ids() {
+    let (_dir, engine) = imported();
+    let d = engine.describe_threat("G9001", Lang::En).unwrap();
+    assert_eq!(d.aliases, ["EXB", "Sample Team", "Sednex"]);
+    let d = engine.describe_threat("Sample Locker", Lang::En).unwrap();
+    assert_eq!(d.aliases, ["Locker Sample"]);
+    // Proofpoint names actors TA and a number; such names are not tactic ids.
+    let d = engine.describe_threat("G9002", Lang::En).unwrap();
+    assert_eq!(d.aliases, ["Sample Kitten", "TA9901"]);
+}
+
+#[test]
+fn references_ignore_trailing_slash() {
+    let (_dir, engine) = imported();
+    let d = engine.describe_threat("Example Bear", Lang::En).unwrap();
+    assert_eq!(d.references, ["https://attack.mitre.org/groups/G9001"]);
+}

@@ -188,3 +188,35 @@ fn one_letter_finds_nothing() {
         assert!(!d.found, "{query}: {:?}", d.entry);
     }
 }
+
+#[test]
+#[ignore = "reads the shared real-data folder"]
+fn entries_are_clean() {
+    let knowledge = &imported().knowledge;
+    let mut problems = Vec::new();
+    for entity in knowledge.entities() {
+        for alias in &entity.aliases {
+            let own_id = [&entity.id, &entity.malpedia_id]
+                .into_iter()
+                .flatten()
+                .any(|id| id.eq_ignore_ascii_case(alias));
+            if own_id {
+                problems.push(format!("{}: alias {alias}", entity.name));
+            }
+        }
+        if entity.description.contains("<code>") {
+            problems.push(format!("{}: <code> in description", entity.name));
+        }
+        let mut pages: Vec<&str> = entity
+            .references
+            .iter()
+            .map(|r| r.trim_end_matches('/'))
+            .collect();
+        pages.sort();
+        pages.dedup();
+        if pages.len() != entity.references.len() {
+            problems.push(format!("{}: repeated references", entity.name));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

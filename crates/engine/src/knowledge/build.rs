@@ -8,7 +8,7 @@ use regex::Regex;
 use tiq_feeds::knowledge::{GalaxyClusters, MaltrailAliases, StixObject};
 use tiq_model::ThreatKind;
 
-use super::{Entity, Knowledge, normalize};
+use super::{Entity, Knowledge, is_attack_id, is_malpedia_id, normalize};
 
 /// References kept per entry.
 const MAX_REFERENCES: usize = 5;
@@ -220,11 +220,11 @@ impl Builder {
         }
     }
 
-    /// Groups records of one kind in three passes: records that carry the same own ATT&CK or
-    /// Malpedia id, actors and families that share a normalised name, and records where one
-    /// cites the other's ATT&CK or Malpedia page and they share a name or alias. A citation
-    /// alone does not merge, because clusters also cite the pages of tools they load or
-    /// resemble. [`Groups`] keeps any two different ATT&CK ids or Malpedia ids apart.
+    /// Groups records of one kind in three passes. The first joins records that carry the same
+    /// own ATT&CK or Malpedia id, and the second actors and families that share a normalised
+    /// name. The third joins a record that cites another's ATT&CK or Malpedia page when the
+    /// two share a name or alias. A citation alone does not merge, because clusters also cite
+    /// the pages of tools they load or resemble. [`Groups`] keeps different ids apart.
     fn merge(&self) -> Vec<Vec<usize>> {
         let mut groups = Groups::new(&self.records);
         let mut owner_of: HashMap<(ThreatKind, &str), usize> = HashMap::new();
@@ -291,7 +291,11 @@ impl Builder {
         for record in &ordered {
             for alias in std::iter::once(&record.name).chain(&record.aliases) {
                 let alias = alias.trim();
-                if alias_keys.insert(normalize(alias)) && !alias.is_empty() {
+                // Ids are not names: ATT&CK lists TA505's own G0092 among its aliases.
+                if alias.is_empty() || is_id_alias(alias) {
+                    continue;
+                }
+                if alias_keys.insert(normalize(alias)) {
                     aliases.push(alias.to_string());
                 }
             }
@@ -312,9 +316,11 @@ impl Builder {
             .iter()
             .map(|phase| self.tactics.get(phase).cloned().unwrap_or(phase.clone()))
             .collect();
-        let mut references = Vec::new();
+        let mut references: Vec<String> = Vec::new();
         for reference in ordered.iter().flat_map(|r| &r.references) {
-            if !references.contains(reference) && references.len() < MAX_REFERENCES {
+            let page = reference.trim_end_matches('/');
+            let known = references.iter().any(|r| r.trim_end_matches('/') == page);
+            if !known && references.len() < MAX_REFERENCES {
                 references.push(reference.clone());
             }
         }
@@ -432,7 +438,16 @@ fn malpedia_id_in(reference: &str) -> Option<String> {
     (!id.is_empty() && !id.contains('/')).then(|| id.to_string())
 }
 
-/// Removes ATT&CK's `(Citation: …)` markers and turns its Markdown links into their text.
+/// Returns whether an alias has the form of an ATT&CK group, software, campaign or technique
+/// id (`G0092`) or of a Malpedia id (`win.lockbit`). The tactic form (`TA0011`) is left as a
+/// name, because Proofpoint names actors that way (TA2541).
+fn is_id_alias(alias: &str) -> bool {
+    let upper = alias.to_ascii_uppercase();
+    (is_attack_id(&upper) && !upper.starts_with("TA")) || is_malpedia_id(alias)
+}
+
+/// Removes ATT&CK's `(Citation: …)` markers and `<code>` tags, and turns its Markdown links
+/// into their text.
 fn clean_description(text: &str) -> String {
     static CITATION: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"\s*\(Citation: [^)]*\)").expect("valid pattern"));
@@ -440,7 +455,11 @@ fn clean_description(text: &str) -> String {
         LazyLock::new(|| Regex::new(r"\[([^\]]+)\]\([^)]*\)").expect("valid pattern"));
     let text = CITATION.replace_all(text, "");
     let text = LINK.replace_all(&text, "$1");
-    text.replace("\r\n", "\n").trim().to_string()
+    text.replace("<code>", "")
+        .replace("</code>", "")
+        .replace("\r\n", "\n")
+        .trim()
+        .to_string()
 }
 
 /// Names a sub-technique as ATT&CK shows it: `Command and Scripting Interpreter: PowerShell`.
@@ -485,6 +504,14 @@ mod tests {
             Some("win.cobalt_strike")
         );
         assert_eq!(malpedia_id_in("https://example.com/details/win.x"), None);
+    }
+
+    #[test]
+    fn descriptions_lose_code_tags() {
+        assert_eq!(
+            clean_description("Runs <code>cmd.exe /c</code> and <code>whoami</code>."),
+            "Runs cmd.exe /c and whoami."
+        );
     }
 
     #[test]
