@@ -354,7 +354,7 @@ pub struct ReportLinks {
 impl Knowledge {
     /// Turns the family and actor names the evidence carries into canonical entries, with the
     /// ATT&CK techniques of the families (of the actors when no family is known) and the
-    /// campaigns of both. `names` pairs each name with whether its source calls it an actor.
+    /// campaigns of the actors and of families linked to at most one actor. `names` pairs each name with whether its source calls it an actor.
     /// A name no source describes stays as the feed wrote it.
     pub fn report_links(&self, names: &[(String, bool)]) -> ReportLinks {
         let mut links = ReportLinks::default();
@@ -403,8 +403,15 @@ impl Knowledge {
                 techniques.insert(technique.reference());
             }
         }
+        // A family that many groups use (Cobalt Strike) would tie every C2 server of it to
+        // every campaign that used it, so only a family with at most one known user adds its
+        // campaigns.
+        let campaign_owners = family_entries
+            .iter()
+            .filter(|&&family| self.linked(&self.entities[family], ThreatKind::Actor).len() <= 1)
+            .chain(&actor_entries);
         let mut campaigns = std::collections::BTreeSet::new();
-        for &owner in family_entries.iter().chain(&actor_entries) {
+        for &owner in campaign_owners {
             for campaign in self.linked(&self.entities[owner], ThreatKind::Campaign) {
                 campaigns.insert(campaign.reference());
             }

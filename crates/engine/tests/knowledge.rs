@@ -98,6 +98,7 @@ fn actor_merges_attack_and_galaxy() {
         d.families,
         [
             reference("S9001", "Example Strike"),
+            reference("S9004", "Shared Tool"),
             reference("win.sample_stealer", "Sample Stealer")
         ]
     );
@@ -411,4 +412,28 @@ fn references_ignore_trailing_slash() {
     let (_dir, engine) = imported();
     let d = engine.describe_threat("Example Bear", Lang::En).unwrap();
     assert_eq!(d.references, ["https://attack.mitre.org/groups/G9001"]);
+}
+
+#[test]
+fn report_campaigns_need_a_specific_link() {
+    let (dir, engine) = imported();
+    let knowledge = knowledge_of(&dir, &engine);
+    let names = |list: &[(&str, bool)]| -> Vec<(String, bool)> {
+        list.iter()
+            .map(|&(n, actor)| (n.to_string(), actor))
+            .collect()
+    };
+
+    // Two groups use Shared Tool, so its campaign says nothing about this evidence.
+    let links = knowledge.report_links(&names(&[("Shared Tool", false)]));
+    assert_eq!(links.families, [reference("S9004", "Shared Tool")]);
+    assert!(links.campaigns.is_empty(), "{:?}", links.campaigns);
+
+    // With the actor the campaign is attributed to, it is listed.
+    let links = knowledge.report_links(&names(&[("Shared Tool", false), ("Sample Panda", true)]));
+    assert_eq!(links.campaigns, [reference("C9002", "Operation Shared")]);
+
+    // Example Strike has one user, so its campaign is listed without an actor.
+    let links = knowledge.report_links(&names(&[("Example Strike", false)]));
+    assert_eq!(links.campaigns, [reference("C9001", "Operation Example")]);
 }

@@ -220,3 +220,20 @@ fn entries_are_clean() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+#[ignore = "reads the shared real-data folder"]
+fn widely_used_family_adds_no_campaigns() {
+    let links = imported()
+        .knowledge
+        .report_links(&[("Cobalt Strike".to_string(), false)]);
+    assert_eq!(links.families[0].id.as_deref(), Some("S0154"));
+    assert!(links.campaigns.is_empty(), "{:?}", links.campaigns);
+
+    let links = imported().knowledge.report_links(&[
+        ("Cobalt Strike".to_string(), false),
+        ("APT29".to_string(), true),
+    ]);
+    let ids: Vec<Option<&str>> = links.campaigns.iter().map(|c| c.id.as_deref()).collect();
+    assert!(ids.contains(&Some("C0024")), "{ids:?}");
+}
