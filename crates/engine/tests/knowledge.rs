@@ -437,3 +437,19 @@ fn report_campaigns_need_a_specific_link() {
     let links = knowledge.report_links(&names(&[("Example Strike", false)]));
     assert_eq!(links.campaigns, [reference("C9001", "Operation Example")]);
 }
+
+#[test]
+fn chinese_summary_names_indicator_types() {
+    let (_dir, engine) = imported();
+    let d = engine
+        .describe_threat("Example Strike", Lang::ZhCn)
+        .unwrap();
+    assert!(d.summary.contains("2 个 IP 地址"), "{}", d.summary);
+    assert!(d.summary.contains("1 个 SHA-256"), "{}", d.summary);
+    assert!(!d.summary.contains("ip"), "{}", d.summary);
+    let d = engine
+        .describe_threat("Sample Stealer", Lang::ZhCn)
+        .unwrap();
+    assert!(d.summary.contains("1 个域名"), "{}", d.summary);
+    assert!(d.summary.contains("1 个 MD5"), "{}", d.summary);
+}

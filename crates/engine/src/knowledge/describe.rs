@@ -246,7 +246,19 @@ fn indicators_sentence(indicators: &IndicatorCount, lang: Lang) -> String {
     let parts: Vec<String> = indicators
         .by_type
         .iter()
-        .map(|(kind, n)| format!("{n} {kind}"))
+        .map(|(kind, n)| match lang {
+            Lang::En => format!("{n} {kind}"),
+            Lang::ZhCn => {
+                let name = chinese_type_name(kind);
+                // Chinese text puts a space between Chinese characters and Latin letters.
+                let space = if name.starts_with(|c: char| c.is_ascii()) {
+                    " "
+                } else {
+                    ""
+                };
+                format!("{n} 个{space}{name}")
+            }
+        })
         .collect();
     match lang {
         Lang::En if indicators.total == 1 => {
@@ -262,5 +274,20 @@ fn indicators_sentence(indicators: &IndicatorCount, lang: Lang) -> String {
             indicators.total,
             parts.join("、")
         ),
+    }
+}
+
+/// Returns the Chinese name of a stored indicator type (`ip`, `domain`, `url`, `md5`, `sha1`,
+/// `sha256`, `network`), or the type itself when it has none.
+fn chinese_type_name(kind: &str) -> &str {
+    match kind {
+        "ip" => "IP 地址",
+        "domain" => "域名",
+        "url" => "网址",
+        "md5" => "MD5",
+        "sha1" => "SHA-1",
+        "sha256" => "SHA-256",
+        "network" => "网段",
+        other => other,
     }
 }
