@@ -431,6 +431,33 @@ fn describe_prints_family_in_both_languages() {
 }
 
 #[test]
+fn describe_rejects_empty_name() {
+    let data = tempfile::tempdir().unwrap();
+    let knowledge =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/fixtures/knowledge");
+    let output = tiq(data.path(), &["import", knowledge.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let output = tiq(data.path(), &["describe", " "]);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("name is empty"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = tiq(data.path(), &["--lang", "zh-CN", "describe", ""]);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    assert!(stderr(&output).contains("名称为空"), "{}", stderr(&output));
+
+    let long = "a".repeat(201);
+    let output = tiq(data.path(), &["describe", &long, "--json"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let body: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(body["error"], "invalid_name", "{body}");
+}
+
+#[test]
 fn vul_searches_and_rejects_bad_ids() {
     let data = tempfile::tempdir().unwrap();
     let vulnerabilities =

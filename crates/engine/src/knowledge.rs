@@ -22,6 +22,7 @@ use tiq_model::ThreatKind;
 use tiq_store::SourceRow;
 
 pub(crate) use describe::describe;
+pub use describe::{DescribeError, MAX_NAME_CHARS};
 pub(crate) use families::FamilyIndex;
 
 /// One actor, family, campaign, technique or tactic after merging its sources.

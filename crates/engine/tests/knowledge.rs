@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use tiq_engine::knowledge::Knowledge;
-use tiq_engine::{Engine, FileStatus, ImportOptions, import};
+use tiq_engine::{DescribeError, Engine, FileStatus, ImportOptions, import};
 use tiq_model::{IndicatorKind, KnowledgeMatch, KnowledgeRef, Lang, ThreatKind, Verdict};
 
 const HASH: &str = "9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b";
@@ -452,4 +452,22 @@ fn chinese_summary_names_indicator_types() {
         .unwrap();
     assert!(d.summary.contains("1 个域名"), "{}", d.summary);
     assert!(d.summary.contains("1 个 MD5"), "{}", d.summary);
+}
+
+#[test]
+fn empty_or_long_name_is_rejected() {
+    let (_dir, engine) = imported();
+    for name in ["", "  \t"] {
+        let error = engine.describe_threat(name, Lang::En).unwrap_err();
+        assert!(matches!(error, DescribeError::Empty), "{name:?}: {error}");
+        assert!(error.is_invalid_request());
+        assert!(error.message(Lang::ZhCn).contains("名称为空"), "{error}");
+    }
+    let error = engine
+        .describe_threat(&"a".repeat(201), Lang::En)
+        .unwrap_err();
+    assert!(matches!(error, DescribeError::TooLong { .. }), "{error}");
+    assert!(error.message(Lang::En).contains("200"), "{error}");
+    let d = engine.describe_threat(&"a".repeat(200), Lang::En).unwrap();
+    assert!(!d.found);
 }

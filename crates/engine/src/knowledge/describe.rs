@@ -4,8 +4,64 @@
 use std::collections::BTreeMap;
 
 use tiq_model::{IndicatorCount, KnowledgeRef, Lang, ThreatDescription, ThreatKind};
+use tiq_store::StoreError;
 
 use super::{Entity, FamilyIndex, Knowledge};
+
+/// Maximum length of a name to describe, in characters after trimming.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// A `describe_threat` request that cannot run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DescribeError {
+    #[error(
+        "name is empty: pass an actor, family, campaign or technique name, an alias or an ATT&CK id such as G0007"
+    )]
+    Empty,
+    #[error(
+        "name is {chars} characters long, over the maximum of {MAX_NAME_CHARS}: pass one actor, family, campaign or technique name, alias or ATT&CK id"
+    )]
+    TooLong { chars: usize },
+    #[error("store lookup failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl DescribeError {
+    /// Rejects an empty name and one over [`MAX_NAME_CHARS`] characters.
+    pub(crate) fn check(name: &str) -> Result<(), DescribeError> {
+        let chars = name.trim().chars().count();
+        if chars == 0 {
+            return Err(DescribeError::Empty);
+        }
+        if chars > MAX_NAME_CHARS {
+            return Err(DescribeError::TooLong { chars });
+        }
+        Ok(())
+    }
+
+    /// Renders the error in the requested language.
+    pub fn message(&self, lang: Lang) -> String {
+        match lang {
+            Lang::En => self.to_string(),
+            Lang::ZhCn => match self {
+                DescribeError::Empty => {
+                    "名称为空：请传入组织、家族、攻击活动或技术的名称、别名，或 ATT&CK 编号（如 G0007）"
+                        .to_string()
+                }
+                DescribeError::TooLong { chars } => format!(
+                    "名称长 {chars} 个字符，超过上限 {MAX_NAME_CHARS}：请只传入一个组织、家族、攻击活动或技术的名称、别名或 ATT&CK 编号"
+                ),
+                DescribeError::Store(error) => format!("本地数据库查询失败：{error}"),
+            },
+        }
+    }
+
+    /// Returns whether the caller can fix the request (as opposed to a store failure).
+    pub fn is_invalid_request(&self) -> bool {
+        !matches!(self, DescribeError::Store(_))
+    }
+}
 
 /// Most entries listed per linked kind; the rest are counted in `left_out`.
 const MAX_LINKED: usize = 25;
