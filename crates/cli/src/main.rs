@@ -306,15 +306,27 @@ fn describe(
     lang: Lang,
 ) -> anyhow::Result<ExitCode> {
     let engine = open_existing(data_dir, config, IpIndexing::Off, lang)?;
-    let description = engine
-        .describe_threat(&args.name, lang)
-        .map_err(|error| anyhow::anyhow!(AnalyzeError::from(error).message(lang)))?;
-    if args.json {
-        render::outln!("{}", serde_json::to_string_pretty(&description)?);
-    } else {
-        render::threat(&description, lang);
+    match engine.describe_threat(&args.name, lang) {
+        Ok(description) => {
+            if args.json {
+                render::outln!("{}", serde_json::to_string_pretty(&description)?);
+            } else {
+                render::threat(&description, lang);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) if error.is_invalid_request() => {
+            if args.json {
+                let body =
+                    serde_json::json!({"error": "invalid_name", "message": error.message(lang)});
+                render::outln!("{}", serde_json::to_string_pretty(&body)?);
+            } else {
+                eprintln!("{}: {}", lang.pick("error", "错误"), error.message(lang));
+            }
+            Ok(ExitCode::from(EXIT_USAGE))
+        }
+        Err(error) => Err(anyhow::anyhow!(error.message(lang))),
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn vul(

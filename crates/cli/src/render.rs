@@ -247,13 +247,19 @@ pub fn threat(description: &tiq_model::ThreatDescription, lang: Lang) {
             &description.techniques,
             "techniques",
         ),
-        (
-            lang.pick("Also matches", "同名条目"),
-            &description.other_matches,
-            "",
-        ),
     ];
     knowledge_fields(&lists, &description.left_out, lang);
+    if !description.other_matches.is_empty() {
+        let matches: Vec<String> = description
+            .other_matches
+            .iter()
+            .map(|entry| match lang {
+                Lang::En => format!("{} ({})", entry.label(), entry.kind.localized(lang)),
+                Lang::ZhCn => format!("{}（{}）", entry.label(), entry.kind.localized(lang)),
+            })
+            .collect();
+        field(lang.pick("Also matches", "同名条目"), &matches.join(", "));
+    }
     if !description.indicators.examples.is_empty() {
         field(
             lang.pick("Indicators", "指标示例"),

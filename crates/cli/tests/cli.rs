@@ -409,6 +409,10 @@ fn describe_prints_family_in_both_languages() {
     let text = stdout(&output);
     assert!(text.starts_with("S9001 Example Strike"), "{text}");
     assert!(text.contains("G9001 Example Bear"), "{text}");
+    assert!(
+        text.contains("Also matches: Example Strike (threat actor)"),
+        "{text}"
+    );
 
     let output = tiq(
         data.path(),
@@ -424,6 +428,33 @@ fn describe_prints_family_in_both_languages() {
             .contains("恶意软件家族"),
         "{description}"
     );
+}
+
+#[test]
+fn describe_rejects_empty_name() {
+    let data = tempfile::tempdir().unwrap();
+    let knowledge =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/fixtures/knowledge");
+    let output = tiq(data.path(), &["import", knowledge.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let output = tiq(data.path(), &["describe", " "]);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("name is empty"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = tiq(data.path(), &["--lang", "zh-CN", "describe", ""]);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    assert!(stderr(&output).contains("名称为空"), "{}", stderr(&output));
+
+    let long = "a".repeat(201);
+    let output = tiq(data.path(), &["describe", &long, "--json"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let body: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(body["error"], "invalid_name", "{body}");
 }
 
 #[test]

@@ -2,10 +2,11 @@
 //! malware families, campaigns, techniques and tactics, with their aliases and links.
 //!
 //! Names are matched by [`normalize`], so `cobaltstrike`, `Cobalt Strike` and Malpedia's
-//! `win.cobalt_strike` are one key. Entries of the same kind from different sources merge
-//! when they share an ATT&CK id, a Malpedia id or a normalised name; an alias alone never
-//! merges two entries, because aliases collide (a family and an actor, or two vendors' names),
-//! but it finds them.
+//! `win.cobalt_strike` are one key. Entries of the same kind from different sources merge when
+//! they share an ATT&CK id or a Malpedia id, and actors and families also when they share a
+//! normalised name. No entry carries two different ATT&CK ids or two different Malpedia ids.
+//! An alias alone never merges two entries, because aliases collide (a family and an actor,
+//! or two vendors' names), but it finds them.
 
 mod build;
 mod describe;
@@ -13,7 +14,7 @@ mod families;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use tiq_feeds::Format;
@@ -21,6 +22,7 @@ use tiq_model::ThreatKind;
 use tiq_store::SourceRow;
 
 pub(crate) use describe::describe;
+pub use describe::{DescribeError, MAX_NAME_CHARS};
 pub(crate) use families::FamilyIndex;
 
 /// One actor, family, campaign, technique or tactic after merging its sources.
@@ -30,6 +32,8 @@ pub struct Entity {
     pub name: String,
     /// ATT&CK id, or the Malpedia id when ATT&CK does not describe it.
     pub id: Option<String>,
+    /// Malpedia id (`win.cobalt_strike`), also when `id` is the ATT&CK id.
+    pub malpedia_id: Option<String>,
     /// Other names, without the canonical name.
     pub aliases: Vec<String>,
     pub description: String,
@@ -51,6 +55,15 @@ impl Entity {
             name: self.name.clone(),
         }
     }
+
+    /// Returns the entry as one of a query's other matches.
+    pub fn as_match(&self) -> tiq_model::KnowledgeMatch {
+        tiq_model::KnowledgeMatch {
+            kind: self.kind,
+            id: self.id.clone(),
+            name: self.name.clone(),
+        }
+    }
 }
 
 /// The knowledge index. Empty when no knowledge source was imported.
@@ -59,6 +72,8 @@ pub struct Knowledge {
     entities: Vec<Entity>,
     /// Normalised names, aliases and ids, to the entities that carry them.
     by_key: HashMap<String, Vec<usize>>,
+    /// ATT&CK and Malpedia ids in lower case, to the entities that carry them.
+    by_id: HashMap<String, Vec<usize>>,
     /// Maltrail's other names of a family, by normalised family name, tried when a name is
     /// not found directly.
     maltrail: HashMap<String, Vec<String>>,
@@ -129,54 +144,86 @@ impl Knowledge {
         &self.entities[index]
     }
 
-    /// Returns the entries a name, alias or id names, the best match first: an ATT&CK id,
-    /// then a canonical name before an alias, then entries of the preferred kinds, then
-    /// entries described by more sources.
+    /// Returns the entries a name, alias or id names, the best match first. The order is: an
+    /// exact ATT&CK or Malpedia id, a canonical name before an alias, the preferred kinds,
+    /// entries with an ATT&CK id, and then entries described by more sources.
     pub fn find(&self, query: &str, prefer: &[ThreatKind]) -> Vec<usize> {
         let key = normalize(query);
         if key.is_empty() {
             return Vec::new();
         }
-        let mut found = self.by_key.get(&key).cloned().unwrap_or_default();
-        if found.is_empty() {
-            // Feeds shorten family names: `lummac2` for "LummaC2 Stealer", `remcos` for
-            // "Remcos RAT".
-            found = FAMILY_SUFFIXES
-                .iter()
-                .find_map(|suffix| {
-                    let variant = match key.strip_suffix(suffix) {
-                        Some(stem) if !stem.is_empty() => stem.to_string(),
-                        _ => format!("{key}{suffix}"),
-                    };
-                    self.by_key.get(&variant).cloned()
-                })
-                .unwrap_or_default();
-        }
-        if found.is_empty() {
-            // Maltrail knows some families under other names.
-            for alias in self.maltrail.get(&key).into_iter().flatten() {
-                if let Some(entries) = self.by_key.get(alias) {
-                    found = entries.clone();
-                    break;
-                }
+        let exact_id = self
+            .by_id
+            .get(&query.trim().to_lowercase())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+
+        let (mut found, matched_key) = self.find_key(&key);
+        for &index in exact_id {
+            if !found.contains(&index) {
+                found.push(index);
             }
         }
-        let wanted_id = query.trim().to_ascii_uppercase();
+
+        let is_canonical = |index: usize| normalize(&self.entities[index].name) == matched_key;
+        // Feeds and vendors name folders and tags after groups, and software entries list the
+        // group that uses them as an alias (ESET's `sednit`, an alias of both APT28 and its
+        // JHUHUGIT downloader). So when only aliases match, an actor outranks other kinds.
+        let kinds: BTreeSet<ThreatKind> = found.iter().map(|&i| self.entities[i].kind).collect();
+        let actor_first = kinds.len() > 1
+            && kinds.contains(&ThreatKind::Actor)
+            && !found.iter().any(|&index| is_canonical(index));
+        let kind_rank = |kind: ThreatKind| {
+            if actor_first && kind == ThreatKind::Actor {
+                return 0;
+            }
+            1 + prefer
+                .iter()
+                .position(|&preferred| preferred == kind)
+                .unwrap_or(prefer.len())
+        };
+
         found.sort_by_key(|&index| {
             let entity = &self.entities[index];
             (
-                entity.id.as_deref() != Some(wanted_id.as_str()),
-                normalize(&entity.name) != key,
-                prefer
-                    .iter()
-                    .position(|&kind| kind == entity.kind)
-                    .unwrap_or(prefer.len()),
+                !exact_id.contains(&index),
+                !is_canonical(index),
+                kind_rank(entity.kind),
                 !entity.id.as_deref().is_some_and(is_attack_id),
                 usize::MAX - entity.sources.len(),
                 index,
             )
         });
         found
+    }
+
+    /// Returns the entries whose name, alias or id has the normalised `key`, else those of a
+    /// family-word variant of it, else those of Maltrail's other names for it, with the key
+    /// that matched.
+    fn find_key(&self, key: &str) -> (Vec<usize>, String) {
+        if let Some(entries) = self.by_key.get(key) {
+            return (entries.clone(), key.to_string());
+        }
+        // Feeds shorten family names: `lummac2` for "LummaC2 Stealer", `remcos` for
+        // "Remcos RAT". On keys under 4 characters the rule matches too much (`x` finds xRAT).
+        if key.chars().count() >= MIN_FAMILY_WORD_KEY {
+            for suffix in FAMILY_SUFFIXES {
+                let variant = match key.strip_suffix(suffix) {
+                    Some(stem) if !stem.is_empty() => stem.to_string(),
+                    _ => format!("{key}{suffix}"),
+                };
+                if let Some(entries) = self.by_key.get(&variant) {
+                    return (entries.clone(), variant);
+                }
+            }
+        }
+        // Maltrail lists other names of some families.
+        for alias in self.maltrail.get(key).into_iter().flatten() {
+            if let Some(entries) = self.by_key.get(alias) {
+                return (entries.clone(), alias.clone());
+            }
+        }
+        (Vec::new(), key.to_string())
     }
 
     /// Returns the index of the best actor or family entry for a family name as a feed
@@ -228,6 +275,9 @@ pub fn normalize(name: &str) -> String {
     stripped.chars().filter(|c| c.is_alphanumeric()).collect()
 }
 
+/// Minimum length, in characters, of a key that [`FAMILY_SUFFIXES`] are tried on.
+const MIN_FAMILY_WORD_KEY: usize = 4;
+
 /// Words that feeds drop from or add to family names, tried in this order when a name is not
 /// found as written.
 const FAMILY_SUFFIXES: &[&str] = &[
@@ -250,6 +300,18 @@ fn is_attack_id(id: &str) -> bool {
         main.len() == 4
             && sub.len() == 3
             && main.bytes().chain(sub.bytes()).all(|b| b.is_ascii_digit())
+    })
+}
+
+/// Returns whether `id` has the form of a Malpedia family id: a platform prefix, a dot and a lower-case
+/// name (`win.cobalt_strike`).
+fn is_malpedia_id(id: &str) -> bool {
+    id.split_once('.').is_some_and(|(platform, name)| {
+        MALPEDIA_PLATFORMS.contains(&platform)
+            && !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-.".contains(c))
     })
 }
 
@@ -293,7 +355,7 @@ pub struct ReportLinks {
 impl Knowledge {
     /// Turns the family and actor names the evidence carries into canonical entries, with the
     /// ATT&CK techniques of the families (of the actors when no family is known) and the
-    /// campaigns of both. `names` pairs each name with whether its source calls it an actor.
+    /// campaigns of the actors and of families linked to at most one actor. `names` pairs each name with whether its source calls it an actor.
     /// A name no source describes stays as the feed wrote it.
     pub fn report_links(&self, names: &[(String, bool)]) -> ReportLinks {
         let mut links = ReportLinks::default();
@@ -342,8 +404,15 @@ impl Knowledge {
                 techniques.insert(technique.reference());
             }
         }
+        // A family that many groups use (Cobalt Strike) would tie every C2 server of it to
+        // every campaign that used it, so only a family with at most one known user adds its
+        // campaigns.
+        let campaign_owners = family_entries
+            .iter()
+            .filter(|&&family| self.linked(&self.entities[family], ThreatKind::Actor).len() <= 1)
+            .chain(&actor_entries);
         let mut campaigns = std::collections::BTreeSet::new();
-        for &owner in family_entries.iter().chain(&actor_entries) {
+        for &owner in campaign_owners {
             for campaign in self.linked(&self.entities[owner], ThreatKind::Campaign) {
                 campaigns.insert(campaign.reference());
             }

@@ -35,6 +35,7 @@ use tiq_store::{ScanScope, Store, StoreError};
 use loaded::Loaded;
 
 pub use import::{FileOutcome, FileStatus, ImportOptions, ImportSummary};
+pub use knowledge::DescribeError;
 pub use scope::{AddressScope, address_scope};
 pub use tiq_store::{DB_FILE, SourceRow};
 
@@ -326,12 +327,14 @@ impl Engine {
     }
 
     /// Describes an actor, malware family, campaign, ATT&CK technique or tactic, named by a
-    /// name, an alias or an ATT&CK id, with the stored indicators that carry it.
+    /// name, an alias or an ATT&CK id, with the stored indicators that carry it. Rejects an
+    /// empty name and one over [`knowledge::MAX_NAME_CHARS`] characters.
     pub fn describe_threat(
         &self,
         query: &str,
         lang: Lang,
-    ) -> Result<ThreatDescription, StoreError> {
+    ) -> Result<ThreatDescription, DescribeError> {
+        DescribeError::check(query)?;
         let loaded = self.loaded();
         let knowledge = loaded.knowledge(&self.data_dir).clone();
         let store = self.checkout()?;

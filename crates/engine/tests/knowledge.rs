@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
-use tiq_engine::{Engine, FileStatus, ImportOptions, import};
-use tiq_model::{IndicatorKind, KnowledgeRef, Lang, ThreatKind, Verdict};
+use tiq_engine::knowledge::Knowledge;
+use tiq_engine::{DescribeError, Engine, FileStatus, ImportOptions, import};
+use tiq_model::{IndicatorKind, KnowledgeMatch, KnowledgeRef, Lang, ThreatKind, Verdict};
 
 const HASH: &str = "9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b";
 
@@ -68,7 +69,14 @@ fn family_description_links_and_counts() {
         ["misp-galaxy/malpedia", "mitre-attack/enterprise"]
     );
     // The actor of the same name stays a separate entry.
-    assert_eq!(d.other_matches, [KnowledgeRef::named("Example Strike")]);
+    assert_eq!(
+        d.other_matches,
+        [KnowledgeMatch {
+            kind: ThreatKind::Actor,
+            id: None,
+            name: "Example Strike".to_string()
+        }]
+    );
 }
 
 #[test]
@@ -90,6 +98,7 @@ fn actor_merges_attack_and_galaxy() {
         d.families,
         [
             reference("S9001", "Example Strike"),
+            reference("S9004", "Shared Tool"),
             reference("win.sample_stealer", "Sample Stealer")
         ]
     );
@@ -106,7 +115,12 @@ fn techniques_and_tactics() {
 
     let d = engine.describe_threat("TA9011", Lang::En).unwrap();
     assert_eq!(d.kind, Some(ThreatKind::Tactic));
-    assert_eq!(d.techniques.len(), 2);
+    let ids: Vec<&str> = d
+        .techniques
+        .iter()
+        .filter_map(|t| t.id.as_deref())
+        .collect();
+    assert_eq!(ids, ["T9001", "T9001.001", "T9001.002"]);
 
     let d = engine.describe_threat("T9001", Lang::En).unwrap();
     assert_eq!(
@@ -250,6 +264,212 @@ fn capped_related_list_counts_the_rest() {
         "{:?}",
         report.left_out
     );
+}
+
+#[test]
+fn sub_techniques_sharing_a_name_stay_apart() {
+    let (_dir, engine) = imported();
+    for (id, name) in [
+        ("T9001.002", "Example Protocol: Shared Name"),
+        ("T9002.001", "Example Discovery: Shared Name"),
+    ] {
+        let d = engine.describe_threat(id, Lang::En).unwrap();
+        assert_eq!(d.entry, Some(reference(id, name)), "{id}");
+    }
+    let d = engine.describe_threat("Shared Name", Lang::En).unwrap();
+    let mut ids: Vec<Option<String>> = std::iter::once(d.entry.unwrap().id)
+        .chain(d.other_matches.into_iter().map(|m| m.id))
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [Some("T9001.002".to_string()), Some("T9002.001".to_string())]
+    );
+}
+
+#[test]
+fn galaxy_cluster_keeps_groups_apart() {
+    let (_dir, engine) = imported();
+    let d = engine.describe_threat("G9003", Lang::En).unwrap();
+    assert_eq!(d.entry, Some(reference("G9003", "Sample Kitten")));
+    assert_eq!(
+        d.description,
+        "Sample Kitten is an invented group that a vendor reports as part of Sample Panda."
+    );
+    let d = engine.describe_threat("G9002", Lang::En).unwrap();
+    assert_eq!(d.entry, Some(reference("G9002", "Sample Panda")));
+    assert_eq!(
+        d.sources,
+        ["misp-galaxy/threat-actor", "mitre-attack/enterprise"],
+        "the cluster of the same name merges"
+    );
+}
+
+#[test]
+fn malpedia_ids_with_one_name_stay_apart() {
+    let (_dir, engine) = imported();
+    for id in ["win.twin_bot", "elf.twin_bot", "ELF.Twin_Bot"] {
+        let d = engine.describe_threat(id, Lang::En).unwrap();
+        assert_eq!(
+            d.entry,
+            Some(reference(&id.to_lowercase(), "Twin Bot")),
+            "{id}"
+        );
+        assert_eq!(d.other_matches.len(), 1, "{id}");
+    }
+}
+
+#[test]
+fn exact_malpedia_id_ranks_first() {
+    let (_dir, engine) = imported();
+    let d = engine
+        .describe_threat("win.sample_locker", Lang::En)
+        .unwrap();
+    assert_eq!(
+        d.entry,
+        Some(reference("win.sample_locker", "Sample Locker (Windows)"))
+    );
+    let d = engine.describe_threat("Sample Locker", Lang::En).unwrap();
+    assert_eq!(d.entry, Some(KnowledgeRef::named("Sample Locker")));
+    // A family with an ATT&CK id keeps its Malpedia id for lookups.
+    let d = engine
+        .describe_threat("WIN.example_strike", Lang::En)
+        .unwrap();
+    assert_eq!(d.entry, Some(reference("S9001", "Example Strike")));
+}
+
+/// The index of the imported fixtures, for calls below `Engine`.
+fn knowledge_of(dir: &tempfile::TempDir, engine: &Engine) -> Knowledge {
+    Knowledge::load(dir.path(), &engine.sources().unwrap())
+}
+
+#[test]
+fn alias_only_match_prefers_actor() {
+    let (dir, engine) = imported();
+    let d = engine.describe_threat("sednex", Lang::En).unwrap();
+    assert_eq!(d.entry, Some(reference("G9001", "Example Bear")));
+    assert_eq!(
+        d.other_matches
+            .iter()
+            .map(|m| m.id.as_deref())
+            .collect::<Vec<_>>(),
+        [Some("S9003")]
+    );
+
+    let knowledge = knowledge_of(&dir, &engine);
+    let links = knowledge.report_links(&[("Sednex".to_string(), false)]);
+    assert_eq!(links.actors, [reference("G9001", "Example Bear")]);
+    assert!(links.families.is_empty(), "{:?}", links.families);
+}
+
+#[test]
+fn canonical_match_keeps_kind_preference() {
+    let (dir, engine) = imported();
+    let knowledge = knowledge_of(&dir, &engine);
+    for (prefer, expected) in [
+        (ThreatKind::Family, ThreatKind::Family),
+        (ThreatKind::Actor, ThreatKind::Actor),
+    ] {
+        let index = knowledge.resolve("Example Strike", prefer).unwrap();
+        assert_eq!(knowledge.entity(index).kind, expected, "{prefer:?}");
+    }
+    // A canonical name outranks an actor's alias.
+    let d = engine.describe_threat("Sample Dropper", Lang::En).unwrap();
+    assert_eq!(d.entry, Some(reference("S9003", "Sample Dropper")));
+}
+
+#[test]
+fn family_word_needs_four_characters() {
+    let (_dir, engine) = imported();
+    for query in ["z", "zed"] {
+        let d = engine.describe_threat(query, Lang::En).unwrap();
+        assert!(!d.found, "{query}: {:?}", d.entry);
+    }
+    for query in ["zedd", "zed rat"] {
+        let d = engine.describe_threat(query, Lang::En).unwrap();
+        assert_eq!(
+            d.entry,
+            Some(reference("win.zed_remote", "Zed Remote")),
+            "{query}"
+        );
+    }
+}
+
+#[test]
+fn aliases_leave_out_ids() {
+    let (_dir, engine) = imported();
+    let d = engine.describe_threat("G9001", Lang::En).unwrap();
+    assert_eq!(d.aliases, ["EXB", "Sample Team", "Sednex"]);
+    let d = engine.describe_threat("Sample Locker", Lang::En).unwrap();
+    assert_eq!(d.aliases, ["Locker Sample"]);
+    // Proofpoint names actors TA and a number; such names are not tactic ids.
+    let d = engine.describe_threat("G9002", Lang::En).unwrap();
+    assert_eq!(d.aliases, ["Sample Kitten", "TA9901"]);
+}
+
+#[test]
+fn references_ignore_trailing_slash() {
+    let (_dir, engine) = imported();
+    let d = engine.describe_threat("Example Bear", Lang::En).unwrap();
+    assert_eq!(d.references, ["https://attack.mitre.org/groups/G9001"]);
+}
+
+#[test]
+fn report_campaigns_need_a_specific_link() {
+    let (dir, engine) = imported();
+    let knowledge = knowledge_of(&dir, &engine);
+    let names = |list: &[(&str, bool)]| -> Vec<(String, bool)> {
+        list.iter()
+            .map(|&(n, actor)| (n.to_string(), actor))
+            .collect()
+    };
+
+    // Two groups use Shared Tool, so its campaign says nothing about this evidence.
+    let links = knowledge.report_links(&names(&[("Shared Tool", false)]));
+    assert_eq!(links.families, [reference("S9004", "Shared Tool")]);
+    assert!(links.campaigns.is_empty(), "{:?}", links.campaigns);
+
+    // With the actor the campaign is attributed to, it is listed.
+    let links = knowledge.report_links(&names(&[("Shared Tool", false), ("Sample Panda", true)]));
+    assert_eq!(links.campaigns, [reference("C9002", "Operation Shared")]);
+
+    // Example Strike has one user, so its campaign is listed without an actor.
+    let links = knowledge.report_links(&names(&[("Example Strike", false)]));
+    assert_eq!(links.campaigns, [reference("C9001", "Operation Example")]);
+}
+
+#[test]
+fn chinese_summary_names_indicator_types() {
+    let (_dir, engine) = imported();
+    let d = engine
+        .describe_threat("Example Strike", Lang::ZhCn)
+        .unwrap();
+    assert!(d.summary.contains("2 个 IP 地址"), "{}", d.summary);
+    assert!(d.summary.contains("1 个 SHA-256"), "{}", d.summary);
+    assert!(!d.summary.contains("ip"), "{}", d.summary);
+    let d = engine
+        .describe_threat("Sample Stealer", Lang::ZhCn)
+        .unwrap();
+    assert!(d.summary.contains("1 个域名"), "{}", d.summary);
+    assert!(d.summary.contains("1 个 MD5"), "{}", d.summary);
+}
+
+#[test]
+fn empty_or_long_name_is_rejected() {
+    let (_dir, engine) = imported();
+    for name in ["", "  \t"] {
+        let error = engine.describe_threat(name, Lang::En).unwrap_err();
+        assert!(matches!(error, DescribeError::Empty), "{name:?}: {error}");
+        assert!(error.is_invalid_request());
+        assert!(error.message(Lang::ZhCn).contains("名称为空"), "{error}");
+    }
+    let error = engine
+        .describe_threat(&"a".repeat(201), Lang::En)
+        .unwrap_err();
+    assert!(matches!(error, DescribeError::TooLong { .. }), "{error}");
+    assert!(error.message(Lang::En).contains("200"), "{error}");
+    let d = engine.describe_threat(&"a".repeat(200), Lang::En).unwrap();
+    assert!(!d.found);
 }
 
 #[test]

@@ -24,5 +24,5 @@ pub use report::{
     BenignMatch, Evidence, IndicatorRef, KnowledgeRef, Profile, Related, Report, Tag, ThreatLevel,
     Verdict,
 };
-pub use threat::{IndicatorCount, ThreatDescription, ThreatKind};
+pub use threat::{IndicatorCount, KnowledgeMatch, ThreatDescription, ThreatKind};
 pub use vuln::{VulnQueryKind, VulnSearch, Vulnerability};

@@ -234,7 +234,7 @@ pub struct Report {
     pub families: Vec<KnowledgeRef>,
     /// Threat actors named by the evidence.
     pub actors: Vec<KnowledgeRef>,
-    /// ATT&CK campaigns of those actors or families.
+    /// ATT&CK campaigns of those actors, and of those families that at most one actor uses.
     pub campaigns: Vec<KnowledgeRef>,
     /// ATT&CK techniques of those families, or of the actors when no family is known.
     pub techniques: Vec<KnowledgeRef>,

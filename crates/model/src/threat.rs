@@ -49,6 +49,27 @@ impl ThreatKind {
     }
 }
 
+/// Another knowledge entry that a query also names, with its kind because one name can name
+/// an actor and a family.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct KnowledgeMatch {
+    pub kind: ThreatKind,
+    /// ATT&CK id or Malpedia id, where the entry has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+}
+
+impl KnowledgeMatch {
+    /// `G0007 APT28`, or the name alone.
+    pub fn label(&self) -> String {
+        match &self.id {
+            Some(id) => format!("{id} {}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
 /// Stored indicators that carry a family or actor name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct IndicatorCount {
@@ -86,7 +107,7 @@ pub struct ThreatDescription {
     pub campaigns: Vec<KnowledgeRef>,
     pub indicators: IndicatorCount,
     /// Other entries the query also names (an alias shared by a family and an actor).
-    pub other_matches: Vec<KnowledgeRef>,
+    pub other_matches: Vec<KnowledgeMatch>,
     /// Knowledge sources that describe it (`mitre-attack/enterprise`, `misp-galaxy/malpedia`).
     pub sources: Vec<String>,
     pub references: Vec<String>,

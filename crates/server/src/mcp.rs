@@ -108,6 +108,7 @@ pub struct ThreatArgs {
     /// A threat actor, malware family or tool, campaign, ATT&CK technique or tactic, by name,
     /// alias or ATT&CK id: "APT28", "Fancy Bear", "G0007", "Cobalt Strike", "cobaltstrike",
     /// "win.cobalt_strike", "T1059.001", "TA0011". Family names as reports show them work too.
+    /// At most 200 characters.
     pub name: String,
     /// Language of the summary: "en" (default) or "zh-CN". Descriptions stay as the knowledge
     /// source wrote them (English).
@@ -285,22 +286,16 @@ impl TiqTools {
             Ok(lang) => lang.unwrap_or_default(),
             Err(error) => return Ok(tool_error(error.to_string())),
         };
-        if args.name.trim().is_empty() {
-            let message = lang.pick(
-                "name is empty: pass an actor, family, campaign or technique name, an alias or an ATT&CK id such as G0007",
-                "name 为空：请传入组织、家族、攻击活动或技术的名称、别名，或 ATT&CK 编号（如 G0007）",
-            );
-            return Ok(tool_error(message.to_string()));
-        }
         let engine = self.engine.clone();
         let name = args.name;
         let outcome =
             tokio::task::spawn_blocking(move || engine.describe_threat(&name, lang)).await;
         Ok(match outcome {
             Ok(Ok(description)) => description_result(&description),
+            Ok(Err(error)) if error.is_invalid_request() => tool_error(error.message(lang)),
             Ok(Err(error)) => {
                 tracing::error!(tool = "describe_threat", %error, "description failed");
-                tool_error(AnalyzeError::from(error).message(lang))
+                tool_error(error.message(lang))
             }
             Err(error) => {
                 tracing::error!(tool = "describe_threat", %error, "description task failed");

@@ -229,6 +229,16 @@ async fn describe_threat_answers_unknown_and_empty_names() {
     let message = server.call(8, "tools/call", params).await;
     assert!(message.get("error").is_none(), "protocol error: {message}");
     assert_eq!(message["result"]["isError"], true, "{message}");
+    let text = message["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("name is empty"), "{text}");
+
+    let long = "a".repeat(201);
+    let params = json!({"name": "describe_threat", "arguments": {"name": long, "lang": "zh-CN"}});
+    let message = server.call(12, "tools/call", params).await;
+    assert!(message.get("error").is_none(), "protocol error: {message}");
+    assert_eq!(message["result"]["isError"], true, "{message}");
+    let text = message["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("200"), "{text}");
 }
 
 #[tokio::test]

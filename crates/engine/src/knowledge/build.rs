@@ -1,5 +1,5 @@
 //! Building the knowledge index: one record per source entry, merged by kind and shared
-//! ATT&CK id, Malpedia id or normalised name, then linked.
+//! ATT&CK id, Malpedia id or normalised name (never two different ids), then linked.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::LazyLock;
@@ -8,7 +8,7 @@ use regex::Regex;
 use tiq_feeds::knowledge::{GalaxyClusters, MaltrailAliases, StixObject};
 use tiq_model::ThreatKind;
 
-use super::{Entity, Knowledge, normalize};
+use super::{Entity, Knowledge, is_attack_id, is_malpedia_id, normalize};
 
 /// References kept per entry.
 const MAX_REFERENCES: usize = 5;
@@ -185,18 +185,19 @@ impl Builder {
         name_sub_techniques(&mut entities);
 
         let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
         for (index, entity) in entities.iter().enumerate() {
+            let ids = entity.id.iter().chain(&entity.malpedia_id);
+            for id in ids.clone() {
+                add_entry(&mut by_id, id.to_lowercase(), index);
+            }
             let names = std::iter::once(&entity.name)
                 .chain(&entity.aliases)
-                .chain(entity.id.as_ref());
+                .chain(ids);
             for name in names {
                 let key = normalize(name);
-                if key.is_empty() {
-                    continue;
-                }
-                let entries = by_key.entry(key).or_default();
-                if !entries.contains(&index) {
-                    entries.push(index);
+                if !key.is_empty() {
+                    add_entry(&mut by_key, key, index);
                 }
             }
         }
@@ -214,28 +215,48 @@ impl Builder {
         Knowledge {
             entities,
             by_key,
+            by_id,
             maltrail,
         }
     }
 
-    /// Groups records of one kind that share a normalised name, or where one cites the other's
-    /// ATT&CK or Malpedia page and they share a name or alias. A citation alone does not
-    /// merge, because clusters also cite the pages of tools they load or resemble.
+    /// Groups records of one kind in three passes. The first joins records that carry the same
+    /// own ATT&CK or Malpedia id, and the second actors and families that share a normalised
+    /// name. The third joins a record that cites another's ATT&CK or Malpedia page when the
+    /// two share a name or alias. A citation alone does not merge, because clusters also cite
+    /// the pages of tools they load or resemble. [`Groups`] keeps different ids apart.
     fn merge(&self) -> Vec<Vec<usize>> {
-        let mut parent: Vec<usize> = (0..self.records.len()).collect();
-        let mut first_named: HashMap<(ThreatKind, String), usize> = HashMap::new();
+        let mut groups = Groups::new(&self.records);
         let mut owner_of: HashMap<(ThreatKind, &str), usize> = HashMap::new();
         for (index, record) in self.records.iter().enumerate() {
+            for id in record.attack_id.iter().chain(&record.malpedia_id) {
+                match owner_of.get(&(record.kind, id.as_str())) {
+                    Some(&owner) => {
+                        groups.union(index, owner);
+                    }
+                    None => {
+                        owner_of.insert((record.kind, id.as_str()), index);
+                    }
+                }
+            }
+        }
+
+        // Techniques, tactics and campaigns come from ATT&CK alone, where two objects of the
+        // same name are different objects (the sub-techniques T1071.004 and T1590.002 are
+        // both named "DNS").
+        let mut first_named: HashMap<(ThreatKind, String), usize> = HashMap::new();
+        for (index, record) in self.records.iter().enumerate() {
+            if !matches!(record.kind, ThreatKind::Actor | ThreatKind::Family) {
+                continue;
+            }
             match first_named.get(&(record.kind, normalize(&record.name))) {
-                Some(&other) => union(&mut parent, index, other),
+                Some(&other) => groups.union(index, other),
                 None => {
                     first_named.insert((record.kind, normalize(&record.name)), index);
                 }
             }
-            for id in record.attack_id.iter().chain(&record.malpedia_id) {
-                owner_of.entry((record.kind, id.as_str())).or_insert(index);
-            }
         }
+
         let names = |record: &Record| -> BTreeSet<String> {
             std::iter::once(&record.name)
                 .chain(&record.aliases)
@@ -249,20 +270,11 @@ impl Builder {
                     continue;
                 };
                 if !names(record).is_disjoint(&names(&self.records[owner])) {
-                    union(&mut parent, index, owner);
+                    groups.union(index, owner);
                 }
             }
         }
-        let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
-        for index in 0..self.records.len() {
-            groups
-                .entry(root(&mut parent, index))
-                .or_default()
-                .push(index);
-        }
-        let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
-        groups.sort();
-        groups
+        groups.into_groups()
     }
 
     /// Builds one entity from a group: ATT&CK's name and description where ATT&CK describes
@@ -279,17 +291,20 @@ impl Builder {
         for record in &ordered {
             for alias in std::iter::once(&record.name).chain(&record.aliases) {
                 let alias = alias.trim();
-                if alias_keys.insert(normalize(alias)) && !alias.is_empty() {
+                // Ids are not names: ATT&CK lists TA505's own G0092 among its aliases.
+                if alias.is_empty() || is_id_alias(alias) {
+                    continue;
+                }
+                if alias_keys.insert(normalize(alias)) {
                     aliases.push(alias.to_string());
                 }
             }
         }
         aliases.sort_by_key(|alias| alias.to_lowercase());
 
-        let id = ordered
-            .iter()
-            .find_map(|r| r.attack_id.clone())
-            .or_else(|| ordered.iter().find_map(|r| r.malpedia_id.clone()));
+        // The merge keeps at most one ATT&CK id and one Malpedia id per group.
+        let attack_id = ordered.iter().find_map(|r| r.attack_id.clone());
+        let malpedia_id = ordered.iter().find_map(|r| r.malpedia_id.clone());
         let description = ordered
             .iter()
             .map(|r| r.description.as_str())
@@ -301,9 +316,11 @@ impl Builder {
             .iter()
             .map(|phase| self.tactics.get(phase).cloned().unwrap_or(phase.clone()))
             .collect();
-        let mut references = Vec::new();
+        let mut references: Vec<String> = Vec::new();
         for reference in ordered.iter().flat_map(|r| &r.references) {
-            if !references.contains(reference) && references.len() < MAX_REFERENCES {
+            let page = reference.trim_end_matches('/');
+            let known = references.iter().any(|r| r.trim_end_matches('/') == page);
+            if !known && references.len() < MAX_REFERENCES {
                 references.push(reference.clone());
             }
         }
@@ -313,7 +330,8 @@ impl Builder {
         Entity {
             kind: primary.kind,
             name,
-            id,
+            id: attack_id.or(malpedia_id.clone()),
+            malpedia_id,
             aliases,
             description,
             country: ordered.iter().find_map(|r| r.country.clone()),
@@ -325,19 +343,69 @@ impl Builder {
     }
 }
 
-fn root(parent: &mut [usize], mut index: usize) -> usize {
-    while parent[index] != index {
-        parent[index] = parent[parent[index]];
-        index = parent[index];
+fn add_entry(index: &mut HashMap<String, Vec<usize>>, key: String, entity: usize) {
+    let entries = index.entry(key).or_default();
+    if !entries.contains(&entity) {
+        entries.push(entity);
     }
-    index
 }
 
-fn union(parent: &mut [usize], a: usize, b: usize) {
-    let (a, b) = (root(parent, a), root(parent, b));
-    if a != b {
-        parent[a.max(b)] = a.min(b);
+/// Union-find over records that keeps the own ATT&CK id and Malpedia id of each group, and
+/// rejects a union that would put two different ids of one scheme into one group.
+struct Groups<'a> {
+    parent: Vec<usize>,
+    /// By root: the ATT&CK id and the Malpedia id of the group's records, at most one each.
+    attack_id: Vec<Option<&'a str>>,
+    malpedia_id: Vec<Option<&'a str>>,
+}
+
+impl<'a> Groups<'a> {
+    fn new(records: &'a [Record]) -> Groups<'a> {
+        Groups {
+            parent: (0..records.len()).collect(),
+            attack_id: records.iter().map(|r| r.attack_id.as_deref()).collect(),
+            malpedia_id: records.iter().map(|r| r.malpedia_id.as_deref()).collect(),
+        }
     }
+
+    fn root(&mut self, mut index: usize) -> usize {
+        while self.parent[index] != index {
+            self.parent[index] = self.parent[self.parent[index]];
+            index = self.parent[index];
+        }
+        index
+    }
+
+    /// Joins the groups of `a` and `b` unless they carry different ids of one scheme.
+    fn union(&mut self, a: usize, b: usize) {
+        let (a, b) = (self.root(a), self.root(b));
+        if a == b
+            || conflict(self.attack_id[a], self.attack_id[b])
+            || conflict(self.malpedia_id[a], self.malpedia_id[b])
+        {
+            return;
+        }
+        let (kept, joined) = (a.min(b), a.max(b));
+        self.parent[joined] = kept;
+        self.attack_id[kept] = self.attack_id[kept].or(self.attack_id[joined]);
+        self.malpedia_id[kept] = self.malpedia_id[kept].or(self.malpedia_id[joined]);
+    }
+
+    /// Returns the groups as sorted record indices, in order of their first record.
+    fn into_groups(mut self) -> Vec<Vec<usize>> {
+        let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+        for index in 0..self.parent.len() {
+            groups.entry(self.root(index)).or_default().push(index);
+        }
+        let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
+        groups.sort();
+        groups
+    }
+}
+
+/// Returns whether two groups carry different ids of one scheme.
+fn conflict(a: Option<&str>, b: Option<&str>) -> bool {
+    matches!((a, b), (Some(a), Some(b)) if a != b)
 }
 
 /// The kind of a MISP galaxy's clusters; galaxies of other things (countries, sectors) are
@@ -370,7 +438,16 @@ fn malpedia_id_in(reference: &str) -> Option<String> {
     (!id.is_empty() && !id.contains('/')).then(|| id.to_string())
 }
 
-/// Removes ATT&CK's `(Citation: …)` markers and turns its Markdown links into their text.
+/// Returns whether an alias has the form of an ATT&CK group, software, campaign or technique
+/// id (`G0092`) or of a Malpedia id (`win.lockbit`). The tactic form (`TA0011`) is left as a
+/// name, because Proofpoint names actors that way (TA2541).
+fn is_id_alias(alias: &str) -> bool {
+    let upper = alias.to_ascii_uppercase();
+    (is_attack_id(&upper) && !upper.starts_with("TA")) || is_malpedia_id(alias)
+}
+
+/// Removes ATT&CK's `(Citation: …)` markers and `<code>` tags, and turns its Markdown links
+/// into their text.
 fn clean_description(text: &str) -> String {
     static CITATION: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"\s*\(Citation: [^)]*\)").expect("valid pattern"));
@@ -378,7 +455,11 @@ fn clean_description(text: &str) -> String {
         LazyLock::new(|| Regex::new(r"\[([^\]]+)\]\([^)]*\)").expect("valid pattern"));
     let text = CITATION.replace_all(text, "");
     let text = LINK.replace_all(&text, "$1");
-    text.replace("\r\n", "\n").trim().to_string()
+    text.replace("<code>", "")
+        .replace("</code>", "")
+        .replace("\r\n", "\n")
+        .trim()
+        .to_string()
 }
 
 /// Names a sub-technique as ATT&CK shows it: `Command and Scripting Interpreter: PowerShell`.
@@ -423,6 +504,14 @@ mod tests {
             Some("win.cobalt_strike")
         );
         assert_eq!(malpedia_id_in("https://example.com/details/win.x"), None);
+    }
+
+    #[test]
+    fn descriptions_lose_code_tags() {
+        assert_eq!(
+            clean_description("Runs <code>cmd.exe /c</code> and <code>whoami</code>."),
+            "Runs cmd.exe /c and whoami."
+        );
     }
 
     #[test]

@@ -4,8 +4,64 @@
 use std::collections::BTreeMap;
 
 use tiq_model::{IndicatorCount, KnowledgeRef, Lang, ThreatDescription, ThreatKind};
+use tiq_store::StoreError;
 
 use super::{Entity, FamilyIndex, Knowledge};
+
+/// Maximum length of a name to describe, in characters after trimming.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// A `describe_threat` request that cannot run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DescribeError {
+    #[error(
+        "name is empty: pass an actor, family, campaign or technique name, an alias or an ATT&CK id such as G0007"
+    )]
+    Empty,
+    #[error(
+        "name is {chars} characters long, over the maximum of {MAX_NAME_CHARS}: pass one actor, family, campaign or technique name, alias or ATT&CK id"
+    )]
+    TooLong { chars: usize },
+    #[error("store lookup failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl DescribeError {
+    /// Rejects an empty name and one over [`MAX_NAME_CHARS`] characters.
+    pub(crate) fn check(name: &str) -> Result<(), DescribeError> {
+        let chars = name.trim().chars().count();
+        if chars == 0 {
+            return Err(DescribeError::Empty);
+        }
+        if chars > MAX_NAME_CHARS {
+            return Err(DescribeError::TooLong { chars });
+        }
+        Ok(())
+    }
+
+    /// Renders the error in the requested language.
+    pub fn message(&self, lang: Lang) -> String {
+        match lang {
+            Lang::En => self.to_string(),
+            Lang::ZhCn => match self {
+                DescribeError::Empty => {
+                    "名称为空：请传入组织、家族、攻击活动或技术的名称、别名，或 ATT&CK 编号（如 G0007）"
+                        .to_string()
+                }
+                DescribeError::TooLong { chars } => format!(
+                    "名称长 {chars} 个字符，超过上限 {MAX_NAME_CHARS}：请只传入一个组织、家族、攻击活动或技术的名称、别名或 ATT&CK 编号"
+                ),
+                DescribeError::Store(error) => format!("本地数据库查询失败：{error}"),
+            },
+        }
+    }
+
+    /// Returns whether the caller can fix the request (as opposed to a store failure).
+    pub fn is_invalid_request(&self) -> bool {
+        !matches!(self, DescribeError::Store(_))
+    }
+}
 
 /// Most entries listed per linked kind; the rest are counted in `left_out`.
 const MAX_LINKED: usize = 25;
@@ -66,7 +122,7 @@ pub(crate) fn describe(
         other_matches: found[1..]
             .iter()
             .take(MAX_LINKED)
-            .map(|&index| knowledge.entity(index).reference())
+            .map(|&index| knowledge.entity(index).as_match())
             .collect(),
         sources: entity.sources.clone(),
         references: entity.references.clone(),
@@ -246,7 +302,19 @@ fn indicators_sentence(indicators: &IndicatorCount, lang: Lang) -> String {
     let parts: Vec<String> = indicators
         .by_type
         .iter()
-        .map(|(kind, n)| format!("{n} {kind}"))
+        .map(|(kind, n)| match lang {
+            Lang::En => format!("{n} {kind}"),
+            Lang::ZhCn => {
+                let name = chinese_type_name(kind);
+                // Chinese text puts a space between Chinese characters and Latin letters.
+                let space = if name.starts_with(|c: char| c.is_ascii()) {
+                    " "
+                } else {
+                    ""
+                };
+                format!("{n} 个{space}{name}")
+            }
+        })
         .collect();
     match lang {
         Lang::En if indicators.total == 1 => {
@@ -262,5 +330,20 @@ fn indicators_sentence(indicators: &IndicatorCount, lang: Lang) -> String {
             indicators.total,
             parts.join("、")
         ),
+    }
+}
+
+/// Returns the Chinese name of a stored indicator type (`ip`, `domain`, `url`, `md5`, `sha1`,
+/// `sha256`, `network`), or the type itself when it has none.
+fn chinese_type_name(kind: &str) -> &str {
+    match kind {
+        "ip" => "IP 地址",
+        "domain" => "域名",
+        "url" => "网址",
+        "md5" => "MD5",
+        "sha1" => "SHA-1",
+        "sha256" => "SHA-256",
+        "network" => "网段",
+        other => other,
     }
 }

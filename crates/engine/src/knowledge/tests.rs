@@ -43,3 +43,24 @@ fn empty_index_finds_nothing() {
     let links = knowledge.report_links(&[("Example".to_string(), false)]);
     assert_eq!(links.families, [tiq_model::KnowledgeRef::named("Example")]);
 }
+
+#[test]
+fn malpedia_id_forms() {
+    for id in [
+        "win.cobalt_strike",
+        "elf.mirai",
+        "apk.xrat",
+        "win.unidentified_001",
+    ] {
+        assert!(is_malpedia_id(id), "{id}");
+    }
+    for id in [
+        "Win.Cobalt_Strike",
+        "Trojan.Example",
+        "win.",
+        "win. example",
+        "cobaltstrike",
+    ] {
+        assert!(!is_malpedia_id(id), "{id}");
+    }
+}
