@@ -9,6 +9,7 @@
 //! or two vendors' names), but it finds them.
 
 mod build;
+mod cache;
 mod describe;
 mod families;
 #[cfg(test)]
@@ -26,7 +27,7 @@ pub use describe::{DescribeError, MAX_NAME_CHARS};
 pub(crate) use families::FamilyIndex;
 
 /// One actor, family, campaign, technique or tactic after merging its sources.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Entity {
     pub kind: ThreatKind,
     pub name: String,
@@ -92,6 +93,34 @@ pub fn is_knowledge_format(format: &str) -> bool {
 }
 
 impl Knowledge {
+    /// Builds the index over `entities` and Maltrail's other names of families (by normalised
+    /// family name).
+    fn from_parts(entities: Vec<Entity>, maltrail: HashMap<String, Vec<String>>) -> Knowledge {
+        let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, entity) in entities.iter().enumerate() {
+            let ids = entity.id.iter().chain(&entity.malpedia_id);
+            for id in ids.clone() {
+                add_entry(&mut by_id, id.to_lowercase(), index);
+            }
+            let names = std::iter::once(&entity.name)
+                .chain(&entity.aliases)
+                .chain(ids);
+            for name in names {
+                let key = normalize(name);
+                if !key.is_empty() {
+                    add_entry(&mut by_key, key, index);
+                }
+            }
+        }
+        Knowledge {
+            entities,
+            by_key,
+            by_id,
+            maltrail,
+        }
+    }
+
     /// Reads the kept knowledge files of `sources` from `data_dir`. A file that cannot be read
     /// is logged and left out, so analyses go on with the rest.
     pub fn load(data_dir: &Path, sources: &[SourceRow]) -> Knowledge {
@@ -320,6 +349,13 @@ const MALPEDIA_PLATFORMS: &[&str] = &[
     "win", "elf", "osx", "apk", "ios", "jar", "js", "ps1", "py", "vbs", "php", "asp", "aix", "fas",
     "symbian",
 ];
+
+fn add_entry(index: &mut HashMap<String, Vec<usize>>, key: String, entity: usize) {
+    let entries = index.entry(key).or_default();
+    if !entries.contains(&entity) {
+        entries.push(entity);
+    }
+}
 
 /// Regular files directly in `folder`, sorted by name.
 fn files_in(folder: &Path) -> Vec<std::path::PathBuf> {

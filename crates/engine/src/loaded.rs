@@ -24,7 +24,8 @@ pub(crate) struct Loaded {
     /// Sources whose kept files the knowledge index reads.
     knowledge_sources: Vec<SourceRow>,
     /// Read on first use, because only reports that name a family and `describe_threat` need
-    /// it and it takes a large part of a second.
+    /// it. Building it takes a large part of a second, so it is read from the cache in the
+    /// data directory when that was built from the same sources.
     knowledge: OnceLock<Arc<knowledge::Knowledge>>,
     /// Built on first use from a full scan of the family-carrying sightings.
     families: OnceLock<Arc<knowledge::FamilyIndex>>,
@@ -75,7 +76,7 @@ impl Loaded {
 
     pub fn knowledge(&self, data_dir: &Path) -> &Arc<knowledge::Knowledge> {
         self.knowledge.get_or_init(|| {
-            Arc::new(knowledge::Knowledge::load(
+            Arc::new(knowledge::Knowledge::load_cached(
                 data_dir,
                 &self.knowledge_sources,
             ))

@@ -184,23 +184,6 @@ impl Builder {
         }
         name_sub_techniques(&mut entities);
 
-        let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
-        for (index, entity) in entities.iter().enumerate() {
-            let ids = entity.id.iter().chain(&entity.malpedia_id);
-            for id in ids.clone() {
-                add_entry(&mut by_id, id.to_lowercase(), index);
-            }
-            let names = std::iter::once(&entity.name)
-                .chain(&entity.aliases)
-                .chain(ids);
-            for name in names {
-                let key = normalize(name);
-                if !key.is_empty() {
-                    add_entry(&mut by_key, key, index);
-                }
-            }
-        }
         let maltrail = self
             .maltrail
             .iter()
@@ -212,12 +195,7 @@ impl Builder {
                 )
             })
             .collect();
-        Knowledge {
-            entities,
-            by_key,
-            by_id,
-            maltrail,
-        }
+        Knowledge::from_parts(entities, maltrail)
     }
 
     /// Groups records of one kind in three passes. The first joins records that carry the same
@@ -340,13 +318,6 @@ impl Builder {
             sources,
             links: Vec::new(),
         }
-    }
-}
-
-fn add_entry(index: &mut HashMap<String, Vec<usize>>, key: String, entity: usize) {
-    let entries = index.entry(key).or_default();
-    if !entries.contains(&entity) {
-        entries.push(entity);
     }
 }
 
