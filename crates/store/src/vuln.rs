@@ -117,6 +117,14 @@ impl Store {
                 alias_rows.execute(params![alias, cve])?;
             }
         }
+        // A rebuild deletes every row and writes them again, which leaves the full-text
+        // indexes in many segments that every query then merges; one merge here keeps
+        // queries as fast as over a fresh index (12 ms against 34 ms p99 for a broad keyword
+        // query over 300,000 records, BENCHMARKS.md).
+        tx.execute_batch(
+            "INSERT INTO vulns_text (vulns_text) VALUES ('optimize');
+             INSERT INTO vuln_products (vuln_products) VALUES ('optimize');",
+        )?;
         tx.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
             params![INDEX_VERSION_KEY, version],
