@@ -6,7 +6,7 @@
 #   VULN_DIR defaults to ../shared/data/06-vulnerabilities beside the repository; RECORDS is
 #   the size of the generated set (default 300000). The generated records are the real ones
 #   repeated under new CVE numbers (CVE-2990-…), each copy with its product name numbered,
-#   so the text index holds RECORDS distinct products and descriptions.
+#   so the text index contains RECORDS distinct products and descriptions.
 # Needs a release build (cargo build --release) and python3. Writes only to a temporary folder.
 set -euo pipefail
 
@@ -44,7 +44,7 @@ run "real records" "$work/real" "$vulns"
 mkdir -p "$work/generated"
 python3 - "$vulns" "$records" "$work/generated/generated.jsonl" <<'PY'
 import glob, gzip, json, os, sys
-source, wanted, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+source, count, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 records = []
 for path in glob.glob(os.path.join(source, "**", "*.json"), recursive=True):
     try:
@@ -58,7 +58,7 @@ for path in glob.glob(os.path.join(source, "**", "*.jsonl.gz"), recursive=True):
     with gzip.open(path, "rt") as f:
         records.extend(json.loads(line) for line in f if line.strip())
 with open(out, "w") as f:
-    for n in range(wanted):
+    for n in range(count):
         record = json.loads(json.dumps(records[n % len(records)]))
         copy = n // len(records)
         record["cveMetadata"]["cveId"] = f"CVE-2990-{n + 100000}"
@@ -67,6 +67,6 @@ with open(out, "w") as f:
                 if isinstance(entry.get("product"), str):
                     entry["product"] = f"{entry['product']} {copy}"
         f.write(json.dumps(record, separators=(",", ":")) + "\n")
-print(f"generated {wanted} records from {len(records)} real ones", file=sys.stderr)
+print(f"generated {count} records from {len(records)} real ones", file=sys.stderr)
 PY
 run "generated $records records" "$work/gen" "$work/generated"

@@ -87,7 +87,7 @@ const KNOWLEDGE_FORMATS: [Format; 3] = [
     Format::MaltrailAliases,
 ];
 
-/// Whether the index reads kept files of this source format.
+/// Returns whether the index reads kept files of this source format.
 pub fn is_knowledge_format(format: &str) -> bool {
     KNOWLEDGE_FORMATS.iter().any(|known| known.name() == format)
 }
@@ -319,7 +319,7 @@ const FAMILY_SUFFIXES: &[&str] = &[
     "backdoor",
 ];
 
-/// Whether `id` has the form of an ATT&CK id (`G0007`, `S0154`, `T1059.001`, `TA0011`).
+/// Returns whether `id` has the form of an ATT&CK id (`G0007`, `S0154`, `T1059.001`, `TA0011`).
 fn is_attack_id(id: &str) -> bool {
     let digits = id
         .strip_prefix("TA")

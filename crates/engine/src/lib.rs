@@ -6,7 +6,7 @@
 //!   the evidence ([`score`]) and explains the verdict in English or Chinese ([`text`]).
 //! - [`knowledge`] merges MITRE ATT&CK and the MISP galaxies into one index of actors,
 //!   families, campaigns and techniques (`describe_threat`).
-//! - [`vuln`] builds the vulnerability index and answers `search_vul`; [`vuln::version`]
+//! - [`vuln`] builds the vulnerability index and runs `search_vul`; [`vuln::version`]
 //!   decides whether a product version is affected by a CVE record.
 //!
 //! Every surface (MCP, REST, CLI) calls the same [`Engine::analyze`], so all of them return
@@ -39,7 +39,7 @@ pub use knowledge::DescribeError;
 pub use scope::{AddressScope, address_scope};
 pub use tiq_store::{DB_FILE, SourceRow};
 
-/// The knowledge index of a report without family names, which needs none.
+/// Returns the empty knowledge index that a report without family names uses.
 fn empty_knowledge() -> Arc<knowledge::Knowledge> {
     static EMPTY: OnceLock<Arc<knowledge::Knowledge>> = OnceLock::new();
     EMPTY.get_or_init(Default::default).clone()
@@ -120,7 +120,7 @@ impl Engine {
         let mut first = Store::open(data_dir)?;
         // A store imported by an older build has no vulnerability index yet.
         if let Err(error) = vuln::ensure_index(&mut first, data_dir) {
-            tracing::warn!(%error, "cannot build the vulnerability index; search_vul answers from the last one");
+            tracing::warn!(%error, "failed to build the vulnerability index; search_vul uses the previous one");
         }
         let (loaded, sources) = Loaded::read(data_dir, &first)?;
         let loaded = Arc::new(loaded);

@@ -588,7 +588,7 @@ fn tags(weighed: &[Weighed]) -> Vec<Tag> {
 }
 
 /// Orders related indicators malicious first, then suspicious, unrated and benign, and within
-/// a verdict by how directly they are linked; the lookup order stays within a link type.
+/// a verdict by how directly they are linked. The lookup order stays within a link type.
 fn related_by_relevance(related: &[Related]) -> Vec<Related> {
     let verdict_rank = |verdict: Option<Verdict>| match verdict {
         Some(Verdict::Malicious) => 0,

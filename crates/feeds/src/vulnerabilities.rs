@@ -213,7 +213,7 @@ fn array(value: Option<&Value>) -> impl Iterator<Item = &Value> {
     value.and_then(Value::as_array).into_iter().flatten()
 }
 
-/// The `value` texts of a list of `{lang, value}` entries, English ones first.
+/// Returns the `value` texts of a list of `{lang, value}` entries, English ones first.
 fn english_texts(list: Option<&Value>) -> Vec<String> {
     let mut texts: Vec<(bool, String)> = array(list)
         .filter_map(|entry| {
@@ -226,7 +226,7 @@ fn english_texts(list: Option<&Value>) -> Vec<String> {
     texts.into_iter().map(|(_, value)| value).collect()
 }
 
-/// The first CVSS metric of a container under one of `keys`, in key order.
+/// Returns the first CVSS metric of a container under one of `keys`, in key order.
 fn cvss_of(container: &Value, keys: &[&str]) -> Option<Cvss> {
     array(container.get("metrics")).find_map(|metric| {
         let data = keys.iter().find_map(|key| metric.get(*key))?;
@@ -252,7 +252,7 @@ fn cvss_of(container: &Value, keys: &[&str]) -> Option<Cvss> {
     })
 }
 
-/// The CVSS v3 qualitative rating of a base score.
+/// Returns the CVSS v3 qualitative rating of a base score.
 pub fn severity_of(score: f64) -> &'static str {
     match score {
         s if s >= 9.0 => "critical",
@@ -484,7 +484,7 @@ pub fn read_vulnerability_aliases(path: &Path) -> Result<Vec<(String, String)>, 
     Ok(pairs)
 }
 
-/// Whether `id` is a CNVD (`CNVD-2024-12345`) or CNNVD (`CNNVD-202404-1234`) id, in upper case.
+/// Returns whether `id` is a CNVD (`CNVD-2024-12345`) or CNNVD (`CNNVD-202404-1234`) id, in upper case.
 pub fn is_alias_id(id: &str) -> bool {
     let Some((prefix, rest)) = id.split_once('-') else {
         return false;
@@ -500,7 +500,7 @@ pub fn is_alias_id(id: &str) -> bool {
     }
 }
 
-/// The fields of every line of a CSV file, without comment lines (`#`).
+/// Returns the fields of every line of a CSV file, without comment lines (`#`).
 fn csv_rows(path: &Path) -> Result<Vec<Vec<String>>, FeedError> {
     let reader = open(path).map_err(FeedError::io(path))?;
     let mut rows = Vec::new();

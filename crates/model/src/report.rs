@@ -95,7 +95,7 @@ pub struct KnowledgeRef {
 }
 
 impl KnowledgeRef {
-    /// A name no knowledge source describes.
+    /// Returns a reference to a name no knowledge source describes.
     pub fn named(name: impl Into<String>) -> KnowledgeRef {
         KnowledgeRef {
             id: None,
@@ -122,8 +122,8 @@ pub struct Related {
     /// `reported_together` (in the same MISP event), `family_c2` (a C2 server of the hash's
     /// family), `subdomain`, `parent_domain` or `sibling_domain`.
     pub relation: String,
-    /// How the source that lists the related indicator rates it (its claim: malicious,
-    /// suspicious or benign), not a weighed verdict; analyse the indicator for its own.
+    /// Claim of the source that lists the related indicator (malicious, suspicious or
+    /// benign). It is not a weighed verdict, so analyse the indicator for its own.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
 }

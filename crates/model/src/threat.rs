@@ -1,4 +1,4 @@
-//! The answer of `describe_threat`: what tiq's knowledge sources say about an actor, malware
+//! The result of `describe_threat`: what tiq's knowledge sources say about an actor, malware
 //! family, campaign, technique or tactic, and how many stored indicators carry it.
 
 use std::collections::BTreeMap;
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::lang::Lang;
 use crate::report::KnowledgeRef;
 
-/// What kind of thing a knowledge entry describes.
+/// Kind of thing a knowledge entry describes.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
@@ -80,7 +80,7 @@ pub struct IndicatorCount {
     pub examples: Vec<String>,
 }
 
-/// What is known about one actor, family, campaign, technique or tactic.
+/// Knowledge about one actor, family, campaign, technique or tactic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ThreatDescription {
     /// The name, alias or id as the caller typed it.

@@ -188,8 +188,8 @@ impl Store {
         name: &str,
         limit: usize,
     ) -> Result<Vec<StoredSighting>, StoreError> {
-        // `name` is a canonical domain: letters, digits, dots and hyphens, so it holds none of
-        // LIKE's wildcards (`%`, `_`) apart from `_`, which the ESCAPE clause covers.
+        // A canonical domain cannot contain `%`. It may contain `_`, which LIKE reads as a
+        // wildcard, so `_` is escaped.
         let pattern = format!("%.{}", name.replace('_', "\\_"));
         let sql = format!(
             "SELECT {SIGHTING_COLUMNS} FROM sightings g JOIN sources s ON s.id = g.source_id

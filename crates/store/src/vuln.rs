@@ -118,9 +118,9 @@ impl Store {
             }
         }
         // A rebuild deletes every row and writes them again, which leaves the full-text
-        // indexes in many segments that every query then merges; one merge here keeps
-        // queries as fast as over a fresh index (12 ms against 34 ms p99 for a broad keyword
-        // query over 300,000 records, BENCHMARKS.md).
+        // indexes in many segments that every query then merges. One merge here keeps
+        // queries as fast as over a fresh index: 12 ms against 34 ms p99 for a broad keyword
+        // query over 300,000 records (BENCHMARKS.md).
         tx.execute_batch(
             "INSERT INTO vulns_text (vulns_text) VALUES ('optimize');
              INSERT INTO vuln_products (vuln_products) VALUES ('optimize');",
@@ -145,7 +145,7 @@ impl Store {
             .optional()?)
     }
 
-    /// The stored JSON of a CVE.
+    /// Returns the stored JSON of a CVE.
     pub fn vuln(&self, cve: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
@@ -165,7 +165,7 @@ impl Store {
         Ok(cves)
     }
 
-    /// The aliases of a CVE, sorted.
+    /// Returns the aliases of a CVE, sorted.
     pub fn vuln_aliases_of(&self, cve: &str) -> Result<Vec<String>, StoreError> {
         let mut statement = self
             .conn
@@ -271,10 +271,10 @@ impl Store {
             .take(limit)
             .map(|(cve, _)| cve)
             .collect();
-        let wanted_end = offset + limit;
-        if page.len() < limit && wanted_end > RANK_WINDOW {
+        let page_end = offset + limit;
+        if page.len() < limit && page_end > RANK_WINDOW {
             let rest_offset = offset.max(RANK_WINDOW);
-            let rest_limit = wanted_end - rest_offset;
+            let rest_limit = page_end - rest_offset;
             let sql = format!(
                 "SELECT t.cve {matches} ORDER BY t.rowid LIMIT {rest_limit} OFFSET {rest_offset}"
             );

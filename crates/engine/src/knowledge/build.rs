@@ -379,8 +379,8 @@ fn conflict(a: Option<&str>, b: Option<&str>) -> bool {
     matches!((a, b), (Some(a), Some(b)) if a != b)
 }
 
-/// The kind of a MISP galaxy's clusters; galaxies of other things (countries, sectors) are
-/// not read.
+/// Returns the kind of a MISP galaxy's clusters. Galaxies of other things (countries,
+/// sectors) are not read.
 fn galaxy_kind(galaxy: &str) -> Option<ThreatKind> {
     match galaxy {
         "threat-actor" | "microsoft-activity-group" => Some(ThreatKind::Actor),
@@ -391,7 +391,7 @@ fn galaxy_kind(galaxy: &str) -> Option<ThreatKind> {
     }
 }
 
-/// The ATT&CK id in a link to an ATT&CK group, software or campaign page.
+/// Returns the ATT&CK id in a link to an ATT&CK group, software or campaign page.
 fn attack_id_in(reference: &str) -> Option<String> {
     static PAGE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^https?://attack\.mitre\.org/(?:groups|software|campaigns)/([GSC]\d{4})/?$")
@@ -400,7 +400,7 @@ fn attack_id_in(reference: &str) -> Option<String> {
     PAGE.captures(reference.trim()).map(|c| c[1].to_string())
 }
 
-/// The Malpedia id in a link to a Malpedia family page (`win.cobalt_strike`).
+/// Returns the Malpedia id in a link to a Malpedia family page (`win.cobalt_strike`).
 fn malpedia_id_in(reference: &str) -> Option<String> {
     let id = reference
         .trim()

@@ -62,7 +62,7 @@ impl CveMentions {
     }
 }
 
-/// The CVE ids in a text, in upper case.
+/// Returns the CVE ids in a text, in upper case.
 fn cve_ids(text: &str) -> Vec<String> {
     static CVE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r"(?i)\bcve-\d{4}-\d{4,}\b").expect("valid pattern")
@@ -284,7 +284,7 @@ fn fix(stored: &StoredVuln, matched: Option<&VersionMatch<'_>>, lang: Lang) -> F
     }
 }
 
-/// The releases an entry names as fixed: `lessThan` bounds of affected ranges and changes to
+/// Returns the releases an entry names as fixed: `lessThan` bounds of affected ranges and changes to
 /// unaffected, sorted, without `*` bounds.
 fn fix_points(affected: &Affected) -> Vec<String> {
     let mut fixes: Vec<String> = Vec::new();

@@ -530,7 +530,7 @@ fn names_product(affected: &Affected, query_words: &[String]) -> bool {
             .all(|word| query_words.contains(word) || vendor.contains(word))
 }
 
-/// The fix of the release branch closest to `version` among the fix points of a product's
+/// Returns the fix of the release branch closest to `version` among the fix points of a product's
 /// entries (`lessThan` bounds and changes to unaffected), and whether `version` has reached
 /// it. The closest branch is the one whose fix shares the most leading version components
 /// with `version`, so 115.16.1 is fixed when entries end at 115.16.1 and at 128.3.1, and
@@ -594,8 +594,8 @@ fn fnv1a(bytes: impl Iterator<Item = u8>) -> u64 {
     })
 }
 
-/// A cursor is `c2`, the hex offset, and a check over the offset and the search's
-/// fingerprint: an edited offset or a cursor of another search fails the check.
+/// Writes a cursor: `c2`, the hex offset, and a check over the offset and the search's
+/// fingerprint, so an edited offset or a cursor of another search fails the check.
 fn write_cursor(offset: usize, fingerprint: u64) -> String {
     format!("c2{offset:08x}{:016x}", cursor_check(offset, fingerprint))
 }
