@@ -1,6 +1,8 @@
 //! Request checks that rmcp leaves to the application: a JSON-RPC parse error for a body
 //! that is not JSON, and the Host check on routes outside `/mcp`.
 
+use std::sync::Arc;
+
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
@@ -25,17 +27,52 @@ pub async fn json_body(request: Request, next: Next) -> Response {
             return (StatusCode::PAYLOAD_TOO_LARGE, message).into_response();
         }
     };
-    if let Err(error) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-        tracing::debug!(%error, "rejected an MCP request body that is not JSON");
-        let body = json!({
-            "jsonrpc": "2.0",
-            "id": null,
-            "error": {"code": -32700, "message": format!("parse error: the body is not valid JSON ({error})")},
-        });
-        return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+    let value = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(value) => value,
+        Err(error) => {
+            tracing::debug!(%error, "rejected an MCP request body that is not JSON");
+            let body = json!({
+                "jsonrpc": "2.0",
+                "id": null,
+                "error": {"code": -32700, "message": format!("parse error: the body is not valid JSON ({error})")},
+            });
+            return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+        }
+    };
+    let mut request = Request::from_parts(parts, Body::from(bytes));
+    let initialize = value.get("method").and_then(serde_json::Value::as_str) == Some("initialize");
+    request.extensions_mut().insert(Initialize(initialize));
+    next.run(request).await
+}
+
+/// Whether a POSTed JSON-RPC message is an `initialize` request, as [`json_body`] found.
+#[derive(Debug, Clone, Copy)]
+struct Initialize(bool);
+
+/// The streamable HTTP service for requests outside a session.
+pub type StatelessMcp = rmcp::transport::streamable_http_server::StreamableHttpService<
+    crate::TiqTools,
+    rmcp::transport::streamable_http_server::session::local::LocalSessionManager,
+>;
+
+/// Sends a POST to `/mcp` that carries no `Mcp-Session-Id` and is not `initialize` to the
+/// stateless service, which handles it without a handshake (a plain `tools/call`
+/// from a script, or a client of protocol 2026-07-28). Everything else goes on to the
+/// session service. Runs after [`json_body`], so the body is known to be JSON.
+pub async fn stateless_or_session(
+    State(stateless): State<Arc<StatelessMcp>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() != axum::http::Method::POST
+        || request.headers().contains_key("mcp-session-id")
+    {
+        return next.run(request).await;
     }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    match request.extensions().get::<Initialize>() {
+        Some(Initialize(false)) => stateless.handle(request).await.into_response(),
+        _ => next.run(request).await,
+    }
 }
 
 /// Rejects a request whose Host header is not one of the allowed hosts, with HTTP 403.

@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tiq_engine::Engine;
 use tokio_util::sync::CancellationToken;
@@ -92,14 +93,28 @@ pub fn app(engine: Arc<Engine>, config: &ServerConfig, shutdown: CancellationTok
     mcp_config.allowed_hosts = config.allowed_hosts.clone();
     mcp_config.allowed_origins = config.allowed_origins.clone();
     mcp_config.cancellation_token = shutdown;
+    let stateless_config = mcp_config
+        .clone()
+        .with_legacy_session_mode(false)
+        .with_json_response(true);
     let tools_engine = engine.clone();
     let mcp = StreamableHttpService::new(
         move || Ok(TiqTools::new(tools_engine.clone())),
         Arc::new(BoundedSessions::new(config.max_sessions)),
         mcp_config,
     );
+    let tools_engine = engine.clone();
+    let stateless = StreamableHttpService::new(
+        move || Ok(TiqTools::new(tools_engine.clone())),
+        Arc::new(LocalSessionManager::default()),
+        stateless_config,
+    );
     let mcp = Router::new()
         .nest_service("/mcp", mcp)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(stateless),
+            guard::stateless_or_session,
+        ))
         .layer(axum::middleware::from_fn(guard::json_body));
     let settings = config
         .sync

@@ -426,3 +426,41 @@ async fn healthz_checks_host() {
         .unwrap();
     assert_eq!(response.status(), 403);
 }
+
+#[tokio::test]
+async fn tools_call_without_a_session_is_answered_statelessly() {
+    let server = start().await;
+    let params = json!({"name": "analyze_ip", "arguments": {"ip": "198.51.100.10"}});
+    let response = server
+        .post(json!({"jsonrpc": "2.0", "id": 21, "method": "tools/call", "params": params}))
+        .await;
+    assert!(response.status().is_success(), "HTTP {}", response.status());
+    assert!(
+        response.headers().get("mcp-session-id").is_none(),
+        "a stateless answer opens no session"
+    );
+    let message = message_from(&response.text().await.unwrap(), 21);
+    assert_eq!(
+        message["result"]["structuredContent"]["verdict"], "malicious",
+        "{message}"
+    );
+
+    let listed = server
+        .post(json!({"jsonrpc": "2.0", "id": 22, "method": "tools/list"}))
+        .await;
+    let message = message_from(&listed.text().await.unwrap(), 22);
+    assert!(
+        message["result"]["tools"].as_array().unwrap().len() >= 6,
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_session_is_not_found_rather_than_stateless() {
+    let mut server = start().await;
+    server.session = Some("no-such-session".to_string());
+    let response = server
+        .post(json!({"jsonrpc": "2.0", "id": 23, "method": "tools/list"}))
+        .await;
+    assert_eq!(response.status(), 404);
+}
