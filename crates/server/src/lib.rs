@@ -1,5 +1,5 @@
-//! The HTTP side of tiq: MCP over streamable HTTP at `/mcp`, `GET /api/v1/status` and
-//! `GET /healthz`, on axum.
+//! The HTTP side of tiq: MCP over streamable HTTP at `/mcp`, the REST API under `/api`
+//! with its OpenAPI document, `GET /api/v1/status` and `GET /healthz`, on axum.
 //!
 //! Handlers hold an `Arc<Engine>` and run each analysis on the blocking pool, so every
 //! surface returns the engine's report unchanged. This crate owns transport concerns only:
@@ -8,6 +8,7 @@
 mod guard;
 mod health;
 mod mcp;
+mod rest;
 mod sessions;
 mod status;
 
@@ -20,6 +21,7 @@ use tiq_engine::Engine;
 use tokio_util::sync::CancellationToken;
 
 pub use mcp::TiqTools;
+pub use rest::openapi_document;
 pub use sessions::{BoundedSessions, DEFAULT_MAX_SESSIONS};
 
 /// Address `tiq serve` listens on when none is given.
@@ -86,7 +88,7 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
-/// Builds the application: `/mcp`, `/api/v1/status` and `/healthz`.
+/// Builds the application: `/mcp`, the REST API, `/api/v1/status` and `/healthz`.
 pub fn app(engine: Arc<Engine>, config: &ServerConfig, shutdown: CancellationToken) -> Router {
     let mut mcp_config = StreamableHttpServerConfig::default();
     mcp_config.allowed_hosts = config.allowed_hosts.clone();
@@ -106,7 +108,9 @@ pub fn app(engine: Arc<Engine>, config: &ServerConfig, shutdown: CancellationTok
         .clone()
         .unwrap_or_else(|| Arc::new(tiq_sync::SyncSettings::resolve(None, |_| None)));
     let plain = health::router(engine.clone())
-        .merge(status::router(engine, settings))
+        .merge(status::router(engine.clone(), settings))
+        .merge(rest::router(engine))
+        .method_not_allowed_fallback(rest::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             config.allowed_hosts.clone(),
             guard::allowed_host,
