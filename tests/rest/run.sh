@@ -92,6 +92,9 @@ echo "tiq serve listening on $base_url"
 junit="$OUTPUT_DIR/junit.xml"
 rm -f "$junit"
 status=0
+# schemathesis keeps state in .schemathesis/ under the working directory, so it
+# runs from target/rest rather than the repository root.
+cd "$OUTPUT_DIR"
 "$VENV/bin/schemathesis" run "$base_url/openapi.json" \
   --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
   --max-examples "$MAX_EXAMPLES" \
