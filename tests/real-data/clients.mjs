@@ -28,7 +28,7 @@ import {
 const options = parseOptions(
   "clients.mjs",
   ["url", "sse-url", "tiq-bin", "data-dir", ...Object.keys(INDICATOR_OPTIONS)],
-  ["transports"],
+  ["transports", "stdio-log"],
 );
 const indicators = indicatorsFrom(options);
 const cases = loadCases();
@@ -37,7 +37,12 @@ const transports = (options.transports ?? "streamable-http,sse,stdio").split(","
 const TARGETS = {
   "streamable-http": { kind: "streamable-http", url: options.url },
   sse: { kind: "sse", url: options["sse-url"] },
-  stdio: { kind: "stdio", command: options["tiq-bin"], args: ["mcp", "--data-dir", options["data-dir"]] },
+  stdio: {
+    kind: "stdio",
+    command: options["tiq-bin"],
+    args: ["mcp", "--data-dir", options["data-dir"]],
+    stderrLog: options["stdio-log"],
+  },
 };
 
 const REQUEST_OPTIONS = { timeout: REQUEST_TIMEOUT_MS };
@@ -167,13 +172,14 @@ async function checkPrompts(runner, label, client) {
       continue;
     }
     const args = expandTemplate(promptCase.arguments, indicators);
-    await runner.check(`${label} prompts/get ${prompt.name} ${excerpt(args, 120)}: messages naming ${promptCase.text_names.join(", ")}`, async () => {
+    const expectedNames = expandTemplate(promptCase.text_names, indicators);
+    await runner.check(`${label} prompts/get ${prompt.name} ${excerpt(args, 120)}: messages naming ${expectedNames.join(", ")}`, async () => {
       const result = await client.getPrompt({ name: prompt.name, arguments: args }, REQUEST_OPTIONS);
       const text = (result.messages ?? []).map((message) => message.content?.text ?? "").join("\n");
       if (text.trim() === "") {
         fail(`prompt has no text messages: ${excerpt(result)}`);
       }
-      const absent = promptCase.text_names.filter((name) => !text.includes(name));
+      const absent = expectedNames.filter((name) => !text.includes(name));
       if (absent.length > 0) {
         fail(`prompt text does not name ${absent.join(", ")}: ${excerpt(text)}`);
       }

@@ -269,7 +269,7 @@ class TransportChecks:
     async def check_prompt(self, prompt: dict[str, Any], prompt_case: dict[str, Any]) -> None:
         name = prompt["name"]
         arguments = expand_template(prompt_case["arguments"], self.indicators)
-        names = prompt_case["text_names"]
+        names = expand_template(prompt_case["text_names"], self.indicators)
 
         async def get_prompt() -> None:
             result = wire(await self.session.get_prompt(name, arguments))

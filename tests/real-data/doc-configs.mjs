@@ -23,7 +23,7 @@ import {
   SUITE_DIR,
 } from "./lib/suite.mjs";
 
-const options = parseOptions("doc-configs.mjs", ["base-url", "tiq-bin", "data-dir", "malicious-ip"]);
+const options = parseOptions("doc-configs.mjs", ["base-url", "tiq-bin", "data-dir", "malicious-ip"], ["stdio-log"]);
 const REPO_ROOT = path.resolve(SUITE_DIR, "../..");
 const SNIPPET_DIR = path.join(REPO_ROOT, "docs", "clients");
 const GUIDES = ["docs/clients.md", "docs/clients.zh-CN.md"];
@@ -84,7 +84,14 @@ function stdioTarget(entry) {
     fail(`stdio arguments ${JSON.stringify(args)} are not "mcp --data-dir DIR"`);
   }
   args[dataDirIndex + 1] = options["data-dir"];
-  return { kind: "stdio", command: options["tiq-bin"], args, env: entry.env, documented: `${entry.command} ${entry.args.join(" ")}` };
+  return {
+    kind: "stdio",
+    command: options["tiq-bin"],
+    args,
+    env: entry.env,
+    stderrLog: options["stdio-log"],
+    documented: `${entry.command} ${entry.args.join(" ")}`,
+  };
 }
 
 async function checkEntry(target) {

@@ -332,6 +332,7 @@ run_checks "TypeScript SDK client (streamable HTTP, SSE, stdio)" "$OUTPUT_DIR/cl
   --sse-url "$base_url/sse" \
   --tiq-bin "$TIQ_BIN" \
   --data-dir "$data_dir" \
+  --stdio-log "$OUTPUT_DIR/clients/typescript-stdio-server.log" \
   "${indicator_options[@]}"
 
 run_checks "Python SDK client (streamable HTTP, SSE, stdio)" "$OUTPUT_DIR/clients/python.log" \
@@ -358,6 +359,7 @@ run_checks "Documented client configurations (docs/clients)" "$OUTPUT_DIR/client
   --base-url "$base_url" \
   --tiq-bin "$TIQ_BIN" \
   --data-dir "$data_dir" \
+  --stdio-log "$OUTPUT_DIR/clients/doc-configs-stdio-server.log" \
   --malicious-ip "$malicious_ip"
 
 section "Summary"

@@ -1,7 +1,7 @@
 // Shared parts of the client checks: option parsing, the case file, the check runner
 // with its `ok`/`FAIL` lines, and TypeScript SDK connections over each transport.
 
-import { readFileSync } from "node:fs";
+import { openSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
@@ -131,7 +131,7 @@ export function newSchemaValidator() {
 }
 
 /// Describes a transport target: `{kind: "streamable-http" | "sse", url}` or
-/// `{kind: "stdio", command, args}`.
+/// `{kind: "stdio", command, args, env, stderrLog}`.
 export function describeTarget(target) {
   if (target.kind === "stdio") {
     return `stdio ${[target.command, ...target.args].join(" ")}`;
@@ -146,11 +146,12 @@ function newTransport(target) {
     case "sse":
       return new SSEClientTransport(new URL(target.url));
     case "stdio":
-      // The server's log goes to stderr; it is kept out of the check output.
+      // The server logs to stderr. The log goes to a file, or nowhere, so that it
+      // stays out of the check output.
       return new StdioClientTransport({
         command: target.command,
         args: target.args,
-        stderr: "ignore",
+        stderr: target.stderrLog ? openSync(target.stderrLog, "a") : "ignore",
         env: { ...process.env, ...(target.env ?? {}) },
       });
     default:
