@@ -6,11 +6,16 @@
 // and data directory put in place of `tiq` and the `--data-dir` value, a URL entry is
 // connected over the transport it names, with the suite's server in place of the
 // documented scheme, host and port (path and query stay as documented). Each
-// connection lists the tools and calls analyze_ip with the malicious IP. One
-// `ok`/`FAIL` line per check; the last line is "N passed, N failed".
+// connection lists the tools and calls analyze_ip with the malicious IP. The
+// Inspector's own configuration file, with the same replacements, is also read by
+// the Inspector CLI (`--config FILE --server NAME`). One `ok`/`FAIL` line per check;
+// the last line is "N passed, N failed".
 
-import { readdirSync, readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 
 import {
   CheckRunner,
@@ -27,6 +32,9 @@ const options = parseOptions("doc-configs.mjs", ["base-url", "tiq-bin", "data-di
 const REPO_ROOT = path.resolve(SUITE_DIR, "../..");
 const SNIPPET_DIR = path.join(REPO_ROOT, "docs", "clients");
 const GUIDES = ["docs/clients.md", "docs/clients.zh-CN.md"];
+// The snippet the Inspector CLI reads with --config.
+const INSPECTOR_SNIPPET = "inspector.json";
+const runExecutable = promisify(execFile);
 
 // Transport names the documented clients use, mapped to the SDK transport.
 const TRANSPORT_NAMES = {
@@ -114,6 +122,42 @@ async function checkEntry(target) {
   }
 }
 
+/// Returns the entry as the suite runs it: the suite's binary and data directory for a
+/// command, the suite's server for a URL.
+function entryOnSuite(entry, target) {
+  if (target.kind === "stdio") {
+    return { ...entry, command: target.command, args: target.args };
+  }
+  return { ...entry, url: target.url };
+}
+
+/// Runs the Inspector CLI on a copy of the configuration with the suite's values in
+/// place, and checks that tools/list of server `name` includes analyze_ip.
+async function checkWithInspector(config, name) {
+  const directory = mkdtempSync(path.join(os.tmpdir(), "tiq-inspector-config-"));
+  try {
+    const file = path.join(directory, INSPECTOR_SNIPPET);
+    writeFileSync(file, JSON.stringify(config));
+    const argv = ["--no-install", "mcp-inspector", "--cli", "--config", file, "--server", name, "--method", "tools/list"];
+    // The Inspector rejects --config together with a catalog, and run.sh names one
+    // in MCP_CATALOG_PATH.
+    const env = { ...process.env };
+    delete env.MCP_CATALOG_PATH;
+    let stdout;
+    try {
+      ({ stdout } = await runExecutable("npx", argv, { cwd: SUITE_DIR, env, timeout: REQUEST_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }));
+    } catch (error) {
+      fail(`npx ${argv.join(" ")} exited with ${error.code}: ${excerpt(`${error.stdout ?? ""}\n${error.stderr ?? error.message}`)}`);
+    }
+    const tools = (JSON.parse(stdout).tools ?? []).map((tool) => tool.name);
+    if (!tools.includes("analyze_ip")) {
+      fail(`tools/list has no analyze_ip: ${excerpt(stdout)}`);
+    }
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
 const runner = new CheckRunner();
 const snippets = readdirSync(SNIPPET_DIR).filter((name) => name.endsWith(".json")).sort();
 await runner.check(`[docs] docs/clients/ holds the client snippets, each linked from ${GUIDES.join(" and ")}`, () => {
@@ -135,6 +179,7 @@ for (const name of snippets) {
   await runner.check(`[docs] ${file} parses and names at least one server`, () => {
     entries = serverEntries(JSON.parse(readFileSync(path.join(SNIPPET_DIR, name), "utf8")));
   });
+  const suiteServers = {};
   for (const [serverName, entry] of entries) {
     let target;
     try {
@@ -145,9 +190,18 @@ for (const name of snippets) {
       });
       continue;
     }
+    suiteServers[serverName] = entryOnSuite(entry, target);
     await runner.check(
       `[docs] ${file} ${serverName} (${target.documented}) as ${describeTarget(target)}: analyze_ip says malicious`,
       () => checkEntry(target),
+    );
+  }
+  if (name !== INSPECTOR_SNIPPET) {
+    continue;
+  }
+  for (const serverName of Object.keys(suiteServers)) {
+    await runner.check(`[docs] ${file} ${serverName} through the Inspector CLI --config: tools/list has analyze_ip`, () =>
+      checkWithInspector({ mcpServers: suiteServers }, serverName),
     );
   }
 }
