@@ -60,9 +60,12 @@ pub enum Command {
     Describe(DescribeArgs),
     /// List the imported sources.
     Sources,
-    /// Serve MCP over streamable HTTP at /mcp, the status at /api/v1/status, and /healthz;
-    /// enabled feeds are synced in the background.
+    /// Serve MCP over streamable HTTP at /mcp and over HTTP+SSE at /sse, the status at
+    /// /api/v1/status, and /healthz; enabled feeds are synced in the background.
     Serve(ServeArgs),
+    /// Serve MCP on standard input and output, for clients that start tiq as a child
+    /// process. Feeds are not synced; data imported or synced meanwhile is picked up.
+    Mcp,
     /// Download feeds from the catalog and import them (all enabled feeds, or those named).
     Sync(SyncArgs),
     /// Show each feed's records, last sync, last error and data age.
@@ -280,7 +283,11 @@ const SUBCOMMAND_ABOUT_ZH: &[(&str, &str)] = &[
     ("sources", "列出已导入的情报来源。"),
     (
         "serve",
-        "在 /mcp 提供 streamable HTTP 方式的 MCP 服务，在 /api/v1/status 提供状态，并提供 /healthz；已启用的情报源在后台同步。",
+        "在 /mcp 提供 streamable HTTP 方式、在 /sse 提供 HTTP+SSE 方式的 MCP 服务，在 /api/v1/status 提供状态，并提供 /healthz；已启用的情报源在后台同步。",
+    ),
+    (
+        "mcp",
+        "通过标准输入和标准输出提供 MCP 服务，供以子进程方式启动 tiq 的客户端使用。不同步情报源；期间导入或同步的数据会被自动加载。",
     ),
     (
         "sync",

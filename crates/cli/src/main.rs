@@ -177,6 +177,17 @@ fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
         }
         Command::Config(_) => unreachable!("handled before the data directory is resolved"),
         Command::Evaluate(args) => evaluate_view::evaluate(&data_dir, &config, &args, lang),
+        Command::Mcp => {
+            let engine = Arc::new(
+                open_existing(&data_dir, &config, IpIndexing::Background, lang)?.keep_warm(),
+            );
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            let settings = Arc::new(config.sync_settings());
+            runtime.block_on(serve_stdio_until_signal(engine, settings))?;
+            runtime.shutdown_timeout(SHUTDOWN_GRACE);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve(serve) => {
             let listen = serve
                 .listen
@@ -403,6 +414,25 @@ async fn serve_until_signal(
     Ok(())
 }
 
+/// Serves MCP on stdin and stdout until the client closes stdin or a signal arrives, and
+/// reloads data that `tiq import` or `tiq sync` change meanwhile.
+async fn serve_stdio_until_signal(
+    engine: Arc<Engine>,
+    settings: Arc<tiq_sync::SyncSettings>,
+) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let trigger = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        trigger.cancel();
+    });
+    tokio::spawn(watch_data(engine.clone(), shutdown.clone()));
+    let tools = tiq_server::TiqTools::new(engine).with_sync_settings(settings);
+    let served = tiq_server::serve_stdio(tools, shutdown.clone()).await;
+    shutdown.cancel();
+    Ok(served?)
+}
+
 /// Maximum wait at shutdown for a background sync still running.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -460,7 +490,7 @@ async fn wait_for_signal() {
 
 fn init_logging(cli: &Cli) {
     let default = match cli.command {
-        Command::Serve(_) => "info",
+        Command::Serve(_) | Command::Mcp => "info",
         // Sync prints each feed's result itself; its warnings would repeat it.
         Command::Sync(_) => "error",
         _ => "warn",

@@ -488,3 +488,102 @@ fn vul_searches_and_rejects_bad_ids() {
         stderr(&output)
     );
 }
+
+/// Reads JSON lines from `reader` until the message with `id` arrives.
+fn read_answer(reader: &mut impl std::io::BufRead, id: u64) -> serde_json::Value {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let read = reader.read_line(&mut line).expect("stdout is readable");
+        assert!(
+            read > 0,
+            "tiq mcp closed stdout before answering request {id}"
+        );
+        let message: serde_json::Value = serde_json::from_str(line.trim())
+            .unwrap_or_else(|error| panic!("stdout line is not JSON ({error}): {line}"));
+        if message["id"] == id {
+            return message;
+        }
+    }
+}
+
+#[test]
+fn mcp_serves_tools_on_stdio() {
+    use std::io::{BufReader, Write};
+    use std::process::Stdio;
+
+    let data = imported();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tiq"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .arg("mcp")
+        .env("LANG", "C.UTF-8")
+        .env("TIQ_LOG", "info")
+        .env_remove("LC_ALL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tiq mcp starts");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+
+    let initialize = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "tiq-test", "version": "1"}
+    }});
+    writeln!(stdin, "{initialize}").unwrap();
+    let init = read_answer(&mut stdout, 1);
+    assert_eq!(init["result"]["serverInfo"]["name"], "tiq", "{init}");
+    assert_eq!(init["result"]["protocolVersion"], "2025-06-18", "{init}");
+
+    writeln!(
+        stdin,
+        r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#
+    )
+    .unwrap();
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":2,"method":"tools/list"}}"#).unwrap();
+    let listed = read_answer(&mut stdout, 2);
+    let names: Vec<&str> = listed["result"]["tools"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no tools in {listed}"))
+        .iter()
+        .filter_map(|tool| tool["name"].as_str())
+        .collect();
+    assert!(names.contains(&"analyze_ip"), "{names:?}");
+
+    let call = serde_json::json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
+        "name": "analyze_ip",
+        "arguments": {"ip": "198.51.100[.]10"}
+    }});
+    writeln!(stdin, "{call}").unwrap();
+    let called = read_answer(&mut stdout, 3);
+    assert_eq!(
+        called["result"]["structuredContent"]["verdict"], "malicious",
+        "{called}"
+    );
+
+    drop(stdin);
+    let status = child.wait().unwrap();
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut logs).unwrap();
+    assert!(status.success(), "exit {status}: {logs}");
+    assert!(
+        logs.contains("standard input and output"),
+        "logs go to stderr: {logs}"
+    );
+}
+
+#[test]
+fn mcp_without_database_names_the_fix() {
+    let data = tempfile::tempdir().unwrap();
+    let output = tiq(data.path(), &["mcp"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("tiq import"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+}

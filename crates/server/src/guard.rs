@@ -1,5 +1,5 @@
 //! Request checks that rmcp leaves to the application: a JSON-RPC parse error for a body
-//! that is not JSON, and the Host check on routes outside `/mcp`.
+//! that is not JSON, and the Host and Origin checks on routes outside `/mcp`.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -76,9 +76,133 @@ fn host_allowed(host: &str, allowed: &[String]) -> bool {
     })
 }
 
+/// Rejects a request whose Origin header is present but not one of the allowed origins,
+/// with HTTP 403. An empty list accepts every origin. The matching is rmcp's on `/mcp`:
+/// scheme and host must be equal, and an entry's port must be equal, `*`, or absent (any
+/// port).
+pub async fn allowed_origin(
+    State(allowed): State<Vec<String>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(origin) = request.headers().get(header::ORIGIN) else {
+        return next.run(request).await;
+    };
+    let accepted = allowed.is_empty()
+        || origin
+            .to_str()
+            .ok()
+            .and_then(Origin::parse)
+            .is_some_and(|origin| allowed.iter().any(|entry| origin.matches_entry(entry)));
+    if accepted {
+        next.run(request).await
+    } else {
+        tracing::warn!(
+            ?origin,
+            "rejected a request from a browser origin that is not allowed"
+        );
+        (
+            StatusCode::FORBIDDEN,
+            "Origin header is not allowed: pass --allowed-origin",
+        )
+            .into_response()
+    }
+}
+
+/// A browser origin: `null`, or scheme, host and port (`None` when the value omits it).
+#[derive(Debug, PartialEq, Eq)]
+enum Origin {
+    Null,
+    Tuple {
+        scheme: String,
+        host: String,
+        port: Option<u16>,
+    },
+}
+
+impl Origin {
+    fn parse(value: &str) -> Option<Origin> {
+        let value = value.trim();
+        if value.eq_ignore_ascii_case("null") {
+            return Some(Origin::Null);
+        }
+        let uri: axum::http::Uri = value.parse().ok()?;
+        let authority = uri.authority()?;
+        Some(Origin::Tuple {
+            scheme: uri.scheme_str()?.to_ascii_lowercase(),
+            host: authority
+                .host()
+                .trim_matches(['[', ']'])
+                .to_ascii_lowercase(),
+            port: authority.port_u16(),
+        })
+    }
+
+    /// Checks this origin against one allowed entry: `null`, `scheme://host`,
+    /// `scheme://host:port` or `scheme://host:*`.
+    fn matches_entry(&self, entry: &str) -> bool {
+        let entry = entry.trim();
+        let (entry, any_port) = match entry.strip_suffix(":*") {
+            Some(base) => (base, true),
+            None => (entry, false),
+        };
+        match (Origin::parse(entry), self) {
+            (Some(Origin::Null), Origin::Null) => !any_port,
+            (
+                Some(Origin::Tuple {
+                    scheme,
+                    host,
+                    port: allowed_port,
+                }),
+                Origin::Tuple {
+                    scheme: own_scheme,
+                    host: own_host,
+                    port: own_port,
+                },
+            ) => {
+                let port_matches = match allowed_port {
+                    None => true,
+                    Some(_) if any_port => false,
+                    Some(port) => own_port.or_else(|| default_port(own_scheme)) == Some(port),
+                };
+                scheme == *own_scheme && host == *own_host && port_matches
+            }
+            _ => false,
+        }
+    }
+}
+
+fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "http" => Some(80),
+        "https" => Some(443),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origin_matching() {
+        let origin = |value: &str| Origin::parse(value).unwrap();
+        let local = origin("http://localhost:5173");
+        assert!(local.matches_entry("http://localhost:*"));
+        assert!(local.matches_entry("http://localhost:5173"));
+        assert!(local.matches_entry("http://localhost"));
+        assert!(!local.matches_entry("https://localhost:*"));
+        assert!(!local.matches_entry("http://localhost:8080"));
+        assert!(!local.matches_entry("http://localhost:5173:*"));
+
+        let chat = origin("https://chat.example.com");
+        assert!(chat.matches_entry("https://chat.example.com:443"));
+        assert!(!chat.matches_entry("https://evil.example.com"));
+        assert!(origin("http://[::1]:3000").matches_entry("http://[::1]:*"));
+        assert!(origin("null").matches_entry("null"));
+        assert!(!origin("null").matches_entry("http://localhost:*"));
+        assert!(Origin::parse("not an origin").is_none());
+    }
 
     #[test]
     fn host_matching() {

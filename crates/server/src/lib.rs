@@ -1,5 +1,5 @@
-//! The HTTP side of tiq: MCP over streamable HTTP at `/mcp`, `GET /api/v1/status` and
-//! `GET /healthz`, on axum.
+//! The HTTP side of tiq: MCP over streamable HTTP at `/mcp` and over HTTP+SSE at `/sse`,
+//! `GET /api/v1/status` and `GET /healthz`, on axum.
 //!
 //! Handlers hold an `Arc<Engine>` and run each analysis on the blocking pool, so every
 //! surface returns the engine's report unchanged. This crate owns transport concerns only:
@@ -8,19 +8,26 @@
 mod guard;
 mod health;
 mod mcp;
+mod prompts;
+mod resources;
 mod sessions;
+mod sse;
 mod status;
+mod stdio;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use rmcp::ServerHandler;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tiq_engine::Engine;
 use tokio_util::sync::CancellationToken;
 
 pub use mcp::TiqTools;
-pub use sessions::{BoundedSessions, DEFAULT_MAX_SESSIONS};
+pub use sessions::{BoundedSessions, DEFAULT_MAX_SESSIONS, SessionSlots};
+pub use sse::KEEP_ALIVE_INTERVAL;
+pub use stdio::serve_stdio;
 
 /// Address `tiq serve` listens on when none is given.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8737";
@@ -84,27 +91,25 @@ pub enum ServeError {
     },
     #[error("server failed: {0}")]
     Io(#[from] std::io::Error),
+    #[error("MCP session on standard input and output failed to start: {0}")]
+    StdioStart(Box<rmcp::service::ServerInitializeError>),
+    #[error("MCP session on standard input and output failed: {0}")]
+    StdioTask(#[from] tokio::task::JoinError),
 }
 
-/// Builds the application: `/mcp`, `/api/v1/status` and `/healthz`.
+/// Builds the application: `/mcp`, `/sse`, `/messages`, `/api/v1/status` and `/healthz`.
 pub fn app(engine: Arc<Engine>, config: &ServerConfig, shutdown: CancellationToken) -> Router {
-    let mut mcp_config = StreamableHttpServerConfig::default();
-    mcp_config.allowed_hosts = config.allowed_hosts.clone();
-    mcp_config.allowed_origins = config.allowed_origins.clone();
-    mcp_config.cancellation_token = shutdown;
-    let tools_engine = engine.clone();
-    let mcp = StreamableHttpService::new(
-        move || Ok(TiqTools::new(tools_engine.clone())),
-        Arc::new(BoundedSessions::new(config.max_sessions)),
-        mcp_config,
-    );
-    let mcp = Router::new()
-        .nest_service("/mcp", mcp)
-        .layer(axum::middleware::from_fn(guard::json_body));
     let settings = config
         .sync
         .clone()
         .unwrap_or_else(|| Arc::new(tiq_sync::SyncSettings::resolve(None, |_| None)));
+    let tools_engine = engine.clone();
+    let tools_settings = settings.clone();
+    let mcp = mcp_routes(
+        move || TiqTools::new(tools_engine.clone()).with_sync_settings(tools_settings.clone()),
+        config,
+        shutdown,
+    );
     let plain = health::router(engine.clone())
         .merge(status::router(engine, settings))
         .layer(axum::middleware::from_fn_with_state(
@@ -112,6 +117,45 @@ pub fn app(engine: Arc<Engine>, config: &ServerConfig, shutdown: CancellationTok
             guard::allowed_host,
         ));
     mcp.merge(plain)
+}
+
+/// Builds the MCP routes with their request checks: streamable HTTP at `/mcp`, and HTTP+SSE
+/// at `GET /sse` and `POST /messages`. Every session is served by a new service from
+/// `new_service`, and both transports count their sessions against `config.max_sessions`.
+pub fn mcp_routes<S>(
+    new_service: impl Fn() -> S + Clone + Send + Sync + 'static,
+    config: &ServerConfig,
+    shutdown: CancellationToken,
+) -> Router
+where
+    S: ServerHandler + Send + 'static,
+{
+    let slots = Arc::new(SessionSlots::new(config.max_sessions));
+    let mut mcp_config = StreamableHttpServerConfig::default();
+    mcp_config.allowed_hosts = config.allowed_hosts.clone();
+    mcp_config.allowed_origins = config.allowed_origins.clone();
+    mcp_config.cancellation_token = shutdown.clone();
+    let streamable_service = new_service.clone();
+    let streamable = StreamableHttpService::new(
+        move || Ok(streamable_service()),
+        Arc::new(BoundedSessions::sharing(slots.clone())),
+        mcp_config,
+    );
+    // rmcp checks Host and Origin on /mcp itself; the SSE routes get the same checks here.
+    let sse = sse::router(new_service, slots, shutdown)
+        .layer(axum::middleware::from_fn(guard::json_body))
+        .layer(axum::middleware::from_fn_with_state(
+            config.allowed_origins.clone(),
+            guard::allowed_origin,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            config.allowed_hosts.clone(),
+            guard::allowed_host,
+        ));
+    Router::new()
+        .nest_service("/mcp", streamable)
+        .layer(axum::middleware::from_fn(guard::json_body))
+        .merge(sse)
 }
 
 /// Binds `config.listen` and serves until `shutdown` is cancelled, then lets open requests finish.
@@ -137,7 +181,12 @@ pub async fn serve_on(
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
     let local = listener.local_addr()?;
-    tracing::info!(address = %local, mcp = %format!("http://{local}/mcp"), "tiq is listening");
+    tracing::info!(
+        address = %local,
+        mcp = %format!("http://{local}/mcp"),
+        sse = %format!("http://{local}/sse"),
+        "tiq is listening"
+    );
     let app = app(engine, &config, shutdown.clone());
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })

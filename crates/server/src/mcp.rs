@@ -1,19 +1,30 @@
 //! The MCP tools: one per indicator type, each returning the engine's report, and
-//! `describe_threat` for the knowledge behind the names in reports.
+//! `describe_threat` for the knowledge behind the names in reports. The server handler also
+//! serves the prompts of `prompts.rs`, the resources of `resources.rs`, and argument
+//! completion for both.
 
 use std::sync::Arc;
 
+use rmcp::handler::server::router::prompt::PromptRouter;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::schema_for_output;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
-use rmcp::{ErrorData, ServerHandler, tool, tool_handler, tool_router};
+use rmcp::model::{
+    CallToolResult, CompleteRequestParams, CompleteResult, CompletionInfo, ContentBlock,
+    Implementation, ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, Reference, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, prompt_handler, tool, tool_handler, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 use tiq_engine::vuln::{VulnQuery, VulnSort};
 use tiq_engine::{AnalyzeError, Engine};
 use tiq_model::{IndicatorKind, Lang, Report, ThreatDescription, ThreatLevel};
+use tiq_sync::SyncSettings;
+
+use crate::resources;
 
 const INSTRUCTIONS: &str = "tiq is a self-hosted threat-intelligence service built from open feeds. \
 Use analyze_ip, analyze_domain, analyze_url or analyze_file_hash when a user asks whether an \
@@ -21,7 +32,9 @@ indicator is malicious, what it is, or what to do about it. Each returns a verdi
 (malicious, suspicious, benign or unknown), a threat level 0-5, a confidence, the evidence \
 behind it, and next steps. 'unknown' means no local source lists the indicator; it never \
 means safe. Use describe_threat to explain a family, actor, campaign or ATT&CK technique a \
-report names, and search_vul for CVEs, affected product versions and what to patch. Pass lang=zh-CN for summaries in Simplified Chinese.";
+report names, and search_vul for CVEs, affected product versions and what to patch. Pass lang=zh-CN for summaries in Simplified Chinese. \
+The prompts investigate_alert, triage_ip, triage_indicator and assess_cve_for_stack are \
+step-by-step playbooks; the resource tiq://status reports how fresh each feed is.";
 
 /// Arguments of `analyze_ip`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -120,16 +133,28 @@ pub struct ThreatArgs {
 #[derive(Clone)]
 pub struct TiqTools {
     engine: Arc<Engine>,
+    settings: Arc<SyncSettings>,
     tool_router: ToolRouter<TiqTools>,
+    prompt_router: PromptRouter<TiqTools>,
 }
 
 #[tool_router(router = tool_router)]
 impl TiqTools {
+    /// Creates the server over `engine`, with the catalog's default feed settings for the
+    /// status resources.
     pub fn new(engine: Arc<Engine>) -> TiqTools {
         TiqTools {
             engine,
+            settings: Arc::new(SyncSettings::resolve(None, |_| None)),
             tool_router: Self::tool_router(),
+            prompt_router: Self::prompt_router(),
         }
+    }
+
+    /// Uses `settings` (the configured feeds) for the status resources.
+    pub fn with_sync_settings(mut self, settings: Arc<SyncSettings>) -> TiqTools {
+        self.settings = settings;
+        self
     }
 
     #[tool(
@@ -435,12 +460,78 @@ fn tool_error(message: String) -> CallToolResult {
 }
 
 #[tool_handler(router = self.tool_router)]
+#[prompt_handler(router = self.prompt_router)]
 impl ServerHandler for TiqTools {
     fn get_info(&self) -> ServerConfig {
         let mut implementation = Implementation::new("tiq", env!("CARGO_PKG_VERSION"));
         implementation.title = Some("tiq threat intelligence".to_string());
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        let capabilities = ServerCapabilities::builder()
+            .enable_completions()
+            .enable_prompts()
+            .enable_resources()
+            .enable_tools()
+            .build();
+        ServerConfig::new(capabilities)
             .with_server_info(implementation)
             .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(resources::list())
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(resources::templates())
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let result =
+            resources::read(self.engine.clone(), self.settings.clone(), &request.uri).await?;
+        Ok(result.into())
+    }
+
+    /// Completes feed names in `tiq://feeds/{name}` and the `lang` argument of every prompt.
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        let typed = request.argument.value.as_str();
+        let values = match (&request.r#ref, request.argument.name.as_str()) {
+            (Reference::Resource(template), "name") if template.uri == resources::FEED_TEMPLATE => {
+                resources::complete_feed_name(&self.settings, typed)
+            }
+            (Reference::Prompt(_), "lang") => ["en", "zh-CN"]
+                .into_iter()
+                .filter(|tag| {
+                    tag.to_ascii_lowercase()
+                        .starts_with(&typed.to_ascii_lowercase())
+                })
+                .map(String::from)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let total = values.len();
+        let values: Vec<String> = values
+            .into_iter()
+            .take(CompletionInfo::MAX_VALUES)
+            .collect();
+        let mut completion =
+            CompletionInfo::new(values).map_err(|error| ErrorData::internal_error(error, None))?;
+        completion.total = u32::try_from(total).ok();
+        completion.has_more = Some(total > CompletionInfo::MAX_VALUES);
+        Ok(CompleteResult::new(completion))
     }
 }

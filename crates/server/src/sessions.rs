@@ -2,7 +2,8 @@
 //!
 //! rmcp's `LocalSessionManager` keeps every session until the client deletes it or it has
 //! been idle for its keep-alive time (5 minutes by default). [`BoundedSessions`] delegates to
-//! it and refuses new sessions while [`BoundedSessions::max`] are open.
+//! it and refuses new sessions while every slot of its [`SessionSlots`] is taken. The SSE
+//! transport takes its slots from the same [`SessionSlots`], so the cap counts both.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,17 +31,16 @@ pub enum SessionError {
     Local(#[from] LocalSessionManagerError),
 }
 
-/// rmcp's in-memory session manager with a maximum number of open sessions.
-pub struct BoundedSessions {
-    inner: LocalSessionManager,
+/// A counter of open MCP sessions with a maximum, shared by every transport.
+#[derive(Debug)]
+pub struct SessionSlots {
     open: AtomicUsize,
     max: usize,
 }
 
-impl BoundedSessions {
-    pub fn new(max: usize) -> BoundedSessions {
-        BoundedSessions {
-            inner: LocalSessionManager::default(),
+impl SessionSlots {
+    pub fn new(max: usize) -> SessionSlots {
+        SessionSlots {
             open: AtomicUsize::new(0),
             max,
         }
@@ -50,13 +50,14 @@ impl BoundedSessions {
     pub fn max(&self) -> usize {
         self.max
     }
-}
 
-impl SessionManager for BoundedSessions {
-    type Error = SessionError;
-    type Transport = <LocalSessionManager as SessionManager>::Transport;
+    /// Number of sessions open now.
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
+    }
 
-    async fn create_session(&self) -> Result<(SessionId, Self::Transport), Self::Error> {
+    /// Takes a slot, or returns false when all are taken.
+    fn try_reserve(&self) -> bool {
         let reserved = self
             .open
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |open| {
@@ -67,14 +68,68 @@ impl SessionManager for BoundedSessions {
                 max = self.max,
                 "rejected a new MCP session: the session limit is reached"
             );
-            return Err(SessionError::Limit(self.max));
+        }
+        reserved.is_ok()
+    }
+
+    fn release(&self) {
+        self.open.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Takes a slot that is given back when the returned guard is dropped, or returns
+    /// `None` when all are taken.
+    pub fn acquire(self: &Arc<Self>) -> Option<SessionSlot> {
+        self.try_reserve().then(|| SessionSlot(self.clone()))
+    }
+}
+
+/// One taken session slot, given back on drop.
+#[derive(Debug)]
+pub struct SessionSlot(Arc<SessionSlots>);
+
+impl Drop for SessionSlot {
+    fn drop(&mut self) {
+        self.0.release();
+    }
+}
+
+/// rmcp's in-memory session manager with a maximum number of open sessions.
+pub struct BoundedSessions {
+    inner: LocalSessionManager,
+    slots: Arc<SessionSlots>,
+}
+
+impl BoundedSessions {
+    pub fn new(max: usize) -> BoundedSessions {
+        BoundedSessions::sharing(Arc::new(SessionSlots::new(max)))
+    }
+
+    /// Creates a session manager that takes its slots from `slots`.
+    pub fn sharing(slots: Arc<SessionSlots>) -> BoundedSessions {
+        BoundedSessions {
+            inner: LocalSessionManager::default(),
+            slots,
+        }
+    }
+
+    /// Maximum number of sessions open at once.
+    pub fn max(&self) -> usize {
+        self.slots.max()
+    }
+}
+
+impl SessionManager for BoundedSessions {
+    type Error = SessionError;
+    type Transport = <LocalSessionManager as SessionManager>::Transport;
+
+    async fn create_session(&self) -> Result<(SessionId, Self::Transport), Self::Error> {
+        if !self.slots.try_reserve() {
+            return Err(SessionError::Limit(self.slots.max()));
         }
         self.inner
             .create_session()
             .await
-            .inspect_err(|_| {
-                self.open.fetch_sub(1, Ordering::SeqCst);
-            })
+            .inspect_err(|_| self.slots.release())
             .map_err(SessionError::from)
     }
 
@@ -96,7 +151,7 @@ impl SessionManager for BoundedSessions {
         let existed = self.inner.sessions.read().await.contains_key(id);
         self.inner.close_session(id).await?;
         if existed {
-            self.open.fetch_sub(1, Ordering::SeqCst);
+            self.slots.release();
         }
         Ok(())
     }

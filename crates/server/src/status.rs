@@ -24,23 +24,32 @@ pub fn router(engine: Arc<Engine>, settings: Arc<SyncSettings>) -> Router {
 }
 
 async fn status(State(state): State<StatusState>) -> Response {
-    let result = tokio::task::spawn_blocking(move || {
-        let store = tiq_store::Store::open(state.engine.data_dir())?;
-        tiq_sync::status(&store, &state.settings, time::OffsetDateTime::now_utc())
-    })
-    .await;
-    match result {
-        Ok(Ok(status)) => Json(status).into_response(),
-        Ok(Err(error)) => unavailable(error.to_string()),
-        Err(error) => unavailable(error.to_string()),
+    match read(state.engine, state.settings).await {
+        Ok(status) => Json(status).into_response(),
+        Err(error) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "error": "store_unavailable", "message": error })),
+        )
+            .into_response(),
     }
 }
 
-fn unavailable(error: String) -> Response {
+/// Reads the status of every feed now, on the blocking pool. The error, already logged, is
+/// the message to show.
+pub(crate) async fn read(
+    engine: Arc<Engine>,
+    settings: Arc<SyncSettings>,
+) -> Result<tiq_sync::Status, String> {
+    let result = tokio::task::spawn_blocking(move || {
+        let store = tiq_store::Store::open(engine.data_dir())?;
+        tiq_sync::status(&store, &settings, time::OffsetDateTime::now_utc())
+    })
+    .await;
+    let error = match result {
+        Ok(Ok(status)) => return Ok(status),
+        Ok(Err(error)) => error.to_string(),
+        Err(error) => error.to_string(),
+    };
     tracing::error!(%error, "status cannot read the store");
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Json(serde_json::json!({ "error": "store_unavailable", "message": error })),
-    )
-        .into_response()
+    Err(error)
 }
