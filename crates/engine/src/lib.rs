@@ -6,12 +6,14 @@
 //!   the evidence ([`score`]) and explains the verdict in English or Chinese ([`text`]).
 //! - [`knowledge`] merges MITRE ATT&CK and the MISP galaxies into one index of actors,
 //!   families, campaigns and techniques (`describe_threat`).
+//! - [`batch`] analyses up to 1,000 indicators of mixed types in one call.
 //! - [`vuln`] builds the vulnerability index and runs `search_vul`; [`vuln::version`]
 //!   decides whether a product version is affected by a CVE record.
 //!
 //! Every surface (MCP, REST, CLI) calls the same [`Engine::analyze`], so all of them return
 //! the same report for the same data.
 
+pub mod batch;
 pub mod evaluate;
 mod geo;
 pub mod import;

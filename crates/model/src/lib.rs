@@ -1,13 +1,15 @@
 //! Indicator types, canonical parsing and the shapes every other tiq crate exchanges.
 //!
-//! This crate owns three things and does no I/O:
+//! This crate owns these things and does no I/O:
 //! - [`indicator`]: parsing user input (IPs, domains, URLs, hashes, CVE ids, defanged forms)
 //!   into one canonical [`Indicator`], with errors that name the value and the accepted forms;
 //! - [`record`]: what a feed parser hands to a sink ([`Sighting`], [`AllowEntry`], [`AsnRange`]);
-//! - [`report`]: the common report returned by every surface, and [`Lang`] for its text.
+//! - [`report`]: the common report returned by every surface, and [`Lang`] for its text;
+//! - [`batch`]: the request items and the answer of a batch analysis.
 //!
 //! The feed parsers, the store and the engine all depend on it; it depends on none of them.
 
+pub mod batch;
 pub mod indicator;
 pub mod lang;
 pub mod record;

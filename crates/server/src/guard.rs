@@ -50,11 +50,15 @@ pub async fn allowed_host(
         .and_then(|value| value.to_str().ok());
     match host {
         Some(host) if host_allowed(host, &allowed) => next.run(request).await,
-        _ => (
-            StatusCode::FORBIDDEN,
-            "Host header is not allowed: pass --allowed-host",
-        )
-            .into_response(),
+        _ => {
+            let lang = crate::rest::lang_of(request.headers());
+            let message = lang.pick(
+                "Host header is not allowed: pass --allowed-host",
+                "Host 请求头不在允许列表中：请用 --allowed-host 添加",
+            );
+            let body = json!({"error": "host_not_allowed", "message": message});
+            (StatusCode::FORBIDDEN, axum::Json(body)).into_response()
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 use tiq_engine::Engine;
 
 #[derive(Serialize)]
-struct Health {
+pub(crate) struct Health {
     status: &'static str,
     version: &'static str,
     sources: usize,
@@ -26,7 +26,18 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .with_state(engine)
 }
 
-async fn healthz(State(engine): State<Arc<Engine>>) -> (StatusCode, Json<Health>) {
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "service",
+    summary = "Whether the server can read its store, and how fresh the data is",
+    responses(
+        (status = 200, description = "The store can be read", body = ref("#/components/schemas/Health")),
+        (status = 403, description = "The Host header is not an allowed host", body = ref("#/components/schemas/ErrorBody")),
+        (status = 503, description = "The store cannot be read", body = ref("#/components/schemas/Health"))
+    )
+)]
+pub(crate) async fn healthz(State(engine): State<Arc<Engine>>) -> (StatusCode, Json<Health>) {
     let sources = tokio::task::spawn_blocking(move || engine.sources()).await;
     let version = env!("CARGO_PKG_VERSION");
     match sources {

@@ -1,5 +1,6 @@
 //! The HTTP side of tiq: MCP over streamable HTTP at `/mcp` and over HTTP+SSE at `/sse`,
-//! `GET /api/v1/status` and `GET /healthz`, on axum.
+//! the REST API under `/api` with its OpenAPI document, `GET /api/v1/status` and
+//! `GET /healthz`, on axum.
 //!
 //! Handlers hold an `Arc<Engine>` and run each analysis on the blocking pool, so every
 //! surface returns the engine's report unchanged. This crate owns transport concerns only:
@@ -10,6 +11,7 @@ mod health;
 mod mcp;
 mod prompts;
 mod resources;
+mod rest;
 mod sessions;
 mod sse;
 mod status;
@@ -25,6 +27,7 @@ use tiq_engine::Engine;
 use tokio_util::sync::CancellationToken;
 
 pub use mcp::TiqTools;
+pub use rest::openapi_document;
 pub use sessions::{BoundedSessions, DEFAULT_MAX_SESSIONS, SessionSlots};
 pub use sse::KEEP_ALIVE_INTERVAL;
 pub use stdio::serve_stdio;
@@ -97,7 +100,8 @@ pub enum ServeError {
     StdioTask(#[from] tokio::task::JoinError),
 }
 
-/// Builds the application: `/mcp`, `/sse`, `/messages`, `/api/v1/status` and `/healthz`.
+/// Builds the application: `/mcp`, `/sse`, `/messages`, the REST API, `/api/v1/status`
+/// and `/healthz`.
 pub fn app(engine: Arc<Engine>, config: &ServerConfig, shutdown: CancellationToken) -> Router {
     let settings = config
         .sync
@@ -111,7 +115,9 @@ pub fn app(engine: Arc<Engine>, config: &ServerConfig, shutdown: CancellationTok
         shutdown,
     );
     let plain = health::router(engine.clone())
-        .merge(status::router(engine, settings))
+        .merge(status::router(engine.clone(), settings))
+        .merge(rest::router(engine))
+        .method_not_allowed_fallback(rest::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             config.allowed_hosts.clone(),
             guard::allowed_host,

@@ -21,7 +21,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use tiq_engine::vuln::{VulnQuery, VulnSort};
 use tiq_engine::{AnalyzeError, Engine};
-use tiq_model::{IndicatorKind, Lang, Report, ThreatDescription, ThreatLevel};
+use tiq_model::batch::{BatchReport, BatchRequest, ItemReport};
+use tiq_model::{IndicatorKind, Lang, Report, ThreatDescription, ThreatLevel, Verdict};
 use tiq_sync::SyncSettings;
 
 use crate::resources;
@@ -31,7 +32,7 @@ Use analyze_ip, analyze_domain, analyze_url or analyze_file_hash when a user ask
 indicator is malicious, what it is, or what to do about it. Each returns a verdict \
 (malicious, suspicious, benign or unknown), a threat level 0-5, a confidence, the evidence \
 behind it, and next steps. 'unknown' means no local source lists the indicator; it never \
-means safe. Use describe_threat to explain a family, actor, campaign or ATT&CK technique a \
+means safe. Use analyze_batch for many indicators at once (up to 1,000, mixed types). Use describe_threat to explain a family, actor, campaign or ATT&CK technique a \
 report names, and search_vul for CVEs, affected product versions and what to patch. Pass lang=zh-CN for summaries in Simplified Chinese. \
 The prompts investigate_alert, triage_ip, triage_indicator and assess_cve_for_stack are \
 step-by-step playbooks; the resource tiq://status reports how fresh each feed is.";
@@ -229,6 +230,45 @@ impl TiqTools {
     }
 
     #[tool(
+        description = "Check many indicators at once against local threat intelligence: up to \
+            1,000 IP addresses, domains, URLs and file hashes in any mix, such as every \
+            indicator pulled from an alert, a log excerpt or a threat report. Use it instead of \
+            calling analyze_ip and the others in a loop. Each item is a string (the type is \
+            detected; defanged forms are accepted) or {\"type\": \"ip|domain|url|hash\", \
+            \"value\": ...}. Returns one result per item in input order: index, input, type \
+            and a report (compact by default: verdict, threat_level, confidence, tags, families, \
+            actors, top_sources, summary, recommendation; detail=\"full\" gives whole reports \
+            up to 2 MiB for the batch), or an error with a code and message for that item \
+            (network ranges and CVE ids are rejected per item). Totals count items per verdict \
+            and errors. A value given twice is analysed once and reported at each position. \
+            'unknown' means no local source lists it; it never means safe.",
+        output_schema = output_schema::<BatchReport>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn analyze_batch(
+        &self,
+        Parameters(args): Parameters<BatchRequest>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let lang = match args.lang.as_deref().map(str::parse::<Lang>).transpose() {
+            Ok(lang) => lang.unwrap_or_default(),
+            Err(error) => return Ok(tool_error(error.to_string())),
+        };
+        let engine = self.engine.clone();
+        let detail = args.detail.unwrap_or_default();
+        let outcome =
+            tokio::task::spawn_blocking(move || engine.analyze_batch(&args.items, detail, lang))
+                .await;
+        Ok(match outcome {
+            Ok(Ok(batch)) => batch_result(&batch),
+            Ok(Err(error)) => tool_error(error.message(lang)),
+            Err(error) => {
+                tracing::error!(tool = "analyze_batch", %error, "batch analysis task failed");
+                tool_error(format!("internal error: {error}"))
+            }
+        })
+    }
+
+    #[tool(
         description = "Search local vulnerability intelligence (CVE records with CISA's \
             enrichment, CISA KEV, EPSS, Exploit-DB). Use it for \"is our Tomcat affected\", \
             \"is CVE-X being exploited\", \"what do we patch to\". Accepts a CVE id, a CNVD or \
@@ -252,21 +292,9 @@ impl TiqTools {
             Ok(lang) => lang.unwrap_or_default(),
             Err(error) => return Ok(tool_error(error.to_string())),
         };
-        let sort_name = args.sort.as_deref().map(|s| s.trim().to_ascii_lowercase());
-        let sort = match sort_name.as_deref() {
-            None | Some("") | Some("relevance") => VulnSort::Relevance,
-            Some("priority") => VulnSort::Priority,
-            Some("date") => VulnSort::Date,
-            Some(_) => {
-                let other = args.sort.as_deref().unwrap_or_default();
-                let message = match lang {
-                    Lang::En => format!("invalid sort {other:?}: use relevance, priority or date"),
-                    Lang::ZhCn => {
-                        format!("无效的 sort“{other}”：请使用 relevance、priority 或 date")
-                    }
-                };
-                return Ok(tool_error(message));
-            }
+        let sort = match VulnSort::from_name(args.sort.as_deref()) {
+            Ok(sort) => sort,
+            Err(error) => return Ok(tool_error(error.message(lang))),
         };
         let request = VulnQuery {
             query: args.query,
@@ -380,7 +408,7 @@ fn output_schema<T: JsonSchema + 'static>() -> Arc<rmcp::model::JsonObject> {
     }
 }
 
-fn strip_integer_formats(value: &mut Value) {
+pub(crate) fn strip_integer_formats(value: &mut Value) {
     match value {
         Value::Object(object) => {
             let integer_format = object
@@ -415,6 +443,63 @@ fn report_result(report: &Report) -> CallToolResult {
     for step in &report.recommendation {
         text.push_str("\n- ");
         text.push_str(step);
+    }
+    let mut result = CallToolResult::structured(value);
+    result.content = vec![ContentBlock::text(text)];
+    result
+}
+
+/// Most item lines in the text of a batch result; the structured content has every item.
+const BATCH_TEXT_LINES: usize = 100;
+
+/// Wraps a batch as `structuredContent`, with the totals and one line per malicious or
+/// suspicious item and per error as text.
+fn batch_result(batch: &BatchReport) -> CallToolResult {
+    let value = serde_json::to_value(batch).expect("a batch result always serialises");
+    let lang = batch.lang;
+    let counts = &batch.verdicts;
+    let mut text = format!(
+        "{} {}: {} {}, {} {}, {} {}, {} {}, {} {}",
+        batch.total,
+        lang.pick("items", "个条目"),
+        counts.malicious,
+        Verdict::Malicious.localized(lang),
+        counts.suspicious,
+        Verdict::Suspicious.localized(lang),
+        counts.benign,
+        Verdict::Benign.localized(lang),
+        counts.unknown,
+        Verdict::Unknown.localized(lang),
+        batch.errors,
+        lang.pick("errors", "错误"),
+    );
+    let mut lines = batch.results.iter().filter_map(|result| {
+        if let Some(error) = &result.error {
+            return Some(format!(
+                "[{}] {}: {}",
+                result.index, result.input, error.message
+            ));
+        }
+        let (verdict, level) = match result.report.as_ref()? {
+            ItemReport::Full(report) => (report.verdict, report.threat_level.level),
+            ItemReport::Compact(report) => (report.verdict, report.threat_level.level),
+        };
+        matches!(verdict, Verdict::Malicious | Verdict::Suspicious).then(|| {
+            let verdict = verdict.localized(lang);
+            format!("[{}] {}: {verdict} {level}", result.index, result.input)
+        })
+    });
+    for line in lines.by_ref().take(BATCH_TEXT_LINES) {
+        text.push_str("\n- ");
+        text.push_str(&line);
+    }
+    let rest = lines.count();
+    if rest > 0 {
+        text.push_str(&format!("\n… {rest} {}", lang.pick("more", "条未列出")));
+    }
+    if let Some(note) = &batch.note {
+        text.push('\n');
+        text.push_str(note);
     }
     let mut result = CallToolResult::structured(value);
     result.content = vec![ContentBlock::text(text)];

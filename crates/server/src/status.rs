@@ -12,7 +12,7 @@ use tiq_engine::Engine;
 use tiq_sync::SyncSettings;
 
 #[derive(Clone)]
-struct StatusState {
+pub(crate) struct StatusState {
     engine: Arc<Engine>,
     settings: Arc<SyncSettings>,
 }
@@ -23,7 +23,18 @@ pub fn router(engine: Arc<Engine>, settings: Arc<SyncSettings>) -> Router {
         .with_state(StatusState { engine, settings })
 }
 
-async fn status(State(state): State<StatusState>) -> Response {
+#[utoipa::path(
+    get,
+    path = "/api/v1/status",
+    tag = "service",
+    summary = "Feed status: records, last sync, last error and data age per feed",
+    responses(
+        (status = 200, description = "Status of every catalog feed and imported source", body = ref("#/components/schemas/FeedStatus")),
+        (status = 403, description = "The Host header is not an allowed host", body = ref("#/components/schemas/ErrorBody")),
+        (status = 503, description = "The local database cannot be read", body = ref("#/components/schemas/ErrorBody"))
+    )
+)]
+pub(crate) async fn status(State(state): State<StatusState>) -> Response {
     match read(state.engine, state.settings).await {
         Ok(status) => Json(status).into_response(),
         Err(error) => (

@@ -131,6 +131,7 @@ async fn tools_list_has_schemas() {
         "analyze_domain",
         "analyze_url",
         "analyze_file_hash",
+        "analyze_batch",
         "describe_threat",
         "search_vul",
     ] {
@@ -140,7 +141,7 @@ async fn tools_list_has_schemas() {
         assert_eq!(tool["inputSchema"]["type"], "object", "{}", tool["name"]);
         let key_field = match tool["name"].as_str() {
             Some("describe_threat") => "found",
-            Some("search_vul") => "results",
+            Some("search_vul") | Some("analyze_batch") => "results",
             _ => "verdict",
         };
         assert!(

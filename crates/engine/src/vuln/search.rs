@@ -31,6 +31,22 @@ pub enum VulnSort {
     Date,
 }
 
+impl VulnSort {
+    /// Reads a sort name (`relevance`, `priority` or `date`, any case); none or an empty one
+    /// is relevance.
+    pub fn from_name(name: Option<&str>) -> Result<VulnSort, SearchError> {
+        let lower = name.map(|s| s.trim().to_ascii_lowercase());
+        match lower.as_deref() {
+            None | Some("") | Some("relevance") => Ok(VulnSort::Relevance),
+            Some("priority") => Ok(VulnSort::Priority),
+            Some("date") => Ok(VulnSort::Date),
+            Some(_) => Err(SearchError::InvalidSort {
+                value: name.unwrap_or_default().to_string(),
+            }),
+        }
+    }
+}
+
 /// A search request.
 #[derive(Debug, Clone, Default)]
 pub struct VulnQuery {
@@ -75,6 +91,8 @@ pub enum SearchError {
     InvalidVersion(#[from] version::VersionError),
     #[error("invalid min_severity {value:?}: use critical, high, medium or low")]
     InvalidSeverity { value: String },
+    #[error("invalid sort {value:?}: use relevance, priority or date")]
+    InvalidSort { value: String },
     #[error("invalid since {value:?}: use a date such as 2024-01-31")]
     InvalidSince { value: String },
     #[error("invalid page_size {value}: use 1 to {MAX_PAGE_SIZE}")]
@@ -123,6 +141,9 @@ impl SearchError {
                 }
                 SearchError::InvalidSeverity { value } => {
                     format!("无效的 min_severity“{value}”：请使用 critical、high、medium 或 low")
+                }
+                SearchError::InvalidSort { value } => {
+                    format!("无效的 sort“{value}”：请使用 relevance、priority 或 date")
                 }
                 SearchError::InvalidSince { value } => {
                     format!("无效的 since“{value}”：请使用 2024-01-31 这样的日期")

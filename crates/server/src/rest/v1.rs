@@ -1,0 +1,332 @@
+//! REST API v1: one route per MCP tool, each calling the same engine function and returning
+//! the same JSON as the tool's `structuredContent`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use tiq_engine::vuln::{VulnQuery, VulnSort};
+use tiq_engine::{AnalyzeError, Engine};
+use tiq_model::batch::{BatchReport, BatchRequest};
+use tiq_model::{IndicatorKind, Lang, Report, ThreatDescription, VulnSearch};
+use utoipa::IntoParams;
+
+use super::error::ApiError;
+use super::lang;
+use super::openapi::{BatchResponses, DescribeResponses, ReportResponses, VulResponses};
+
+/// The optional `lang` query parameter of every route.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LangParam {
+    /// Language of summaries, recommendations and error messages: `en` or `zh-CN`. Without
+    /// it, the `Accept-Language` header decides, and English is the default.
+    pub lang: Option<String>,
+}
+
+/// Query parameters of `GET /api/v1/url`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UrlParams {
+    /// http or https URL, percent-encoded, such as `https://example.com/login`;
+    /// `hxxp://`, `hxxps://` and `[.]` are accepted.
+    #[param(required = true)]
+    pub url: Option<String>,
+    /// `en` or `zh-CN`; see `lang` on the other routes.
+    pub lang: Option<String>,
+}
+
+/// Query parameters of `GET /api/v1/vul`, named as the `search_vul` tool's arguments.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VulParams {
+    /// A CVE id, a CNVD or CNNVD id, a product and version (`Apache Tomcat 9.0.30`) or
+    /// keywords, at most 200 characters.
+    #[param(required = true)]
+    pub q: Option<String>,
+    /// Only results at or above this CVSS severity: `critical`, `high`, `medium` or `low`.
+    pub min_severity: Option<String>,
+    /// Only vulnerabilities in CISA's Known Exploited Vulnerabilities catalog.
+    pub kev_only: Option<bool>,
+    /// Only vulnerabilities known to be exploited (in KEV, or CISA SSVC exploitation active).
+    pub exploited_only: Option<bool>,
+    /// Only vulnerabilities with public exploit code.
+    pub has_exploit: Option<bool>,
+    /// Only vulnerabilities published on or after this date, `YYYY-MM-DD`.
+    pub since: Option<String>,
+    /// `relevance` (default), `priority` or `date`.
+    pub sort: Option<String>,
+    /// Results per page, 1 to 50 (default 10).
+    pub page_size: Option<usize>,
+    /// The `next_cursor` of the previous page, unchanged.
+    pub cursor: Option<String>,
+    /// `en` or `zh-CN`; see `lang` on the other routes.
+    pub lang: Option<String>,
+}
+
+/// Body of `GET /api/v1/ping`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Pong {
+    /// Always `ok`.
+    pub status: String,
+}
+
+/// Runs `work` on the blocking pool; a panicked task becomes an internal error.
+pub(super) async fn blocking<T: Send + 'static>(
+    lang: Lang,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.map_err(|error| {
+        tracing::error!(%error, "REST request task failed");
+        ApiError::internal(lang)
+    })
+}
+
+/// Analyses one indicator like the MCP tools do: invalid input is a 400 naming the value, a
+/// store failure a 503.
+pub(super) async fn analyze(
+    engine: Arc<Engine>,
+    kind: IndicatorKind,
+    input: String,
+    lang: Lang,
+) -> Result<Report, ApiError> {
+    let outcome = blocking(lang, move || engine.analyze(kind, &input, lang)).await?;
+    outcome.map_err(|error| match error {
+        AnalyzeError::Invalid(error) => {
+            ApiError::bad_request("invalid_indicator", error.message(lang))
+        }
+        error => {
+            tracing::error!(kind = kind.name(), %error, "REST analysis failed");
+            ApiError::unavailable(lang)
+        }
+    })
+}
+
+/// Reads the path value and the language of an analysis route, then analyses.
+async fn analyze_route(
+    engine: Arc<Engine>,
+    kind: IndicatorKind,
+    value: Result<Path<String>, PathRejection>,
+    query: Result<Query<LangParam>, QueryRejection>,
+    headers: &HeaderMap,
+) -> Result<Json<Report>, ApiError> {
+    let fallback = lang::from_accept_language(headers);
+    let Query(query) = query.map_err(|rejection| ApiError::from_query(rejection, fallback))?;
+    let lang = lang::resolve(query.lang.as_deref(), headers)?;
+    let Path(value) = value.map_err(|rejection| ApiError::from_path(rejection, lang))?;
+    analyze(engine, kind, value, lang).await.map(Json)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/ping",
+    tag = "service",
+    summary = "Check that the server answers, without any lookup",
+    responses((status = 200, description = "The server is up", body = ref("#/components/schemas/Pong")))
+)]
+pub async fn ping() -> Json<Pong> {
+    Json(Pong {
+        status: "ok".to_string(),
+    })
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/ip/{ip}",
+    tag = "indicators",
+    summary = "Analyse an IP address (the analyze_ip tool)",
+    params(
+        ("ip" = String, Path, description = "IPv4 or IPv6 address: 203.0.113.7, 2001:db8::1, defanged 203.0.113[.]7"),
+        LangParam
+    ),
+    responses(ReportResponses)
+)]
+pub async fn ip(
+    State(engine): State<Arc<Engine>>,
+    value: Result<Path<String>, PathRejection>,
+    query: Result<Query<LangParam>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Report>, ApiError> {
+    analyze_route(engine, IndicatorKind::Ip, value, query, &headers).await
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/domain/{domain}",
+    tag = "indicators",
+    summary = "Analyse a domain (the analyze_domain tool)",
+    params(
+        ("domain" = String, Path, description = "Domain or subdomain: example.com, Unicode or punycode, defanged example[.]com"),
+        LangParam
+    ),
+    responses(ReportResponses)
+)]
+pub async fn domain(
+    State(engine): State<Arc<Engine>>,
+    value: Result<Path<String>, PathRejection>,
+    query: Result<Query<LangParam>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Report>, ApiError> {
+    analyze_route(engine, IndicatorKind::Domain, value, query, &headers).await
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/hash/{hash}",
+    tag = "indicators",
+    summary = "Analyse a file hash (the analyze_file_hash tool)",
+    params(
+        ("hash" = String, Path, description = "MD5 (32 hex digits), SHA-1 (40) or SHA-256 (64), any case"),
+        LangParam
+    ),
+    responses(ReportResponses)
+)]
+pub async fn hash(
+    State(engine): State<Arc<Engine>>,
+    value: Result<Path<String>, PathRejection>,
+    query: Result<Query<LangParam>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Report>, ApiError> {
+    analyze_route(engine, IndicatorKind::Hash, value, query, &headers).await
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/url",
+    tag = "indicators",
+    summary = "Analyse a URL (the analyze_url tool)",
+    params(UrlParams),
+    responses(ReportResponses)
+)]
+pub async fn url(
+    State(engine): State<Arc<Engine>>,
+    query: Result<Query<UrlParams>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Report>, ApiError> {
+    let fallback = lang::from_accept_language(&headers);
+    let Query(query) = query.map_err(|rejection| ApiError::from_query(rejection, fallback))?;
+    let lang = lang::resolve(query.lang.as_deref(), &headers)?;
+    let url = query
+        .url
+        .ok_or_else(|| ApiError::missing("url", "https%3A%2F%2Fexample.com%2Flogin", lang))?;
+    analyze(engine, IndicatorKind::Url, url, lang)
+        .await
+        .map(Json)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/vul",
+    tag = "vulnerabilities",
+    summary = "Search vulnerabilities (the search_vul tool)",
+    params(VulParams),
+    responses(VulResponses)
+)]
+pub async fn vul(
+    State(engine): State<Arc<Engine>>,
+    query: Result<Query<VulParams>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Json<VulnSearch>, ApiError> {
+    let fallback = lang::from_accept_language(&headers);
+    let Query(params) = query.map_err(|rejection| ApiError::from_query(rejection, fallback))?;
+    let lang = lang::resolve(params.lang.as_deref(), &headers)?;
+    let q = params
+        .q
+        .ok_or_else(|| ApiError::missing("q", "CVE-2021-44228", lang))?;
+    let sort = VulnSort::from_name(params.sort.as_deref())
+        .map_err(|error| ApiError::bad_request("invalid_parameter", error.message(lang)))?;
+    let request = VulnQuery {
+        query: q,
+        min_severity: params.min_severity,
+        kev_only: params.kev_only.unwrap_or(false),
+        exploited_only: params.exploited_only.unwrap_or(false),
+        with_exploit_only: params.has_exploit.unwrap_or(false),
+        since: params.since,
+        sort,
+        page_size: params.page_size,
+        cursor: params.cursor,
+    };
+    search(engine, request, lang).await.map(Json)
+}
+
+/// Runs a vulnerability search: a request the caller can fix is a 400, a store failure a 503.
+pub(super) async fn search(
+    engine: Arc<Engine>,
+    request: VulnQuery,
+    lang: Lang,
+) -> Result<VulnSearch, ApiError> {
+    let outcome = blocking(lang, move || engine.search_vulnerabilities(&request, lang)).await?;
+    outcome.map_err(|error| {
+        if error.is_invalid_request() {
+            return ApiError::bad_request("invalid_parameter", error.message(lang));
+        }
+        tracing::error!(%error, "REST vulnerability search failed");
+        ApiError::unavailable(lang)
+    })
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/describe/{name}",
+    tag = "knowledge",
+    summary = "Describe an actor, family, campaign, technique or tactic (the describe_threat tool)",
+    params(
+        ("name" = String, Path, description = "Name, alias or ATT&CK id, at most 200 characters: APT28, cobaltstrike, T1059.001"),
+        LangParam
+    ),
+    responses(DescribeResponses)
+)]
+pub async fn describe(
+    State(engine): State<Arc<Engine>>,
+    name: Result<Path<String>, PathRejection>,
+    query: Result<Query<LangParam>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Json<ThreatDescription>, ApiError> {
+    let fallback = lang::from_accept_language(&headers);
+    let Query(query) = query.map_err(|rejection| ApiError::from_query(rejection, fallback))?;
+    let lang = lang::resolve(query.lang.as_deref(), &headers)?;
+    let Path(name) = name.map_err(|rejection| ApiError::from_path(rejection, lang))?;
+    let outcome = blocking(lang, move || engine.describe_threat(&name, lang)).await?;
+    outcome.map(Json).map_err(|error| {
+        if error.is_invalid_request() {
+            return ApiError::bad_request("invalid_parameter", error.message(lang));
+        }
+        tracing::error!(%error, "REST description failed");
+        ApiError::unavailable(lang)
+    })
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/batch",
+    tag = "indicators",
+    summary = "Analyse up to 1,000 indicators of mixed types (the analyze_batch tool)",
+    params(LangParam),
+    request_body(content = ref("#/components/schemas/BatchRequest"), content_type = "application/json"),
+    responses(BatchResponses)
+)]
+pub async fn batch(
+    State(engine): State<Arc<Engine>>,
+    query: Result<Query<LangParam>, QueryRejection>,
+    headers: HeaderMap,
+    body: Result<Json<BatchRequest>, JsonRejection>,
+) -> Result<Json<BatchReport>, ApiError> {
+    let fallback = lang::from_accept_language(&headers);
+    let Query(query) = query.map_err(|rejection| ApiError::from_query(rejection, fallback))?;
+    let lang = lang::resolve(query.lang.as_deref(), &headers)?;
+    let Json(request) = body.map_err(|rejection| ApiError::from_json(rejection, lang))?;
+    let lang = match request.lang.as_deref() {
+        Some(_) => lang::resolve(request.lang.as_deref(), &headers)?,
+        None => lang,
+    };
+    let detail = request.detail.unwrap_or_default();
+    let items = request.items;
+    let outcome = blocking(lang, move || engine.analyze_batch(&items, detail, lang)).await?;
+    outcome
+        .map(Json)
+        .map_err(|error| ApiError::bad_request("too_many_items", error.message(lang)))
+}
