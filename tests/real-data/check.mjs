@@ -1,4 +1,7 @@
 // Checks a running tiq MCP server on real feed data through the MCP Inspector CLI.
+// Every case runs over streamable HTTP (--url). Over the older HTTP+SSE transport
+// (--sse-url) and stdio (`tiq mcp --data-dir DIR`), tools/list, one analysis and one
+// invalid input run too.
 //
 // run.sh picks the indicators from the data and passes them as options. Each case
 // makes one inspector call, prints one `ok` or `FAIL` line and stores the raw
@@ -12,6 +15,9 @@ import { parseArgs } from "node:util";
 
 const OPTION_NAMES = [
   "url",
+  "sse-url",
+  "tiq-bin",
+  "data-dir",
   "output-dir",
   "malicious-ip",
   "malicious-sha256",
@@ -59,13 +65,21 @@ function toolArgumentOptions(args) {
   return ["--tool-arg", ...Object.entries(args).map(([key, value]) => `${key}=${value}`)];
 }
 
+// Inspector arguments naming the server, per transport. The inspector picks SSE for
+// a URL ending in /sse and starts a command given instead of a URL over stdio.
+const INSPECTOR_TARGETS = {
+  "streamable-http": [options.url],
+  sse: [options["sse-url"]],
+  stdio: [options["tiq-bin"], "mcp", "--data-dir", options["data-dir"]],
+};
+
 // Runs one inspector call and returns its exit code, raw output and parsed JSON.
-function runInspector(caseId, inspectorOptions) {
+function runInspector(caseId, inspectorOptions, transport = "streamable-http") {
   const argv = [
     "--no-install",
     "mcp-inspector",
     "--cli",
-    options.url,
+    ...INSPECTOR_TARGETS[transport],
     ...inspectorOptions,
   ];
   return new Promise((resolve) => {
@@ -94,12 +108,12 @@ function runInspector(caseId, inspectorOptions) {
   });
 }
 
-function callTool(caseId, tool, args) {
-  return runInspector(caseId, ["--method", "tools/call", "--tool-name", tool, ...toolArgumentOptions(args)]);
+function callTool(caseId, tool, args, transport) {
+  return runInspector(caseId, ["--method", "tools/call", "--tool-name", tool, ...toolArgumentOptions(args)], transport);
 }
 
-function listTools(caseId) {
-  return runInspector(caseId, ["--method", "tools/list"]);
+function listTools(caseId, transport) {
+  return runInspector(caseId, ["--method", "tools/list"], transport);
 }
 
 class CheckError extends Error {}
@@ -161,42 +175,61 @@ function expectVerdict(report, expected) {
   }
 }
 
+// Checks a tools/list result: the four analysis tools with their input and output schemas.
+function checkToolList(call) {
+  if (call.exitCode !== 0) {
+    fail(`inspector exited with ${call.exitCode}: ${excerpt(call.stderr || call.stdout)}`);
+  }
+  if (call.json === undefined) {
+    fail(`inspector output is not JSON: ${excerpt(call.stdout)}`);
+  }
+  const tools = call.json.tools ?? [];
+  const names = tools.map((tool) => tool.name);
+  for (const [toolName, argument] of Object.entries(TOOL_ARGUMENTS)) {
+    const tool = tools.find((candidate) => candidate.name === toolName);
+    if (!tool) {
+      fail(`tool ${toolName} is missing; tools/list returned ${JSON.stringify(names)}`);
+    }
+    if (tool.inputSchema?.type !== "object") {
+      fail(`${toolName} has no object inputSchema: ${excerpt(JSON.stringify(tool.inputSchema))}`);
+    }
+    for (const property of [argument, "lang"]) {
+      if (!tool.inputSchema.properties?.[property]) {
+        fail(`${toolName} inputSchema has no property ${property}: ${excerpt(JSON.stringify(tool.inputSchema))}`);
+      }
+    }
+    if (!(tool.inputSchema.required ?? []).includes(argument)) {
+      fail(`${toolName} inputSchema does not require ${argument}: ${excerpt(JSON.stringify(tool.inputSchema))}`);
+    }
+    if (tool.outputSchema === null || typeof tool.outputSchema !== "object") {
+      fail(`${toolName} has no outputSchema`);
+    }
+  }
+}
+
+// Checks the result of analyze_ip 300.1.1.1: a tool result with isError naming the value.
+function checkInvalidIp(call) {
+  // The inspector exits non-zero for an isError result (exit code 5 with
+  // inspector 2.12.0) but still prints the result, so only the result is checked.
+  if (call.json === undefined) {
+    fail(`expected a tool result with isError, inspector exited with ${call.exitCode}: ${excerpt(call.stderr || call.stdout)}`);
+  }
+  if (call.json.isError !== true) {
+    fail(`expected isError true, got ${excerpt(call.stdout)}`);
+  }
+  const text = (call.json.content ?? []).map((item) => item.text ?? "").join("\n");
+  if (!text.includes("300.1.1.1")) {
+    fail(`error message does not name 300.1.1.1: ${excerpt(text)}`);
+  }
+}
+
 const ipArgument = options["malicious-ip"];
 const cases = [
   {
     id: "tools-list",
     name: "tools/list: four tools with schemas",
     run: () => listTools("tools-list"),
-    check(call) {
-      if (call.exitCode !== 0) {
-        fail(`inspector exited with ${call.exitCode}: ${excerpt(call.stderr || call.stdout)}`);
-      }
-      if (call.json === undefined) {
-        fail(`inspector output is not JSON: ${excerpt(call.stdout)}`);
-      }
-      const tools = call.json.tools ?? [];
-      const names = tools.map((tool) => tool.name);
-      for (const [toolName, argument] of Object.entries(TOOL_ARGUMENTS)) {
-        const tool = tools.find((candidate) => candidate.name === toolName);
-        if (!tool) {
-          fail(`tool ${toolName} is missing; tools/list returned ${JSON.stringify(names)}`);
-        }
-        if (tool.inputSchema?.type !== "object") {
-          fail(`${toolName} has no object inputSchema: ${excerpt(JSON.stringify(tool.inputSchema))}`);
-        }
-        for (const property of [argument, "lang"]) {
-          if (!tool.inputSchema.properties?.[property]) {
-            fail(`${toolName} inputSchema has no property ${property}: ${excerpt(JSON.stringify(tool.inputSchema))}`);
-          }
-        }
-        if (!(tool.inputSchema.required ?? []).includes(argument)) {
-          fail(`${toolName} inputSchema does not require ${argument}: ${excerpt(JSON.stringify(tool.inputSchema))}`);
-        }
-        if (tool.outputSchema === null || typeof tool.outputSchema !== "object") {
-          fail(`${toolName} has no outputSchema`);
-        }
-      }
-    },
+    check: checkToolList,
   },
   {
     id: "ip-ipsum-top",
@@ -353,20 +386,7 @@ const cases = [
     id: "ip-invalid",
     name: "analyze_ip 300.1.1.1: tool error naming value",
     run: () => callTool("ip-invalid", "analyze_ip", { ip: "300.1.1.1" }),
-    check(call) {
-      // The inspector exits non-zero for an isError result (exit code 5 with
-      // inspector 2.12.0) but still prints the result, so only the result is checked.
-      if (call.json === undefined) {
-        fail(`expected a tool result with isError, inspector exited with ${call.exitCode}: ${excerpt(call.stderr || call.stdout)}`);
-      }
-      if (call.json.isError !== true) {
-        fail(`expected isError true, got ${excerpt(call.stdout)}`);
-      }
-      const text = (call.json.content ?? []).map((item) => item.text ?? "").join("\n");
-      if (!text.includes("300.1.1.1")) {
-        fail(`error message does not name 300.1.1.1: ${excerpt(text)}`);
-      }
-    },
+    check: checkInvalidIp,
   },
   {
     id: "lang-zh-cn",
@@ -383,6 +403,32 @@ const cases = [
     },
   },
 ];
+
+// The same inspector over the older HTTP+SSE transport and over stdio.
+for (const transport of ["sse", "stdio"]) {
+  cases.push(
+    {
+      id: `${transport}-tools-list`,
+      name: `${transport}: tools/list: four tools with schemas`,
+      run: () => listTools(`${transport}-tools-list`, transport),
+      check: checkToolList,
+    },
+    {
+      id: `${transport}-ip-ipsum-top`,
+      name: `${transport}: analyze_ip ${ipArgument} (top ipsum count): malicious`,
+      run: () => callTool(`${transport}-ip-ipsum-top`, "analyze_ip", { ip: ipArgument }, transport),
+      check(call) {
+        expectVerdict(reportOf(call), "malicious");
+      },
+    },
+    {
+      id: `${transport}-ip-invalid`,
+      name: `${transport}: analyze_ip 300.1.1.1: tool error naming value`,
+      run: () => callTool(`${transport}-ip-invalid`, "analyze_ip", { ip: "300.1.1.1" }, transport),
+      check: checkInvalidIp,
+    },
+  );
+}
 
 let passed = 0;
 let failed = 0;

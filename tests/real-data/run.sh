@@ -1,25 +1,34 @@
 #!/usr/bin/env bash
 # End-to-end suite on the real feed data: imports every feed into a temporary data
-# directory, starts `tiq serve` on a free loopback port and checks the MCP tools
-# with the MCP Inspector CLI (check.mjs).
+# directory, starts `tiq serve` on a free loopback port and checks it with real MCP
+# clients. The MCP Inspector CLI (check.mjs), the TypeScript SDK client (clients.mjs)
+# and the Python SDK client (clients.py) each run over streamable HTTP, the older
+# HTTP+SSE transport and stdio (`tiq mcp`). surfaces.mjs compares the verdicts of MCP, REST v1,
+# REST v3 and the CLI; doc-configs.mjs connects the configurations in docs/clients/.
 #
 # It builds nothing. Before running it:
 #   cargo build --release -p tiq
 #   (cd tests/real-data && npm ci)
+#   python3 -m venv target/real-data-venv
+#   target/real-data-venv/bin/pip install -r tests/real-data/requirements.txt
 #
 # Environment:
 #   TIQ_SHARED_DATA  feed data folder (default: ../shared/data beside the repository)
 #   TIQ_BIN          tiq binary (default: target/release/tiq)
+#   TIQ_PYTHON       Python with the MCP SDK (default: target/real-data-venv/bin/python)
 #
 # Outputs go to target/real-data/: bench.txt (import time, peak RSS, time until
-# /healthz first returns 200), import.log, serve.log and the raw inspector output
-# of each case under mcp/. The last line printed is "N passed, N failed".
+# /healthz first returns 200), import.log, serve.log, the raw inspector output of
+# each case under mcp/ and the output of each check script under clients/. Each
+# script prints its own "N passed, N failed" line; the last line printed is the
+# sum over all of them, in the same form.
 set -euo pipefail
 
 SUITE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SUITE_DIR/../.." && pwd)"
 SHARED_DATA="${TIQ_SHARED_DATA:-$REPO_ROOT/../shared/data}"
 TIQ_BIN="${TIQ_BIN:-$REPO_ROOT/target/release/tiq}"
+PYTHON="${TIQ_PYTHON:-$REPO_ROOT/target/real-data-venv/bin/python}"
 OUTPUT_DIR="$REPO_ROOT/target/real-data"
 HEALTH_TIMEOUT_SECONDS=30
 
@@ -82,9 +91,11 @@ node_major="$(node -p 'process.versions.node.split(".")[0]')"
 (( node_major >= 22 )) || die "Node $(node --version) is too old, 22 or newer is required: run 'npm ci' in $SUITE_DIR"
 [[ -d "$SUITE_DIR/node_modules/@modelcontextprotocol/inspector" ]] \
   || die "MCP Inspector not installed: run 'npm ci' in $SUITE_DIR"
+"$PYTHON" -c 'import mcp, jsonschema' 2>/dev/null \
+  || die "no Python with the MCP SDK at $PYTHON: run 'python3 -m venv target/real-data-venv && target/real-data-venv/bin/pip install -r tests/real-data/requirements.txt' or set TIQ_PYTHON"
 
 mkdir -p "$OUTPUT_DIR"
-rm -rf "$OUTPUT_DIR/mcp"
+rm -rf "$OUTPUT_DIR/mcp" "$OUTPUT_DIR/clients"
 
 WORK_DIR="$(mktemp -d)"
 SERVER_PID=""
@@ -264,15 +275,94 @@ echo "listening on $base_url, /healthz returned 200 after $first_health_ms ms: $
 } >"$OUTPUT_DIR/bench.txt"
 echo "measurements written to $OUTPUT_DIR/bench.txt"
 
-# --- MCP checks --------------------------------------------------------------
+# --- Client checks -----------------------------------------------------------
 
-section "MCP checks through the MCP Inspector CLI"
-
-node "$SUITE_DIR/check.mjs" \
-  --url "$base_url/mcp" \
-  --output-dir "$OUTPUT_DIR/mcp" \
-  --malicious-ip "$malicious_ip" \
-  --malicious-sha256 "$malicious_sha256" \
-  --online-url "$online_url" \
-  --benign-domain "$benign_domain" \
+indicator_options=(
+  --malicious-ip "$malicious_ip"
+  --malicious-sha256 "$malicious_sha256"
+  --online-url "$online_url"
+  --benign-domain "$benign_domain"
   --unlisted-domain "$unlisted_domain"
+)
+total_passed=0
+total_failed=0
+summary_lines=()
+
+# Usage: run_checks NAME LOG COMMAND...
+# Runs one check script, prints its output, and adds the counts of its last
+# "N passed, N failed" line to the totals. A script that prints no such line, or
+# exits non-zero with no failed check, counts as one more failure.
+run_checks() {
+  local name="$1" log="$2"
+  shift 2
+  section "$name"
+  local status=0
+  "$@" 2>&1 | tee "$log" || status=$?
+  local passed failed
+  read -r passed failed < <(
+    sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$log" | tail -n 1
+  ) || true
+  if [[ -z "${passed:-}" ]]; then
+    echo "run.sh: $name printed no 'N passed, N failed' line (exit status $status)"
+    passed=0
+    failed=1
+  elif (( status != 0 && failed == 0 )); then
+    echo "run.sh: $name exited with status $status although no check failed"
+    failed=1
+  fi
+  total_passed=$(( total_passed + passed ))
+  total_failed=$(( total_failed + failed ))
+  summary_lines+=("$(printf '%-52s %4d passed, %d failed' "$name" "$passed" "$failed")")
+}
+
+mkdir -p "$OUTPUT_DIR/clients"
+
+run_checks "MCP Inspector CLI (streamable HTTP, SSE, stdio)" "$OUTPUT_DIR/clients/inspector.log" \
+  node "$SUITE_DIR/check.mjs" \
+  --url "$base_url/mcp" \
+  --sse-url "$base_url/sse" \
+  --tiq-bin "$TIQ_BIN" \
+  --data-dir "$data_dir" \
+  --output-dir "$OUTPUT_DIR/mcp" \
+  "${indicator_options[@]}"
+
+run_checks "TypeScript SDK client (streamable HTTP, SSE, stdio)" "$OUTPUT_DIR/clients/typescript.log" \
+  node "$SUITE_DIR/clients.mjs" \
+  --url "$base_url/mcp" \
+  --sse-url "$base_url/sse" \
+  --tiq-bin "$TIQ_BIN" \
+  --data-dir "$data_dir" \
+  --stdio-log "$OUTPUT_DIR/clients/typescript-stdio-server.log" \
+  "${indicator_options[@]}"
+
+run_checks "Python SDK client (streamable HTTP, SSE, stdio)" "$OUTPUT_DIR/clients/python.log" \
+  "$PYTHON" "$SUITE_DIR/clients.py" \
+  --url "$base_url/mcp" \
+  --sse-url "$base_url/sse" \
+  --tiq-bin "$TIQ_BIN" \
+  --data-dir "$data_dir" \
+  --stdio-log "$OUTPUT_DIR/clients/python-stdio-server.log" \
+  "${indicator_options[@]}"
+
+run_checks "Same verdict on MCP, REST v1, REST v3 and CLI" "$OUTPUT_DIR/clients/surfaces.log" \
+  node "$SUITE_DIR/surfaces.mjs" \
+  --base-url "$base_url" \
+  --tiq-bin "$TIQ_BIN" \
+  --data-dir "$data_dir" \
+  --malicious-ip "$malicious_ip" \
+  --benign-domain "$benign_domain" \
+  --online-url "$online_url" \
+  --malicious-sha256 "$malicious_sha256"
+
+run_checks "Documented client configurations (docs/clients)" "$OUTPUT_DIR/clients/doc-configs.log" \
+  node "$SUITE_DIR/doc-configs.mjs" \
+  --base-url "$base_url" \
+  --tiq-bin "$TIQ_BIN" \
+  --data-dir "$data_dir" \
+  --stdio-log "$OUTPUT_DIR/clients/doc-configs-stdio-server.log" \
+  --malicious-ip "$malicious_ip"
+
+section "Summary"
+printf '%s\n' "${summary_lines[@]}"
+echo "$total_passed passed, $total_failed failed"
+(( total_failed == 0 ))
