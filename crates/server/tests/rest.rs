@@ -1,14 +1,8 @@
 //! The REST API over real HTTP on 127.0.0.1: v1 routes, batch, the v3 layout, errors, and
 //! the OpenAPI document.
 
-use std::path::Path;
-use std::sync::Arc;
-
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tiq_engine::{Engine, ImportOptions, import};
-use tiq_server::ServerConfig;
-use tokio_util::sync::CancellationToken;
 
 /// Malicious in the IPsum fixture.
 const LISTED_IP: &str = "198.51.100.10";
@@ -18,41 +12,12 @@ const BENIGN_DOMAIN: &str = "www.example.org";
 const LISTED_HASH: &str = "0a4479f7ab080e8504c4f00b29a67068aa4479f7ab080e8504c4f00b29a67068";
 const LISTED_URL: &str = "http://198.51.100.20:50140/bin.sh";
 
-struct Server {
-    base: String,
-    client: reqwest::Client,
-    shutdown: CancellationToken,
-    _data: tempfile::TempDir,
-}
+mod support;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
+use support::TestServer as Server;
 
 async fn start() -> Server {
-    let data = tempfile::tempdir().unwrap();
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/fixtures/feeds");
-    import::import(data.path(), &[fixtures], &ImportOptions::default()).unwrap();
-    let engine = Arc::new(Engine::open(data.path()).unwrap());
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let shutdown = CancellationToken::new();
-    let config = ServerConfig::new(address);
-    tokio::spawn(tiq_server::serve_on(
-        listener,
-        engine,
-        config,
-        shutdown.clone(),
-    ));
-    Server {
-        base: format!("http://{address}"),
-        client: reqwest::Client::new(),
-        shutdown,
-        _data: data,
-    }
+    support::start(|_| {}).await
 }
 
 impl Server {
