@@ -359,7 +359,12 @@ async def check_transport(runner: CheckRunner, kind: str, options: argparse.Name
             holder["session"] = session
             holder["capabilities"] = result["capabilities"]
 
-        target = options.url if kind == "streamable-http" else options.sse_url if kind == "sse" else f"{options.tiq_bin} mcp --data-dir {options.data_dir}"
+        if kind == "streamable-http":
+            target = options.url
+        elif kind == "sse":
+            target = options.sse_url
+        else:
+            target = f"{options.tiq_bin} mcp --data-dir {options.data_dir}"
         if await runner.check(f"{label} initialize over {kind} {target}: server tiq with tools", initialize):
             checks = TransportChecks(runner, label, holder["session"], cases, indicators)
             await checks.run_all(holder["capabilities"])

@@ -2,8 +2,8 @@
 // running tiq server, so the documented snippets stay correct.
 //
 // Each file is parsed and every server entry in it is connected with the TypeScript
-// MCP SDK client: a `command` entry is started over stdio with the suite's tiq binary
-// and data directory put in place of `tiq` and the `--data-dir` value, a URL entry is
+// MCP SDK client. A `command` entry is started over stdio, with the suite's tiq binary
+// and data directory in place of `tiq` and the `--data-dir` value. A URL entry is
 // connected over the transport it names, with the suite's server in place of the
 // documented scheme, host and port (path and query stay as documented). Each
 // connection lists the tools and calls analyze_ip with the malicious IP. The
@@ -74,7 +74,10 @@ function targetOf(entry) {
     fail(`entry has neither a command nor a URL: ${excerpt(entry)}`);
   }
   const url = new URL(documentedUrl);
-  const kind = declared === undefined ? (url.pathname.endsWith("/sse") ? "sse" : "streamable-http") : TRANSPORT_NAMES[declared];
+  let kind = TRANSPORT_NAMES[declared];
+  if (declared === undefined) {
+    kind = url.pathname.endsWith("/sse") ? "sse" : "streamable-http";
+  }
   if (kind === undefined || kind === "stdio") {
     fail(`unknown transport ${JSON.stringify(declared)} for URL ${documentedUrl}`);
   }

@@ -77,7 +77,7 @@ const INDICATORS = [
   },
 ];
 
-/// The compared part of a report: verdict, threat level 0-5 and confidence 0-1.
+/// Returns the compared part of a report: verdict, threat level 0-5 and confidence 0-1.
 function verdictOf(report) {
   return {
     verdict: report?.verdict,

@@ -5,7 +5,7 @@
 //!   into one canonical [`Indicator`], with errors that name the value and the accepted forms;
 //! - [`record`]: what a feed parser hands to a sink ([`Sighting`], [`AllowEntry`], [`AsnRange`]);
 //! - [`report`]: the common report returned by every surface, and [`Lang`] for its text;
-//! - [`batch`]: the request items and the answer of a batch analysis.
+//! - [`batch`]: the request items and the result of a batch analysis.
 //!
 //! The feed parsers, the store and the engine all depend on it; it depends on none of them.
 

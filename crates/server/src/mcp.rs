@@ -474,6 +474,7 @@ fn batch_result(batch: &BatchReport) -> CallToolResult {
         batch.errors,
         lang.pick("errors", "错误"),
     );
+
     let mut lines = batch.results.iter().filter_map(|result| {
         if let Some(error) = &result.error {
             return Some(format!(
@@ -490,6 +491,7 @@ fn batch_result(batch: &BatchReport) -> CallToolResult {
             format!("[{}] {}: {verdict} {level}", result.index, result.input)
         })
     });
+
     for line in lines.by_ref().take(BATCH_TEXT_LINES) {
         text.push_str("\n- ");
         text.push_str(&line);
@@ -502,6 +504,7 @@ fn batch_result(batch: &BatchReport) -> CallToolResult {
         text.push('\n');
         text.push_str(note);
     }
+
     let mut result = CallToolResult::structured(value);
     result.content = vec![ContentBlock::text(text)];
     result

@@ -194,7 +194,7 @@ fn reading_guide(lang: Lang) -> &'static str {
     )
 }
 
-/// Returns the response layout that every indicator prompt asks for.
+/// Returns the response layout that every indicator prompt requests.
 fn response_layout(lang: Lang) -> &'static str {
     lang.pick(
         "Answer with these sections:

@@ -19,7 +19,7 @@ async fn each_protocol_version_is_echoed() {
 #[tokio::test]
 async fn other_versions_get_2025_11_25() {
     let server = start(|_| {}).await;
-    // 2026-07-28 has no initialize handshake, so it cannot be the answer to one.
+    // 2026-07-28 has no initialize handshake, so no initialize response can name it.
     for version in ["2023-01-01", "2026-07-28"] {
         let (_, init) = McpSession::open(&server, version).await;
         assert_eq!(init["result"]["protocolVersion"], "2025-11-25", "{init}");

@@ -269,7 +269,7 @@ fn names(refs: &[KnowledgeRef]) -> Vec<String> {
     refs.iter().map(|r| r.name.clone()).collect()
 }
 
-/// One vulnerability in the VulSearch answer.
+/// One vulnerability in the VulSearch response.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct VulItem {
     /// CVE id.
