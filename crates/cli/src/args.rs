@@ -217,15 +217,18 @@ pub struct ServeArgs {
     #[arg(long)]
     pub no_sync: bool,
     /// Extra Host header value to accept, such as tiq.example.com or tiq.example.com:8737
-    /// (repeatable). Loopback names and the listen address are always accepted.
+    /// (repeatable; adds to `server.allowed_hosts` in tiq.toml). Loopback names and the listen
+    /// address are always accepted.
     #[arg(long = "allowed-host", value_name = "HOST")]
     pub allowed_hosts: Vec<String>,
     /// MCP sessions open at once on /mcp and /sse together; more are rejected until one
-    /// closes (idle /mcp sessions close after 5 minutes).
-    #[arg(long, default_value_t = tiq_server::DEFAULT_MAX_SESSIONS, value_name = "N")]
-    pub max_sessions: usize,
-    /// Browser origin to accept on /mcp and /sse, such as https://chat.example.com (repeatable).
-    /// Pages on localhost are always accepted; requests without an Origin header are too.
+    /// closes (idle /mcp sessions close after 5 minutes) [default: `server.max_sessions` in
+    /// tiq.toml, then 1000].
+    #[arg(long, value_name = "N")]
+    pub max_sessions: Option<usize>,
+    /// Browser origin to accept on /mcp and /sse, such as https://chat.example.com (repeatable;
+    /// adds to `server.allowed_origins` in tiq.toml). Pages on localhost are always accepted;
+    /// requests without an Origin header are too.
     #[arg(long = "allowed-origin", value_name = "ORIGIN")]
     pub allowed_origins: Vec<String>,
 }
@@ -329,7 +332,7 @@ const ARG_HELP_ZH: &[(&str, &str)] = &[
     ),
     (
         "max_sessions",
-        "/mcp 和 /sse 上合计同时打开的 MCP 会话上限；超过后拒绝新会话，直到有会话关闭（/mcp 上空闲 5 分钟的会话会自动关闭）",
+        "/mcp 和 /sse 上合计同时打开的 MCP 会话上限；超过后拒绝新会话，直到有会话关闭（/mcp 上空闲 5 分钟的会话会自动关闭）[默认：tiq.toml 中的 server.max_sessions，否则 1000]",
     ),
     (
         "rejected_lines",
@@ -381,11 +384,11 @@ const ARG_HELP_ZH: &[(&str, &str)] = &[
     ),
     (
         "allowed_hosts",
-        "额外接受的 Host 请求头，例如 tiq.example.com 或 tiq.example.com:8737（可重复）。环回名称和监听地址始终被接受",
+        "额外接受的 Host 请求头，例如 tiq.example.com 或 tiq.example.com:8737（可重复，追加到 tiq.toml 的 server.allowed_hosts）。环回名称和监听地址始终被接受",
     ),
     (
         "allowed_origins",
-        "在 /mcp 和 /sse 上接受的浏览器来源，例如 https://chat.example.com（可重复）",
+        "在 /mcp 和 /sse 上接受的浏览器来源，例如 https://chat.example.com（可重复，追加到 tiq.toml 的 server.allowed_origins）。本机页面和不带 Origin 请求头的请求始终被接受",
     ),
 ];
 

@@ -57,6 +57,16 @@ impl Default for SyncConfig {
     }
 }
 
+/// Settings of `tiq serve` beyond the listen address.
+#[derive(Debug, Clone, Default)]
+pub struct ServerSection {
+    /// Extra `Host` values accepted on top of the loopback names and the listen address.
+    pub allowed_hosts: Vec<String>,
+    /// Extra browser origins accepted on `/mcp` and `/sse`.
+    pub allowed_origins: Vec<String>,
+    pub max_sessions: Option<usize>,
+}
+
 /// The configuration after the file and the environment.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -66,6 +76,7 @@ pub struct Config {
     pub listen: Option<SocketAddr>,
     pub language: Option<Lang>,
     pub sync: SyncConfig,
+    pub server: ServerSection,
     pub sources: BTreeMap<String, FeedOverride>,
     /// Half-lives of claims, by indicator type.
     pub ageing: tiq_engine::score::Ageing,
@@ -142,8 +153,9 @@ fn one_line(text: &str) -> String {
 }
 
 const TOP_KEYS: &[&str] = &[
-    "data_dir", "listen", "language", "sync", "sources", "scoring",
+    "data_dir", "listen", "language", "server", "sync", "sources", "scoring",
 ];
+const SERVER_KEYS: &[&str] = &["allowed_hosts", "allowed_origins", "max_sessions"];
 const SYNC_KEYS: &[&str] = &[
     "background",
     "mirror",
@@ -192,6 +204,7 @@ impl Loader {
                 }
                 "listen" => self.listen(&place, input),
                 "language" => self.language(&place, input),
+                "server" => self.section(file, "server", value, SERVER_KEYS, Loader::server_key),
                 "sync" => self.section(file, "sync", value, SYNC_KEYS, Loader::sync_key),
                 "scoring" => {
                     self.section(file, "scoring", value, SCORING_KEYS, Loader::scoring_key)
@@ -239,7 +252,16 @@ impl Loader {
                 "LISTEN" => self.listen(&place, input),
                 "LANG" => self.language(&place, input),
                 _ => {
-                    if let Some(key) = rest.strip_prefix("SYNC_") {
+                    if let Some(key) = rest.strip_prefix("SERVER_") {
+                        self.section_variable(
+                            &place,
+                            "SERVER",
+                            key,
+                            input,
+                            SERVER_KEYS,
+                            Loader::server_key,
+                        );
+                    } else if let Some(key) = rest.strip_prefix("SYNC_") {
                         self.section_variable(
                             &place,
                             "SYNC",
@@ -505,6 +527,78 @@ impl Loader {
         }
     }
 
+    /// Reads a list of strings: an array in the file, comma-separated in a variable.
+    fn list(&mut self, place: &str, input: Input<'_>) -> Option<Vec<String>> {
+        match input {
+            Input::Toml(toml::Value::Array(items)) => {
+                let texts: Vec<String> = items
+                    .iter()
+                    .filter_map(|item| item.as_str().map(str::to_string))
+                    .collect();
+                if texts.len() == items.len() {
+                    Some(texts)
+                } else {
+                    self.expected(place, "a list of strings", "字符串列表");
+                    None
+                }
+            }
+            Input::Env(text) => Some(
+                text.split(',')
+                    .map(str::trim)
+                    .filter(|item| !item.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            ),
+            Input::Toml(_) => {
+                self.expected(place, "a list of strings", "字符串列表");
+                None
+            }
+        }
+    }
+
+    fn server_key(&mut self, place: &str, key: &str, input: Input<'_>) {
+        match key {
+            "allowed_hosts" => {
+                let Some(hosts) = self.list(place, input) else {
+                    return;
+                };
+                for host in hosts {
+                    if valid_host(&host) {
+                        self.config.server.allowed_hosts.push(host);
+                    } else {
+                        self.problem(
+                            place.to_string(),
+                            format!("{host:?} is not a Host header value; write a host name or host:port, such as \"tiq.example.com\" or \"tiq.example.com:8737\", without a scheme or path"),
+                            format!("{host:?} 不是 Host 请求头的值；请写主机名或 主机名:端口，例如 \"tiq.example.com\" 或 \"tiq.example.com:8737\"，不带协议和路径"),
+                        );
+                    }
+                }
+            }
+            "allowed_origins" => {
+                let Some(origins) = self.list(place, input) else {
+                    return;
+                };
+                for origin in origins {
+                    if valid_origin(&origin) {
+                        self.config.server.allowed_origins.push(origin);
+                    } else {
+                        self.problem(
+                            place.to_string(),
+                            format!("{origin:?} is not a browser origin; write a scheme, host and optional port with no path, such as \"https://chat.example.com\" or \"http://localhost:*\""),
+                            format!("{origin:?} 不是浏览器来源；请写协议、主机和可选端口，不带路径，例如 \"https://chat.example.com\" 或 \"http://localhost:*\""),
+                        );
+                    }
+                }
+            }
+            "max_sessions" => {
+                if let Some(value) = self.integer(place, input, 1, 1_000_000) {
+                    self.config.server.max_sessions = Some(value as usize);
+                }
+            }
+            _ => unreachable!("server keys are checked by the caller"),
+        }
+    }
+
     fn sync_key(&mut self, place: &str, key: &str, input: Input<'_>) {
         let second = Duration::from_secs(1);
         match key {
@@ -696,6 +790,28 @@ impl Loader {
     }
 }
 
+/// A `Host` header value: a name or address, optionally with a port, and nothing else.
+fn valid_host(host: &str) -> bool {
+    !host.is_empty()
+        && !host.contains(['/', '?', '#', '@'])
+        && !host.contains(char::is_whitespace)
+        && !host.contains("://")
+}
+
+/// `scheme://host[:port]` with an http(s) scheme, `:*` for any port, or `null`.
+fn valid_origin(origin: &str) -> bool {
+    if origin == "null" {
+        return true;
+    }
+    let Some(rest) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    valid_host(rest) && !rest.starts_with(':')
+}
+
 fn files(feed: &tiq_sync::Feed) -> String {
     feed.downloads
         .iter()
@@ -874,6 +990,75 @@ mod tests {
             let settings = config.sync_settings();
             assert_eq!(settings.feed(feed.name).unwrap().weight, 0.5, "{name}");
         }
+    }
+
+    #[test]
+    fn server_section_is_read_and_checked() {
+        let (config, problems) = load_text(
+            r#"
+            [server]
+            allowed_hosts = ["tiq.example.com", "tiq.example.com:8737"]
+            allowed_origins = ["https://chat.example.com", "http://localhost:*"]
+            max_sessions = 20
+            "#,
+            &[(
+                "TIQ_SERVER_ALLOWED_HOSTS",
+                "intel.example.org, 192.0.2.7:8737",
+            )],
+        );
+        assert_eq!(problems, []);
+        assert_eq!(
+            config.server.allowed_hosts,
+            [
+                "tiq.example.com",
+                "tiq.example.com:8737",
+                "intel.example.org",
+                "192.0.2.7:8737"
+            ]
+        );
+        assert_eq!(
+            config.server.allowed_origins,
+            ["https://chat.example.com", "http://localhost:*"]
+        );
+        assert_eq!(config.server.max_sessions, Some(20));
+
+        let (config, problems) = load_text(
+            r#"
+            [server]
+            allowed_hosts = ["https://tiq.example.com/mcp", 7]
+            allowed_origins = ["chat.example.com", "https://chat.example.com/app"]
+            max_sessions = 0
+            max_session = 5
+            "#,
+            &[],
+        );
+        let places: Vec<&str> = problems
+            .iter()
+            .map(|p| p.place.rsplit(": ").next().unwrap())
+            .collect();
+        assert_eq!(
+            places,
+            [
+                "server.allowed_hosts",
+                "server.allowed_origins",
+                "server.allowed_origins",
+                "server.max_session",
+                "server.max_sessions"
+            ],
+            "{problems:?}"
+        );
+        assert!(
+            problems[1].en.contains("\"chat.example.com\""),
+            "{}",
+            problems[1].en
+        );
+        assert!(
+            problems[3].en.contains("max_sessions"),
+            "{}",
+            problems[3].en
+        );
+        assert!(config.server.allowed_hosts.is_empty());
+        assert_eq!(config.server.max_sessions, None);
     }
 
     #[test]

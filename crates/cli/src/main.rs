@@ -194,9 +194,18 @@ fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
                 .or(config.listen)
                 .unwrap_or_else(|| tiq_server::DEFAULT_LISTEN.parse().expect("a valid address"));
             let mut server = ServerConfig::new(listen);
+            server
+                .allowed_hosts
+                .extend(config.server.allowed_hosts.iter().cloned());
             server.allowed_hosts.extend(serve.allowed_hosts);
+            server
+                .allowed_origins
+                .extend(config.server.allowed_origins.iter().cloned());
             server.allowed_origins.extend(serve.allowed_origins);
-            server.max_sessions = serve.max_sessions;
+            server.max_sessions = serve
+                .max_sessions
+                .or(config.server.max_sessions)
+                .unwrap_or(tiq_server::DEFAULT_MAX_SESSIONS);
             let settings = Arc::new(config.sync_settings());
             server.sync = Some(settings.clone());
             let engine = Arc::new(
