@@ -77,6 +77,109 @@ pub enum Command {
     /// Measure verdicts on samples of the imported data: recall on the malicious feeds,
     /// false positives on known-benign sets, and overlap with a held-out source.
     Evaluate(EvaluateArgs),
+    /// Create, list, revoke and rotate API keys for `tiq serve`.
+    Key(KeyArgs),
+    /// Show the audit log of calls on every surface, or verify or prune it.
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    #[command(subcommand)]
+    pub action: KeyAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyAction {
+    /// Create a key and print its secret once; only its SHA-256 is stored.
+    Create(KeyCreateArgs),
+    /// List the keys with their scopes, limits, state and last use (never the secrets).
+    List(JsonArgs),
+    /// Revoke a key at once, by id or name; it stays listed for the audit log.
+    Revoke(KeyRef),
+    /// Replace a key's secret, keeping its id, name, scopes and limits; the old secret stops
+    /// working at once.
+    Rotate(KeyRef),
+}
+
+#[derive(Debug, Args)]
+pub struct KeyCreateArgs {
+    /// A name for the key, such as the client or team that uses it.
+    #[arg(id = "key_name", long = "name", value_name = "NAME")]
+    pub name: String,
+    /// Scopes, comma-separated: ip, domain, url, hash, vul, text, knowledge, batch, admin, or
+    /// all [default: every scope but admin].
+    #[arg(long, value_name = "LIST")]
+    pub scopes: Option<String>,
+    /// Requests per minute, such as 60/min or 10/s [default: no limit].
+    #[arg(long, value_name = "N/min")]
+    pub rate: Option<String>,
+    /// Requests per UTC day [default: no limit].
+    #[arg(long, value_name = "N")]
+    pub daily_quota: Option<u32>,
+    /// Expiry: a date (YYYY-MM-DD, at 00:00 UTC), an RFC 3339 time, or a period from now
+    /// such as 90d.
+    #[arg(long, value_name = "DATE")]
+    pub expires: Option<String>,
+    /// Print the key as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyRef {
+    /// The key's id (as in `tiq key list`) or name.
+    #[arg(value_name = "ID_OR_NAME")]
+    pub key: String,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub action: Option<AuditAction>,
+    /// Entries at or after this time: a date, an RFC 3339 time, or a period back from now
+    /// such as 24h or 7d.
+    #[arg(id = "audit_since", long = "since", value_name = "TIME")]
+    pub since: Option<String>,
+    /// Entries before this time, written like --since.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Entries of one key, by id or name.
+    #[arg(long = "key", value_name = "ID_OR_NAME")]
+    pub key_filter: Option<String>,
+    /// Entries of one tool, such as analyze_ip, or `auth` for refused authentications.
+    #[arg(long, value_name = "NAME")]
+    pub tool: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
+    pub format: AuditFormat,
+    /// Show only the newest N entries.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    Table,
+    Jsonl,
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Check the hash chain and name the first entry that was edited, removed or moved;
+    /// exit 1 if there is one.
+    Verify,
+    /// Remove entries older than a period, keeping the rest verifiable.
+    Prune(PruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Remove entries older than this, such as 90d.
+    #[arg(long, value_name = "PERIOD")]
+    pub older_than: String,
 }
 
 #[derive(Debug, Args)]
@@ -226,6 +329,10 @@ pub struct ServeArgs {
     /// tiq.toml, then 1000].
     #[arg(long, value_name = "N")]
     pub max_sessions: Option<usize>,
+    /// Serve requests without an API key even when keys exist, and allow listening on a
+    /// non-loopback address with no key defined.
+    #[arg(long)]
+    pub allow_anonymous: bool,
     /// Browser origin to accept on /mcp and /sse, such as https://chat.example.com (repeatable;
     /// adds to `server.allowed_origins` in tiq.toml). Pages on localhost are always accepted;
     /// requests without an Origin header are too.
@@ -266,7 +373,32 @@ impl Cli {
 }
 
 /// Chinese help for each subcommand, by name.
+/// Chinese about text of each subcommand; `key create` names a subcommand of `key`.
 const SUBCOMMAND_ABOUT_ZH: &[(&str, &str)] = &[
+    ("config check", "报告配置中的全部问题；有问题时退出码为 2。"),
+    ("key", "为 tiq serve 创建、列出、吊销和轮换 API 密钥。"),
+    (
+        "key create",
+        "创建密钥并只显示一次密钥内容；只保存其 SHA-256。",
+    ),
+    (
+        "key list",
+        "列出密钥及其权限范围、限额、状态和最近使用时间（从不显示密钥内容）。",
+    ),
+    (
+        "key revoke",
+        "按 id 或名称立即吊销密钥；吊销后仍保留在列表中，供审计日志引用。",
+    ),
+    (
+        "key rotate",
+        "更换密钥内容，保留其 id、名称、权限范围和限额；旧密钥立即失效。",
+    ),
+    ("audit", "查看各接口调用的审计日志，或校验、清理日志。"),
+    (
+        "audit verify",
+        "校验哈希链，指出第一条被修改、删除或移动的记录；发现问题时退出码为 1。",
+    ),
+    ("audit prune", "删除早于指定时长的记录，其余记录仍可校验。"),
     (
         "import",
         "导入情报文件或目录（递归）；格式根据文件内容识别。",
@@ -313,6 +445,35 @@ const SUBCOMMAND_ABOUT_ZH: &[(&str, &str)] = &[
 
 /// Chinese help for each argument, by argument id.
 const ARG_HELP_ZH: &[(&str, &str)] = &[
+    ("key_name", "密钥名称，例如使用它的客户端或团队"),
+    (
+        "scopes",
+        "权限范围，逗号分隔：ip、domain、url、hash、vul、text、knowledge、batch、admin，或 all [默认：除 admin 外的全部]",
+    ),
+    ("rate", "每分钟请求数，例如 60/min 或 10/s [默认：不限]"),
+    ("daily_quota", "每个 UTC 日的请求数 [默认：不限]"),
+    (
+        "expires",
+        "过期时间：日期（YYYY-MM-DD，UTC 0 点）、RFC 3339 时间，或从现在起的时长，例如 90d",
+    ),
+    ("key", "密钥的 id（见 tiq key list）或名称"),
+    (
+        "audit_since",
+        "此时间及之后的记录：日期、RFC 3339 时间，或从现在往前的时长，例如 24h 或 7d",
+    ),
+    ("until", "此时间之前的记录，写法同 --since"),
+    ("key_filter", "某个密钥的记录，按 id 或名称"),
+    (
+        "tool",
+        "某个工具的记录，例如 analyze_ip；auth 表示被拒绝的认证",
+    ),
+    ("format", "输出格式"),
+    ("limit", "只显示最新的 N 条记录"),
+    ("older_than", "删除早于此时长的记录，例如 90d"),
+    (
+        "allow_anonymous",
+        "即使已有密钥也接受不带 API 密钥的请求，并允许在未定义密钥时监听非环回地址",
+    ),
     (
         "data_dir",
         "存放 tiq.db 和地理位置库副本的目录 [默认：$XDG_DATA_HOME/tiq 或 ~/.local/share/tiq]",
@@ -416,9 +577,14 @@ pub fn command(lang: Lang) -> clap::Command {
     SUBCOMMAND_ABOUT_ZH
         .iter()
         .fold(command, |command, (name, about)| {
-            command.mut_subcommand(*name, |sub| {
-                localize_args(sub.about(*about).help_template(template))
-            })
+            let localize =
+                |sub: clap::Command| localize_args(sub.about(*about).help_template(template));
+            match name.split_once(' ') {
+                Some((parent, child)) => {
+                    command.mut_subcommand(parent, |sub| sub.mut_subcommand(child, localize))
+                }
+                None => command.mut_subcommand(*name, localize),
+            }
         })
 }
 
@@ -492,14 +658,19 @@ mod tests {
             }
         };
         check(&command);
+        let mut named = Vec::new();
         for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
             check(sub);
+            named.push(sub.get_name().to_string());
+            for nested in sub.get_subcommands().filter(|s| s.get_name() != "help") {
+                check(nested);
+                named.push(format!("{} {}", sub.get_name(), nested.get_name()));
+            }
+        }
+        for name in named {
             assert!(
-                SUBCOMMAND_ABOUT_ZH
-                    .iter()
-                    .any(|(name, _)| *name == sub.get_name()),
-                "{}",
-                sub.get_name()
+                SUBCOMMAND_ABOUT_ZH.iter().any(|(known, _)| *known == name),
+                "no Chinese about text for `{name}`"
             );
         }
         assert!(

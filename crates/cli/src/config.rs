@@ -65,6 +65,28 @@ pub struct ServerSection {
     /// Extra browser origins accepted on `/mcp` and `/sse`.
     pub allowed_origins: Vec<String>,
     pub max_sessions: Option<usize>,
+    pub allow_anonymous: bool,
+    pub max_header_bytes: Option<usize>,
+    pub max_body_bytes: Option<usize>,
+    pub request_timeout: Option<Duration>,
+    pub failed_auth_per_minute: Option<u32>,
+}
+
+/// Settings of the audit log.
+#[derive(Debug, Clone)]
+pub struct AuditSection {
+    pub enabled: bool,
+    /// Entries older than this are pruned by `tiq serve`, at start and daily.
+    pub retention: Option<Duration>,
+}
+
+impl Default for AuditSection {
+    fn default() -> AuditSection {
+        AuditSection {
+            enabled: true,
+            retention: None,
+        }
+    }
 }
 
 /// The configuration after the file and the environment.
@@ -77,6 +99,7 @@ pub struct Config {
     pub language: Option<Lang>,
     pub sync: SyncConfig,
     pub server: ServerSection,
+    pub audit: AuditSection,
     pub sources: BTreeMap<String, FeedOverride>,
     /// Half-lives of claims, by indicator type.
     pub ageing: tiq_engine::score::Ageing,
@@ -153,9 +176,19 @@ fn one_line(text: &str) -> String {
 }
 
 const TOP_KEYS: &[&str] = &[
-    "data_dir", "listen", "language", "server", "sync", "sources", "scoring",
+    "data_dir", "listen", "language", "server", "audit", "sync", "sources", "scoring",
 ];
-const SERVER_KEYS: &[&str] = &["allowed_hosts", "allowed_origins", "max_sessions"];
+const SERVER_KEYS: &[&str] = &[
+    "allowed_hosts",
+    "allowed_origins",
+    "max_sessions",
+    "allow_anonymous",
+    "max_header_kb",
+    "max_body_kb",
+    "request_timeout",
+    "failed_auth_per_minute",
+];
+const AUDIT_KEYS: &[&str] = &["enabled", "retention"];
 const SYNC_KEYS: &[&str] = &[
     "background",
     "mirror",
@@ -206,6 +239,7 @@ impl Loader {
                 "language" => self.language(&place, input),
                 "server" => self.section(file, "server", value, SERVER_KEYS, Loader::server_key),
                 "sync" => self.section(file, "sync", value, SYNC_KEYS, Loader::sync_key),
+                "audit" => self.section(file, "audit", value, AUDIT_KEYS, Loader::audit_key),
                 "scoring" => {
                     self.section(file, "scoring", value, SCORING_KEYS, Loader::scoring_key)
                 }
@@ -260,6 +294,15 @@ impl Loader {
                             input,
                             SERVER_KEYS,
                             Loader::server_key,
+                        );
+                    } else if let Some(key) = rest.strip_prefix("AUDIT_") {
+                        self.section_variable(
+                            &place,
+                            "AUDIT",
+                            key,
+                            input,
+                            AUDIT_KEYS,
+                            Loader::audit_key,
                         );
                     } else if let Some(key) = rest.strip_prefix("SYNC_") {
                         self.section_variable(
@@ -595,7 +638,48 @@ impl Loader {
                     self.config.server.max_sessions = Some(value as usize);
                 }
             }
+            "allow_anonymous" => {
+                if let Some(value) = self.boolean(place, input) {
+                    self.config.server.allow_anonymous = value;
+                }
+            }
+            "max_header_kb" => {
+                if let Some(value) = self.integer(place, input, 1, 1024) {
+                    self.config.server.max_header_bytes = Some(value as usize * 1024);
+                }
+            }
+            "max_body_kb" => {
+                // rmcp reads at most 4 MiB on /mcp, so a larger cap would not hold there.
+                if let Some(value) = self.integer(place, input, 1, 4096) {
+                    self.config.server.max_body_bytes = Some(value as usize * 1024);
+                }
+            }
+            "request_timeout" => {
+                if let Some(value) = self.duration(place, input, Duration::from_secs(1)) {
+                    self.config.server.request_timeout = Some(value);
+                }
+            }
+            "failed_auth_per_minute" => {
+                if let Some(value) = self.integer(place, input, 1, 10_000) {
+                    self.config.server.failed_auth_per_minute = Some(value as u32);
+                }
+            }
             _ => unreachable!("server keys are checked by the caller"),
+        }
+    }
+
+    fn audit_key(&mut self, place: &str, key: &str, input: Input<'_>) {
+        match key {
+            "enabled" => {
+                if let Some(value) = self.boolean(place, input) {
+                    self.config.audit.enabled = value;
+                }
+            }
+            _ => {
+                if let Some(value) = self.duration(place, input, Duration::from_secs(86_400)) {
+                    self.config.audit.retention = Some(value);
+                }
+            }
         }
     }
 

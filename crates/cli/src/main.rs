@@ -1,5 +1,6 @@
 //! The `tiq` command: argument parsing and glue between the engine, the server and the terminal.
 
+mod access_view;
 mod args;
 mod config;
 mod evaluate_view;
@@ -177,14 +178,32 @@ fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
         }
         Command::Config(_) => unreachable!("handled before the data directory is resolved"),
         Command::Evaluate(args) => evaluate_view::evaluate(&data_dir, &config, &args, lang),
+        Command::Key(args) => access_view::key(&data_dir, &args, lang),
+        Command::Audit(args) => access_view::audit(&data_dir, &args, lang),
         Command::Mcp => {
             let engine = Arc::new(
                 open_existing(&data_dir, &config, IpIndexing::Background, lang)?.keep_warm(),
             );
+            // Over stdio the client is the local user: nothing to authenticate, but each
+            // tool call is audited like those of the other surfaces.
+            let settings = tiq_access::AccessSettings {
+                audit: config.audit.enabled,
+                ..tiq_access::AccessSettings::default()
+            };
+            let access = match tiq_access::Access::open(&data_dir, settings) {
+                Ok(access) => Some(Arc::new(access)),
+                Err(error) => {
+                    tracing::warn!(%error, "cannot open the access database; tool calls are not audited");
+                    None
+                }
+            };
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             let settings = Arc::new(config.sync_settings());
-            runtime.block_on(serve_stdio_until_signal(engine, settings))?;
+            runtime.block_on(serve_stdio_until_signal(engine, settings, access.clone()))?;
+            if let Some(access) = access {
+                access.flush();
+            }
             runtime.shutdown_timeout(SHUTDOWN_GRACE);
             Ok(ExitCode::SUCCESS)
         }
@@ -206,6 +225,17 @@ fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
                 .max_sessions
                 .or(config.server.max_sessions)
                 .unwrap_or(tiq_server::DEFAULT_MAX_SESSIONS);
+            if let Some(bytes) = config.server.max_header_bytes {
+                server.max_header_bytes = bytes;
+            }
+            if let Some(bytes) = config.server.max_body_bytes {
+                server.max_body_bytes = bytes;
+            }
+            if let Some(timeout) = config.server.request_timeout {
+                server.request_timeout = timeout;
+            }
+            let access = open_access(&data_dir, &config, serve.allow_anonymous, listen, lang)?;
+            server.access = Some(access.clone());
             let settings = Arc::new(config.sync_settings());
             server.sync = Some(settings.clone());
             let engine = Arc::new(
@@ -214,7 +244,11 @@ fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
             let background = config.sync.background && !serve.no_sync;
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            let served = runtime.block_on(serve_until_signal(engine, server, settings, background));
+            let retention = config.audit.retention;
+            let served = runtime.block_on(serve_until_signal(
+                engine, server, settings, background, retention,
+            ));
+            access.flush();
             // A background sync runs on a blocking thread that cannot be cancelled mid-way;
             // it is abandoned after a grace period. Its transaction then rolls back, and its
             // staging folder is removed by the next sync.
@@ -293,7 +327,21 @@ fn analyze(
 ) -> anyhow::Result<ExitCode> {
     // One query: building the whole IP index would take longer than the query itself.
     let engine = open_existing(data_dir, config, IpIndexing::Off, lang)?;
-    match engine.analyze(kind, &query.value, lang) {
+    let started = std::time::Instant::now();
+    let tool = match kind {
+        IndicatorKind::Ip => "analyze_ip",
+        IndicatorKind::Domain => "analyze_domain",
+        IndicatorKind::Url => "analyze_url",
+        _ => "analyze_file_hash",
+    };
+    let outcome = engine.analyze(kind, &query.value, lang);
+    let (verdict, status) = match &outcome {
+        Ok(report) => (Some(report.verdict.name().to_string()), 200),
+        Err(AnalyzeError::Invalid(_)) => (None, 400),
+        Err(_) => (None, 500),
+    };
+    access_view::record_lookup(data_dir, tool, &query.value, verdict, status, started);
+    match outcome {
         Ok(report) => {
             if query.json {
                 render::outln!("{}", serde_json::to_string_pretty(&report)?);
@@ -326,7 +374,22 @@ fn describe(
     lang: Lang,
 ) -> anyhow::Result<ExitCode> {
     let engine = open_existing(data_dir, config, IpIndexing::Off, lang)?;
-    match engine.describe_threat(&args.name, lang) {
+    let started = std::time::Instant::now();
+    let outcome = engine.describe_threat(&args.name, lang);
+    let status = match &outcome {
+        Ok(_) => 200,
+        Err(error) if error.is_invalid_request() => 400,
+        Err(_) => 500,
+    };
+    access_view::record_lookup(
+        data_dir,
+        "describe_threat",
+        &args.name,
+        None,
+        status,
+        started,
+    );
+    match outcome {
         Ok(description) => {
             if args.json {
                 render::outln!("{}", serde_json::to_string_pretty(&description)?);
@@ -371,7 +434,22 @@ fn vul(
         page_size: Some(args.page_size),
         cursor: args.cursor.clone(),
     };
-    match engine.search_vulnerabilities(&request, lang) {
+    let started = std::time::Instant::now();
+    let outcome = engine.search_vulnerabilities(&request, lang);
+    let (verdict, status) = match &outcome {
+        Ok(search) => (Some(format!("{} results", search.total)), 200),
+        Err(error) if error.is_invalid_request() => (None, 400),
+        Err(_) => (None, 500),
+    };
+    access_view::record_lookup(
+        data_dir,
+        "search_vul",
+        &args.query,
+        verdict,
+        status,
+        started,
+    );
+    match outcome {
         Ok(search) => {
             if args.json {
                 render::outln!("{}", serde_json::to_string_pretty(&search)?);
@@ -399,6 +477,7 @@ async fn serve_until_signal(
     config: ServerConfig,
     settings: Arc<tiq_sync::SyncSettings>,
     background: bool,
+    retention: Option<std::time::Duration>,
 ) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let trigger = shutdown.clone();
@@ -419,8 +498,82 @@ async fn serve_until_signal(
         tracing::info!("background sync is off");
     }
     tokio::spawn(watch_data(engine.clone(), shutdown.clone()));
+    if let (Some(access), Some(retention)) = (config.access.clone(), retention) {
+        tokio::spawn(prune_audit(access, retention, shutdown.clone()));
+    }
     tiq_server::serve(engine, config, shutdown).await?;
     Ok(())
+}
+
+/// Time between two prunings of the audit log.
+const PRUNE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(86_400);
+
+/// Removes audit entries older than `retention` at start and then daily.
+async fn prune_audit(
+    access: Arc<tiq_access::Access>,
+    retention: std::time::Duration,
+    shutdown: CancellationToken,
+) {
+    let mut ticks = tokio::time::interval(PRUNE_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = ticks.tick() => {}
+        }
+        let access = access.clone();
+        match tokio::task::spawn_blocking(move || access.prune_audit(retention)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "cannot prune the audit log"),
+            Err(error) => tracing::warn!(%error, "audit pruning task failed"),
+        }
+    }
+}
+
+/// Opens access control for `tiq serve`, and refuses to serve every address without a key.
+fn open_access(
+    data_dir: &Path,
+    config: &Config,
+    allow_anonymous: bool,
+    listen: std::net::SocketAddr,
+    lang: Lang,
+) -> anyhow::Result<Arc<tiq_access::Access>> {
+    let allow_anonymous = allow_anonymous || config.server.allow_anonymous;
+    let settings = tiq_access::AccessSettings {
+        allow_anonymous,
+        failed_auth_per_minute: config
+            .server
+            .failed_auth_per_minute
+            .unwrap_or(tiq_access::DEFAULT_FAILED_AUTH_PER_MINUTE),
+        audit: config.audit.enabled,
+    };
+    let access = tiq_access::Access::open(data_dir, settings)
+        .map_err(|error| anyhow::anyhow!(error.message(lang)))?;
+    let loopback = listen.ip().is_loopback();
+    if access.has_keys() {
+        tracing::info!(anonymous = allow_anonymous, "API keys are required");
+    } else if loopback {
+        tracing::info!(
+            "no API key exists: serving loopback clients without authentication; create one with `tiq key create --name NAME`"
+        );
+    } else if allow_anonymous {
+        tracing::warn!(
+            address = %listen,
+            "no API key exists and --allow-anonymous is given: anyone who can reach this address is served"
+        );
+    } else {
+        anyhow::bail!(
+            "{}",
+            match lang {
+                Lang::En => format!(
+                    "refusing to serve {listen} with no API key: anyone who can reach it could query tiq. Create a key with `tiq key create --name NAME`, listen on 127.0.0.1, or pass --allow-anonymous"
+                ),
+                Lang::ZhCn => format!(
+                    "拒绝在没有 API 密钥的情况下监听 {listen}：任何能访问该地址的人都能查询 tiq。请用 `tiq key create --name 名称` 创建密钥、改为监听 127.0.0.1，或加上 --allow-anonymous"
+                ),
+            }
+        );
+    }
+    Ok(Arc::new(access))
 }
 
 /// Serves MCP on stdin and stdout until the client closes stdin or a signal arrives, and
@@ -428,6 +581,7 @@ async fn serve_until_signal(
 async fn serve_stdio_until_signal(
     engine: Arc<Engine>,
     settings: Arc<tiq_sync::SyncSettings>,
+    access: Option<Arc<tiq_access::Access>>,
 ) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let trigger = shutdown.clone();
@@ -436,7 +590,9 @@ async fn serve_stdio_until_signal(
         trigger.cancel();
     });
     tokio::spawn(watch_data(engine.clone(), shutdown.clone()));
-    let tools = tiq_server::TiqTools::new(engine).with_sync_settings(settings);
+    let tools = tiq_server::TiqTools::new(engine)
+        .with_sync_settings(settings)
+        .with_access(access);
     let served = tiq_server::serve_stdio(tools, shutdown.clone()).await;
     shutdown.cancel();
     Ok(served?)

@@ -587,3 +587,166 @@ fn mcp_without_database_names_the_fix() {
     );
     assert!(stdout(&output).is_empty(), "{}", stdout(&output));
 }
+
+#[test]
+fn keys_are_created_listed_rotated_and_revoked() {
+    let data = imported();
+    let output = tiq(
+        data.path(),
+        &[
+            "key",
+            "create",
+            "--name",
+            "soc",
+            "--scopes",
+            "ip,domain",
+            "--rate",
+            "60/min",
+            "--daily-quota",
+            "1000",
+            "--expires",
+            "90d",
+            "--json",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let created: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let secret = created["key"].as_str().unwrap().to_string();
+    let id = created["id"].as_str().unwrap().to_string();
+    assert!(secret.starts_with(&format!("tiq_{id}_")), "{created}");
+    assert_eq!(created["scopes"], serde_json::json!(["ip", "domain"]));
+    assert_eq!(created["rate_per_minute"], 60);
+
+    let output = tiq(data.path(), &["key", "list"]);
+    let table = stdout(&output);
+    assert!(
+        table.contains(&id) && table.contains("ip,domain") && table.contains("active"),
+        "{table}"
+    );
+    assert!(
+        !table.contains(&secret[secret.len() - 20..]),
+        "list shows no secret: {table}"
+    );
+
+    let output = tiq(data.path(), &["key", "rotate", "soc"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let rotated = text.lines().last().unwrap();
+    assert!(
+        rotated.starts_with(&format!("tiq_{id}_")) && rotated != secret,
+        "{text}"
+    );
+
+    let output = tiq(data.path(), &["key", "revoke", &id]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = tiq(data.path(), &["key", "list", "--json"]);
+    let keys: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(keys[0]["state"], "revoked", "{keys}");
+
+    // Bad input names the value and the fix, in the user's language.
+    let output = tiq(data.path(), &["key", "create", "--name", "soc"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("\"soc\" already exists"),
+        "{}",
+        stderr(&output)
+    );
+    let output = tiq(
+        data.path(),
+        &["key", "create", "--name", "x", "--scopes", "ip,dns"],
+    );
+    assert!(stderr(&output).contains("\"dns\""), "{}", stderr(&output));
+    let output = tiq(
+        data.path(),
+        &["key", "create", "--name", "x", "--rate", "5/h"],
+    );
+    assert!(stderr(&output).contains("60/min"), "{}", stderr(&output));
+    let output = tiq(data.path(), &["--lang", "zh-CN", "key", "revoke", "nobody"]);
+    assert!(
+        stderr(&output).contains("tiq key list"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("没有"), "{}", stderr(&output));
+}
+
+#[test]
+fn lookups_are_audited_and_the_chain_verifies() {
+    let data = imported();
+    assert!(tiq(data.path(), &["ip", "198.51.100.10"]).status.success());
+    assert_eq!(
+        tiq(data.path(), &["ip", "not-an-ip"]).status.code(),
+        Some(2)
+    );
+    assert!(
+        tiq(data.path(), &["domain", "example.com", "--json"])
+            .status
+            .success()
+    );
+
+    let output = tiq(data.path(), &["audit", "--format", "jsonl"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let entries: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(entries.len(), 3, "{entries:?}");
+    assert_eq!(entries[0]["surface"], "cli");
+    assert_eq!(entries[0]["tool"], "analyze_ip");
+    assert_eq!(entries[0]["verdict"], "malicious");
+    assert_eq!(entries[1]["status"], 400);
+    assert_eq!(entries[2]["prev"], entries[1]["hash"]);
+
+    let output = tiq(
+        data.path(),
+        &["audit", "--tool", "analyze_domain", "--format", "csv"],
+    );
+    let csv = stdout(&output);
+    assert!(csv.starts_with("seq,time,request_id"), "{csv}");
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    let output = tiq(data.path(), &["audit", "--since", "1h"]);
+    assert!(
+        stdout(&output).contains("analyze_ip"),
+        "{}",
+        stdout(&output)
+    );
+    let output = tiq(data.path(), &["audit", "--since", "tomorrow"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("\"tomorrow\""),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = tiq(data.path(), &["audit", "verify"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("3 entries"), "{}", stdout(&output));
+
+    // Someone removes the middle entry, with the trigger out of the way.
+    let conn = rusqlite::Connection::open(data.path().join("access.db")).unwrap();
+    conn.execute_batch("DROP TRIGGER audit_append_only; DELETE FROM audit WHERE seq = 2;")
+        .unwrap();
+    drop(conn);
+    let output = tiq(data.path(), &["audit", "verify"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("entries 2 to 2 are missing"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn serve_refuses_other_addresses_without_a_key() {
+    let data = imported();
+    let output = tiq(
+        data.path(),
+        &["serve", "--no-sync", "--listen", "0.0.0.0:0"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(
+        message.contains("tiq key create") && message.contains("--allow-anonymous"),
+        "{message}"
+    );
+}

@@ -191,6 +191,12 @@ impl Engine {
         self.loaded().ip_index.wait().is_some()
     }
 
+    /// Whether an analysis of `kind` reads memory only, so it can run on an async thread:
+    /// true for addresses once the IP index is built.
+    pub fn analyzes_in_memory(&self, kind: IndicatorKind) -> bool {
+        kind == IndicatorKind::Ip && matches!(self.loaded().ip_index.get(), Some(Some(_)))
+    }
+
     /// Reads the geolocation databases, pattern allow-lists and IP index again, after an
     /// import or a sync changed them. Analyses running meanwhile finish with the earlier copy.
     pub fn reload(&self) -> Result<(), OpenError> {

@@ -109,6 +109,8 @@ pub enum ItemErrorCode {
     InvalidIndicator,
     /// The store failed while analysing the item.
     LookupFailed,
+    /// The caller's API key lacks the scope of the item's type.
+    MissingScope,
 }
 
 /// The error of one item, with a message in the request language.
@@ -318,11 +320,43 @@ pub struct VerdictCounts {
 
 impl VerdictCounts {
     pub fn add(&mut self, verdict: Verdict) {
+        *self.count_of(verdict) += 1;
+    }
+
+    fn count_of(&mut self, verdict: Verdict) -> &mut usize {
         match verdict {
-            Verdict::Malicious => self.malicious += 1,
-            Verdict::Suspicious => self.suspicious += 1,
-            Verdict::Benign => self.benign += 1,
-            Verdict::Unknown => self.unknown += 1,
+            Verdict::Malicious => &mut self.malicious,
+            Verdict::Suspicious => &mut self.suspicious,
+            Verdict::Benign => &mut self.benign,
+            Verdict::Unknown => &mut self.unknown,
+        }
+    }
+}
+
+impl BatchReport {
+    /// Replaces the report of each item whose type `refuse` returns a message for with a
+    /// `missing_scope` error carrying that message, and recounts the totals.
+    pub fn withhold(&mut self, refuse: impl Fn(IndicatorKind) -> Option<String>) {
+        for result in &mut self.results {
+            let (Some(kind), Some(report)) = (result.kind, result.report.as_ref()) else {
+                continue;
+            };
+            let Some(message) = refuse(kind) else {
+                continue;
+            };
+            let verdict = match report {
+                ItemReport::Full(report) => report.verdict,
+                ItemReport::Compact(report) => report.verdict,
+            };
+            let count = self.verdicts.count_of(verdict);
+            *count = count.saturating_sub(1);
+            self.errors += 1;
+            result.report = None;
+            result.detail = None;
+            result.error = Some(ItemError {
+                code: ItemErrorCode::MissingScope,
+                message,
+            });
         }
     }
 }

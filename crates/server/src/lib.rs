@@ -6,6 +6,7 @@
 //! surface returns the engine's report unchanged. This crate owns transport concerns only:
 //! routing, tool descriptions and schemas, error mapping, and graceful shutdown.
 
+pub mod auth;
 mod guard;
 mod health;
 mod mcp;
@@ -21,12 +22,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::serve::ListenerExt;
 use rmcp::ServerHandler;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tiq_engine::Engine;
 use tokio_util::sync::CancellationToken;
 
+pub use auth::{DEFAULT_MAX_HEADER_BYTES, DEFAULT_REQUEST_TIMEOUT};
 pub use mcp::TiqTools;
 pub use rest::openapi_document;
 pub use sessions::{BoundedSessions, DEFAULT_MAX_SESSIONS, SessionSlots};
@@ -61,6 +64,14 @@ pub struct ServerConfig {
     pub max_sessions: usize,
     /// Feed settings for `/api/v1/status`; the catalog defaults when `None`.
     pub sync: Option<Arc<tiq_sync::SyncSettings>>,
+    /// API keys, limits and the audit log; every request is served without them when `None`.
+    pub access: Option<Arc<tiq_access::Access>>,
+    /// Largest total size of a request's headers, in bytes (431 beyond it).
+    pub max_header_bytes: usize,
+    /// Largest request body, in bytes (413 beyond it); at most 4 MiB, rmcp's own limit.
+    pub max_body_bytes: usize,
+    /// Longest a request may take before it gets a 503.
+    pub request_timeout: std::time::Duration,
 }
 
 impl ServerConfig {
@@ -80,6 +91,10 @@ impl ServerConfig {
             allowed_origins: LOOPBACK_ORIGINS.map(String::from).to_vec(),
             max_sessions: DEFAULT_MAX_SESSIONS,
             sync: None,
+            access: None,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            max_body_bytes: guard::MAX_BODY_BYTES,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
     }
 }
@@ -110,8 +125,13 @@ pub fn app(engine: Arc<Engine>, config: &ServerConfig, shutdown: CancellationTok
         .unwrap_or_else(|| Arc::new(tiq_sync::SyncSettings::resolve(None, |_| None)));
     let tools_engine = engine.clone();
     let tools_settings = settings.clone();
+    let tools_access = config.access.clone();
     let mcp = mcp_routes(
-        move || TiqTools::new(tools_engine.clone()).with_sync_settings(tools_settings.clone()),
+        move || {
+            TiqTools::new(tools_engine.clone())
+                .with_sync_settings(tools_settings.clone())
+                .with_access(tools_access.clone())
+        },
         config,
         shutdown,
     );
@@ -123,7 +143,14 @@ pub fn app(engine: Arc<Engine>, config: &ServerConfig, shutdown: CancellationTok
             config.allowed_hosts.clone(),
             guard::allowed_host,
         ));
+    let auth = auth::AuthState {
+        access: config.access.clone(),
+        max_header_bytes: config.max_header_bytes,
+        max_body_bytes: config.max_body_bytes.min(guard::MAX_BODY_BYTES),
+        request_timeout: config.request_timeout,
+    };
     mcp.merge(plain)
+        .layer(axum::middleware::from_fn_with_state(auth, auth::check))
 }
 
 /// Builds the MCP routes with their request checks: streamable HTTP at `/mcp`, and HTTP+SSE
@@ -209,9 +236,19 @@ pub async fn serve_on(
         "tiq is listening"
     );
     let app = app(engine, &config, shutdown.clone());
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await?;
+    // Small responses (SSE events, JSON-RPC answers) go out at once instead of waiting for
+    // the client's delayed acknowledgement, which costs 40 ms per request otherwise.
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY on a connection");
+        }
+    });
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+    .await?;
     tracing::info!("tiq stopped");
     Ok(())
 }

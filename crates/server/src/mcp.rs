@@ -3,7 +3,7 @@
 //! serves the prompts of `prompts.rs`, the resources of `resources.rs`, and argument
 //! completion for both.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rmcp::handler::server::router::prompt::PromptRouter;
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -25,7 +25,10 @@ use tiq_model::batch::{BatchReport, BatchRequest, ItemReport};
 use tiq_model::{IndicatorKind, Lang, Report, ThreatDescription, ThreatLevel, Verdict};
 use tiq_sync::SyncSettings;
 
+use crate::auth::{Admission, AuditNote};
 use crate::resources;
+use std::time::Instant;
+use tiq_access::{Access, Denial, Scope, Surface};
 
 const INSTRUCTIONS: &str = "tiq is a self-hosted threat-intelligence service built from open feeds. \
 Use analyze_ip, analyze_domain, analyze_url or analyze_file_hash when a user asks whether an \
@@ -136,6 +139,8 @@ pub struct ThreatArgs {
 pub struct TiqTools {
     engine: Arc<Engine>,
     settings: Arc<SyncSettings>,
+    /// For stdio, where no HTTP request carries an admission: audit only.
+    access: Option<Arc<Access>>,
     tool_router: ToolRouter<TiqTools>,
     prompt_router: PromptRouter<TiqTools>,
 }
@@ -145,12 +150,25 @@ impl TiqTools {
     /// Creates the server over `engine`, with the catalog's default feed settings for the
     /// status resources.
     pub fn new(engine: Arc<Engine>) -> TiqTools {
+        // Building the routers generates every tool's schemas; a stateless request makes a
+        // new handler each time, so they are built once and cloned.
+        static ROUTERS: OnceLock<(ToolRouter<TiqTools>, PromptRouter<TiqTools>)> = OnceLock::new();
+        let (tool_router, prompt_router) =
+            ROUTERS.get_or_init(|| (Self::tool_router(), Self::prompt_router()));
         TiqTools {
             engine,
             settings: Arc::new(SyncSettings::resolve(None, |_| None)),
-            tool_router: Self::tool_router(),
-            prompt_router: Self::prompt_router(),
+            access: None,
+            tool_router: tool_router.clone(),
+            prompt_router: prompt_router.clone(),
         }
+    }
+
+    /// Audits tool calls that reach the handler without an HTTP request (over stdio) in
+    /// `access`; calls over HTTP are admitted and audited through their request.
+    pub fn with_access(mut self, access: Option<Arc<Access>>) -> TiqTools {
+        self.access = access;
+        self
     }
 
     /// Uses `settings` (the configured feeds) for the status resources.
@@ -373,7 +391,12 @@ impl TiqTools {
             Err(error) => return tool_error(error.to_string()),
         };
         let engine = self.engine.clone();
-        let outcome = tokio::task::spawn_blocking(move || engine.analyze(kind, &input, lang)).await;
+        // Handing a memory-only lookup to the blocking pool would cost more than the lookup.
+        let outcome = if engine.analyzes_in_memory(kind) {
+            Ok(engine.analyze(kind, &input, lang))
+        } else {
+            tokio::task::spawn_blocking(move || engine.analyze(kind, &input, lang)).await
+        };
         match outcome {
             Ok(Ok(report)) => report_result(&report),
             Ok(Err(AnalyzeError::Invalid(error))) => tool_error(error.message(lang)),
@@ -544,13 +567,146 @@ fn description_result(description: &ThreatDescription) -> CallToolResult {
     result
 }
 
+/// Withholds the reports of batch items whose type the caller's key has no scope for.
+fn withhold_batch(admission: &Admission, result: &mut CallToolResult) {
+    let Some(caller) = admission.caller() else {
+        return;
+    };
+    if caller.scopes() == tiq_access::ScopeSet::all() {
+        return;
+    }
+    let Some(Ok(mut batch)) = result
+        .structured_content
+        .as_ref()
+        .map(|value| serde_json::from_value::<BatchReport>(value.clone()))
+    else {
+        return;
+    };
+    let lang = batch.lang;
+    crate::rest::withhold_unscoped(admission, &mut batch, lang);
+    *result = batch_result(&batch);
+}
+
 fn tool_error(message: String) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(message)])
+}
+
+/// The argument an audit entry names as the call's query.
+fn audit_query(tool: &str, arguments: Option<&rmcp::model::JsonObject>) -> Option<String> {
+    let arguments = arguments?;
+    if tool == "analyze_batch" {
+        let count = arguments.get("items")?.as_array()?.len();
+        return Some(format!("{count} items"));
+    }
+    let field = match tool {
+        "analyze_ip" => "ip",
+        "analyze_domain" => "domain",
+        "analyze_url" => "url",
+        "analyze_file_hash" => "hash",
+        "search_vul" => "query",
+        "describe_threat" => "name",
+        _ => return None,
+    };
+    arguments
+        .get(field)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+/// What a tool result concluded, for the audit log.
+fn audit_verdict(result: &CallToolResult) -> Option<String> {
+    let value = result.structured_content.as_ref()?;
+    if let Some(verdict) = value.get("verdict").and_then(Value::as_str) {
+        return Some(verdict.to_string());
+    }
+    if let Ok(batch) = serde_json::from_value::<BatchReport>(value.clone()) {
+        return Some(crate::rest::batch_verdicts(&batch));
+    }
+    value
+        .get("total")
+        .and_then(Value::as_u64)
+        .map(|total| format!("{total} results"))
+}
+
+/// A tool error for a call access control refused, with the refusal's fields as
+/// structured content (`error`, `message`, and `limit` and `retry_after_seconds` for limits).
+fn denied_result(denial: &Denial, lang: Lang) -> CallToolResult {
+    let body = crate::auth::denial_body(denial, lang);
+    let mut result = CallToolResult::error(vec![ContentBlock::text(denial.message(lang))]);
+    result.structured_content = Some(body);
+    result
 }
 
 #[tool_handler(router = self.tool_router)]
 #[prompt_handler(router = self.prompt_router)]
 impl ServerHandler for TiqTools {
+    /// Admits the call against the caller's scopes and limits, runs the tool, and audits it.
+    async fn call_tool(
+        &self,
+        request: rmcp::model::CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::CallToolResponse, ErrorData> {
+        let admission = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Admission>().cloned())
+            .unwrap_or_else(|| Admission::open(self.access.clone(), Surface::Stdio));
+        let started = Instant::now();
+        let tool = request.name.to_string();
+        let lang = request
+            .arguments
+            .as_ref()
+            .and_then(|arguments| arguments.get("lang"))
+            .and_then(Value::as_str)
+            .and_then(|tag| tag.parse::<Lang>().ok())
+            .unwrap_or_default();
+        let mut note = AuditNote::new(&tool, audit_query(&tool, request.arguments.as_ref()));
+        if let Some(scope) = Scope::of_tool(&tool) {
+            let cost = match tool.as_str() {
+                "analyze_batch" => request
+                    .arguments
+                    .as_ref()
+                    .and_then(|arguments| arguments.get("items"))
+                    .and_then(Value::as_array)
+                    .map_or(1, |items| {
+                        u32::try_from(items.len()).unwrap_or(u32::MAX).max(1)
+                    }),
+                _ => 1,
+            };
+            if let Err(denial) = admission.admit(scope, cost) {
+                admission.record(&note, denial.status(), started);
+                return Ok(rmcp::model::CallToolResponse::Complete(denied_result(
+                    &denial, lang,
+                )));
+            }
+        }
+        let context = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
+        let outcome = self.tool_router.call(context).await;
+        match outcome {
+            Ok(rmcp::model::CallToolResponse::Complete(mut result)) => {
+                if tool == "analyze_batch" {
+                    withhold_batch(&admission, &mut result);
+                }
+                note.verdict = audit_verdict(&result);
+                let status = if result.is_error == Some(true) {
+                    400
+                } else {
+                    200
+                };
+                admission.record(&note, status, started);
+                Ok(rmcp::model::CallToolResponse::Complete(result))
+            }
+            Ok(other) => {
+                admission.record(&note, 200, started);
+                Ok(other)
+            }
+            Err(error) => {
+                admission.record(&note, 400, started);
+                Err(error)
+            }
+        }
+    }
+
     fn get_info(&self) -> ServerConfig {
         let mut implementation = Implementation::new("tiq", env!("CARGO_PKG_VERSION"));
         implementation.title = Some("tiq threat intelligence".to_string());

@@ -12,7 +12,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
 use axum::extract::{OriginalUri, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -21,13 +20,16 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::channel::mpsc;
 use futures::{SinkExt, StreamExt, stream};
-use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
+use rmcp::model::{ClientJsonRpcMessage, GetExtensions, ServerJsonRpcMessage};
 use rmcp::{ServerHandler, ServiceExt};
 use serde::Deserialize;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::Admission;
 use crate::sessions::{SessionSlot, SessionSlots};
+use axum::extract::Request;
+use tiq_access::Caller;
 
 /// Time between two keep-alive comments on an idle stream, so proxies do not close it.
 pub const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(15);
@@ -38,7 +40,14 @@ const CHANNEL_CAPACITY: usize = 64;
 /// Header a reverse proxy sets to the path prefix it strips, such as `/tiq`.
 const FORWARDED_PREFIX: &str = "x-forwarded-prefix";
 
-type Sessions = Mutex<HashMap<String, mpsc::Sender<ClientJsonRpcMessage>>>;
+/// One open session: where its messages go, and the caller who opened it.
+#[derive(Clone)]
+struct Session {
+    sender: mpsc::Sender<ClientJsonRpcMessage>,
+    caller: Option<Caller>,
+}
+
+type Sessions = Mutex<HashMap<String, Session>>;
 
 struct SseState<S> {
     new_service: Box<dyn Fn() -> S + Send + Sync>,
@@ -88,6 +97,7 @@ impl Drop for SessionGuard {
 
 async fn open_stream<S>(
     State(state): State<Arc<SseState<S>>>,
+    admission: Admission,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Response
@@ -108,7 +118,13 @@ where
     let id = rmcp::transport::common::server_side_http::session_id().to_string();
     let (to_service, from_client) = mpsc::channel::<ClientJsonRpcMessage>(CHANNEL_CAPACITY);
     let (to_client, from_service) = mpsc::channel::<ServerJsonRpcMessage>(CHANNEL_CAPACITY);
-    lock(&state.sessions).insert(id.clone(), to_service);
+    lock(&state.sessions).insert(
+        id.clone(),
+        Session {
+            sender: to_service,
+            caller: admission.caller().cloned(),
+        },
+    );
 
     let stop = state.shutdown.child_token();
     let service = (state.new_service)();
@@ -182,8 +198,20 @@ struct MessageQuery {
 async fn accept_message<S>(
     State(state): State<Arc<SseState<S>>>,
     Query(query): Query<MessageQuery>,
-    body: Bytes,
+    mut admission: Admission,
+    request: Request,
 ) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, crate::guard::MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(_) => {
+            return error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "request body is over the limit: send less per message".to_string(),
+            );
+        }
+    };
     let Some(id) = query.session_id.filter(|id| !id.is_empty()) else {
         return error_response(
             StatusCode::BAD_REQUEST,
@@ -191,7 +219,7 @@ async fn accept_message<S>(
             "missing sessionId query parameter: post to the endpoint sent in the stream's first event".to_string(),
         );
     };
-    let message = match serde_json::from_slice::<ClientJsonRpcMessage>(&body) {
+    let mut message = match serde_json::from_slice::<ClientJsonRpcMessage>(&body) {
         Ok(message) => message,
         Err(error) => {
             let body = json!({
@@ -202,9 +230,35 @@ async fn accept_message<S>(
             return (StatusCode::BAD_REQUEST, Json(body)).into_response();
         }
     };
-    let sender = lock(&state.sessions).get(&id).cloned();
-    let delivered = match sender {
-        Some(mut sender) => sender.send(message).await.is_ok(),
+    let session = lock(&state.sessions).get(&id).cloned();
+    if let Some(session) = &session {
+        // A message belongs to the caller who opened the stream: without a key of its own
+        // it acts as that caller, and with another caller's key it is refused.
+        let owner = session.caller.as_ref().and_then(Caller::key_id);
+        match admission.caller() {
+            None => {
+                if let Some(caller) = session.caller.clone() {
+                    admission.bind(caller);
+                }
+            }
+            Some(caller) if caller.key_id() != owner => {
+                return error_response(
+                    StatusCode::FORBIDDEN,
+                    "session_of_another_key",
+                    format!(
+                        "SSE session {id:?} was opened with another API key: post with the key that opened it"
+                    ),
+                );
+            }
+            Some(_) => {}
+        }
+        parts.extensions.insert(admission);
+        if let ClientJsonRpcMessage::Request(request) = &mut message {
+            request.request.extensions_mut().insert(parts);
+        }
+    }
+    let delivered = match session {
+        Some(mut session) => session.sender.send(message).await.is_ok(),
         None => false,
     };
     if delivered {
@@ -251,9 +305,7 @@ fn error_response(status: StatusCode, error: &str, message: String) -> Response 
     (status, Json(json!({"error": error, "message": message}))).into_response()
 }
 
-fn lock(
-    sessions: &Sessions,
-) -> std::sync::MutexGuard<'_, HashMap<String, mpsc::Sender<ClientJsonRpcMessage>>> {
+fn lock(sessions: &Sessions) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
     // A panic while the table is locked leaves it consistent (single inserts and removals).
     sessions
         .lock()

@@ -6,99 +6,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{TestServer, initialize_params, start};
-
-/// Time allowed for one event to arrive.
-const EVENT_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// One open `GET /sse` stream, read event by event.
-struct EventStream {
-    response: reqwest::Response,
-    buffer: String,
-}
-
-/// One server-sent event: its `event` field and its joined `data` lines.
-#[derive(Debug)]
-struct SseEvent {
-    name: String,
-    data: String,
-}
-
-impl EventStream {
-    async fn open(server: &TestServer) -> EventStream {
-        let response = server
-            .client
-            .get(format!("{}/sse", server.base))
-            .header("Accept", "text/event-stream")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "GET /sse");
-        let content_type = response.headers()["content-type"].to_str().unwrap();
-        assert!(
-            content_type.starts_with("text/event-stream"),
-            "{content_type}"
-        );
-        EventStream {
-            response,
-            buffer: String::new(),
-        }
-    }
-
-    /// Returns the next event that has data, skipping keep-alive comments; `None` when the
-    /// stream ends.
-    async fn next(&mut self) -> Option<SseEvent> {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                if let Some(event) = parse_event(&block) {
-                    return Some(event);
-                }
-                continue;
-            }
-            let chunk = tokio::time::timeout(EVENT_TIMEOUT, self.response.chunk())
-                .await
-                .expect("an event arrives in time")
-                .unwrap()?;
-            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
-        }
-    }
-
-    /// Returns the path and query of the `endpoint` event, which must come first.
-    async fn endpoint(&mut self) -> String {
-        let event = self.next().await.expect("an endpoint event");
-        assert_eq!(event.name, "endpoint", "{event:?}");
-        event.data
-    }
-
-    /// Returns the JSON-RPC message with `id` from the next `message` events.
-    async fn answer(&mut self, id: u64) -> Value {
-        loop {
-            let event = self.next().await.expect("the stream stays open");
-            assert_eq!(event.name, "message", "{event:?}");
-            let message: Value = serde_json::from_str(&event.data).unwrap();
-            if message["id"] == id {
-                return message;
-            }
-        }
-    }
-}
-
-fn parse_event(block: &str) -> Option<SseEvent> {
-    let mut name = String::from("message");
-    let mut data = Vec::new();
-    for line in block.lines() {
-        if let Some(value) = line.strip_prefix("event:") {
-            name = value.trim().to_string();
-        } else if let Some(value) = line.strip_prefix("data:") {
-            data.push(value.strip_prefix(' ').unwrap_or(value));
-        }
-    }
-    (!data.is_empty()).then(|| SseEvent {
-        name,
-        data: data.join("\n"),
-    })
-}
+use support::{EVENT_TIMEOUT, EventStream, TestServer, initialize_params, start};
 
 async fn post(server: &TestServer, endpoint: &str, body: &Value) -> reqwest::Response {
     server
@@ -327,17 +235,7 @@ async fn session_cap_counts_both_transports() {
 #[tokio::test]
 async fn proxy_prefix_is_kept_in_the_endpoint() {
     let server = start(|_| {}).await;
-    let response = server
-        .client
-        .get(format!("{}/sse", server.base))
-        .header("X-Forwarded-Prefix", "/tiq")
-        .send()
-        .await
-        .unwrap();
-    let mut events = EventStream {
-        response,
-        buffer: String::new(),
-    };
+    let mut events = EventStream::open_at(&server, "/sse", &[("X-Forwarded-Prefix", "/tiq")]).await;
     let endpoint = events.endpoint().await;
     assert!(
         endpoint.starts_with("/tiq/messages?sessionId="),

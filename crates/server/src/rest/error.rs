@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use schemars::JsonSchema;
 use serde::Serialize;
+use tiq_access::Denial;
 use tiq_model::Lang;
 
 /// Body of every REST error response.
@@ -13,11 +14,25 @@ use tiq_model::Lang;
 pub struct ErrorBody {
     /// Machine-readable code: `invalid_indicator`, `invalid_parameter`, `missing_parameter`,
     /// `invalid_language`, `invalid_body`, `too_many_items`, `unsupported_media_type`,
-    /// `payload_too_large`, `not_found`, `method_not_allowed`, `store_unavailable` or
-    /// `internal_error`.
+    /// `payload_too_large`, `headers_too_large`, `missing_key`, `invalid_key`, `revoked_key`,
+    /// `expired_key`, `missing_scope`, `rate_limited`, `quota_exhausted`,
+    /// `too_many_failed_attempts`, `host_not_allowed`, `not_found`, `method_not_allowed`,
+    /// `store_unavailable`, `timeout` or `internal_error`.
     pub error: String,
     /// Description of the failure, naming the value and the fix, in the request language.
     pub message: String,
+    /// On 429: the limit reached, `rate`, `daily_quota` or `failed_auth`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
+    /// On 429: seconds to wait, as in the `Retry-After` header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u64>,
+    /// On 429 for the daily quota: when it resets (RFC 3339, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resets_at: Option<String>,
+    /// On 5xx: the id of the request in the server log, to quote to the operator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// A failed REST request: its status, code and message.
@@ -26,6 +41,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// A refusal by access control, answered with its own headers and fields.
+    pub denial: Option<Box<(Denial, Lang)>>,
 }
 
 impl ApiError {
@@ -34,6 +51,17 @@ impl ApiError {
             status,
             code,
             message,
+            denial: None,
+        }
+    }
+
+    /// Creates the error of a call access control refused (401, 403 or 429).
+    pub fn denied(denial: Denial, lang: Lang) -> ApiError {
+        ApiError {
+            status: StatusCode::from_u16(denial.status()).unwrap_or(StatusCode::FORBIDDEN),
+            code: denial.code(),
+            message: denial.message(lang),
+            denial: Some(Box::new((denial, lang))),
         }
     }
 
@@ -137,9 +165,17 @@ pub fn unsupported_media_type(expected: &str, lang: Lang) -> ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let Some(denied) = self.denial {
+            let (denial, lang) = *denied;
+            return crate::auth::denial_response(&denial, tiq_access::Surface::Rest, lang);
+        }
         let body = ErrorBody {
             error: self.code.to_string(),
             message: self.message,
+            limit: None,
+            retry_after_seconds: None,
+            resets_at: None,
+            request_id: None,
         };
         (self.status, Json(body)).into_response()
     }

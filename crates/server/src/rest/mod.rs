@@ -22,6 +22,8 @@ pub use error::method_not_allowed;
 use error::not_found;
 pub use lang::from_accept_language as lang_of;
 pub use openapi::document as openapi_document;
+pub(crate) use v1::{batch_verdicts, withhold_unscoped};
+pub use v3::denial_body as v3_denial_body;
 
 /// Builds the REST routes, with the JSON 404 as the fallback of the whole application.
 pub fn router(engine: Arc<Engine>) -> Router {

@@ -77,6 +77,10 @@ pub fn document() -> Value {
         .entry("components")
         .or_insert_with(|| Value::Object(Map::new()));
     components["schemas"] = Value::Object(component_schemas());
+    components["securitySchemes"] = serde_json::json!({
+        "bearer": {"type": "http", "scheme": "bearer", "description": "An API key from `tiq key create`, such as tiq_0123456789_…"},
+        "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+    });
     document
 }
 
@@ -145,9 +149,30 @@ fn json_response(description: &str, schema: &str) -> RefOr<Response> {
 fn common_responses() -> BTreeMap<String, RefOr<Response>> {
     BTreeMap::from([
         (
+            "401".to_string(),
+            json_response(
+                "No API key, or one that is invalid, revoked or expired",
+                "ErrorBody",
+            ),
+        ),
+        (
             "403".to_string(),
             json_response(
-                "The Host header is not an allowed host (DNS-rebinding protection)",
+                "The key lacks the scope the route needs, or the Host header is not an allowed host (DNS-rebinding protection)",
+                "ErrorBody",
+            ),
+        ),
+        (
+            "429".to_string(),
+            json_response(
+                "The key's rate or daily quota is used up, or this address failed to authenticate too often; see Retry-After",
+                "ErrorBody",
+            ),
+        ),
+        (
+            "500".to_string(),
+            json_response(
+                "Internal error; request_id names it in the server log",
                 "ErrorBody",
             ),
         ),

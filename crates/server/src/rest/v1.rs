@@ -7,13 +7,17 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tiq_engine::vuln::{VulnQuery, VulnSort};
 use tiq_engine::{AnalyzeError, Engine};
 use tiq_model::batch::{BatchReport, BatchRequest};
-use tiq_model::{IndicatorKind, Lang, Report, ThreatDescription, VulnSearch};
+use tiq_model::{IndicatorKind, Lang, Report, VulnSearch};
 use utoipa::IntoParams;
+
+use crate::auth::{Admission, AuditNote};
+use tiq_access::Scope;
 
 use super::error::ApiError;
 use super::lang;
@@ -94,7 +98,12 @@ pub(super) async fn analyze(
     input: String,
     lang: Lang,
 ) -> Result<Report, ApiError> {
-    let outcome = blocking(lang, move || engine.analyze(kind, &input, lang)).await?;
+    // Handing a memory-only lookup to the blocking pool would cost more than the lookup.
+    let outcome = if engine.analyzes_in_memory(kind) {
+        engine.analyze(kind, &input, lang)
+    } else {
+        blocking(lang, move || engine.analyze(kind, &input, lang)).await?
+    };
     outcome.map_err(|error| match error {
         AnalyzeError::Invalid(error) => {
             ApiError::bad_request("invalid_indicator", error.message(lang))
@@ -106,19 +115,77 @@ pub(super) async fn analyze(
     })
 }
 
+/// The scope an analysis of `kind` needs.
+pub(super) fn scope_of(kind: IndicatorKind) -> Scope {
+    match kind {
+        IndicatorKind::Ip => Scope::Ip,
+        IndicatorKind::Domain => Scope::Domain,
+        IndicatorKind::Url => Scope::Url,
+        IndicatorKind::Hash => Scope::Hash,
+        IndicatorKind::Cve => Scope::Vul,
+    }
+}
+
+/// Admits the call or turns the refusal into its 401, 403 or 429.
+pub(super) fn admit(
+    admission: &Admission,
+    scope: Scope,
+    cost: u32,
+    lang: Lang,
+) -> Result<(), ApiError> {
+    admission
+        .admit(scope, cost)
+        .map_err(|denial| ApiError::denied(denial, lang))
+}
+
+/// The response, carrying the note the access middleware writes to the audit log.
+pub(super) fn noted<T: Serialize>(
+    mut note: AuditNote,
+    result: Result<Json<T>, ApiError>,
+    verdict: impl FnOnce(&T) -> Option<String>,
+) -> Response {
+    let mut response = match result {
+        Ok(Json(value)) => {
+            note.verdict = verdict(&value);
+            Json(value).into_response()
+        }
+        Err(error) => error.into_response(),
+    };
+    response.extensions_mut().insert(note);
+    response
+}
+
+/// The verdict of a report, for the audit log.
+pub(super) fn report_verdict(report: &Report) -> Option<String> {
+    Some(report.verdict.name().to_string())
+}
+
 /// Reads the path value and the language of an analysis route, then analyses.
 async fn analyze_route(
+    admission: Admission,
     engine: Arc<Engine>,
     kind: IndicatorKind,
     value: Result<Path<String>, PathRejection>,
     query: Result<Query<LangParam>, QueryRejection>,
     headers: &HeaderMap,
-) -> Result<Json<Report>, ApiError> {
-    let fallback = lang::from_accept_language(headers);
-    let Query(query) = query.map_err(|rejection| ApiError::from_query(rejection, fallback))?;
-    let lang = lang::resolve(query.lang.as_deref(), headers)?;
-    let Path(value) = value.map_err(|rejection| ApiError::from_path(rejection, lang))?;
-    analyze(engine, kind, value, lang).await.map(Json)
+) -> Response {
+    let tool = match kind {
+        IndicatorKind::Ip => "analyze_ip",
+        IndicatorKind::Domain => "analyze_domain",
+        IndicatorKind::Url => "analyze_url",
+        _ => "analyze_file_hash",
+    };
+    let note = AuditNote::new(tool, value.as_ref().ok().map(|Path(value)| value.clone()));
+    let result = async {
+        let fallback = lang::from_accept_language(headers);
+        let Query(query) = query.map_err(|rejection| ApiError::from_query(rejection, fallback))?;
+        let lang = lang::resolve(query.lang.as_deref(), headers)?;
+        let Path(value) = value.map_err(|rejection| ApiError::from_path(rejection, lang))?;
+        admit(&admission, scope_of(kind), 1, lang)?;
+        analyze(engine, kind, value, lang).await.map(Json)
+    }
+    .await;
+    noted(note, result, report_verdict)
 }
 
 #[utoipa::path(
@@ -146,12 +213,13 @@ pub async fn ping() -> Json<Pong> {
     responses(ReportResponses)
 )]
 pub async fn ip(
+    admission: Admission,
     State(engine): State<Arc<Engine>>,
     value: Result<Path<String>, PathRejection>,
     query: Result<Query<LangParam>, QueryRejection>,
     headers: HeaderMap,
-) -> Result<Json<Report>, ApiError> {
-    analyze_route(engine, IndicatorKind::Ip, value, query, &headers).await
+) -> Response {
+    analyze_route(admission, engine, IndicatorKind::Ip, value, query, &headers).await
 }
 
 #[utoipa::path(
@@ -166,12 +234,21 @@ pub async fn ip(
     responses(ReportResponses)
 )]
 pub async fn domain(
+    admission: Admission,
     State(engine): State<Arc<Engine>>,
     value: Result<Path<String>, PathRejection>,
     query: Result<Query<LangParam>, QueryRejection>,
     headers: HeaderMap,
-) -> Result<Json<Report>, ApiError> {
-    analyze_route(engine, IndicatorKind::Domain, value, query, &headers).await
+) -> Response {
+    analyze_route(
+        admission,
+        engine,
+        IndicatorKind::Domain,
+        value,
+        query,
+        &headers,
+    )
+    .await
 }
 
 #[utoipa::path(
@@ -186,12 +263,21 @@ pub async fn domain(
     responses(ReportResponses)
 )]
 pub async fn hash(
+    admission: Admission,
     State(engine): State<Arc<Engine>>,
     value: Result<Path<String>, PathRejection>,
     query: Result<Query<LangParam>, QueryRejection>,
     headers: HeaderMap,
-) -> Result<Json<Report>, ApiError> {
-    analyze_route(engine, IndicatorKind::Hash, value, query, &headers).await
+) -> Response {
+    analyze_route(
+        admission,
+        engine,
+        IndicatorKind::Hash,
+        value,
+        query,
+        &headers,
+    )
+    .await
 }
 
 #[utoipa::path(
@@ -203,19 +289,32 @@ pub async fn hash(
     responses(ReportResponses)
 )]
 pub async fn url(
+    admission: Admission,
     State(engine): State<Arc<Engine>>,
     query: Result<Query<UrlParams>, QueryRejection>,
     headers: HeaderMap,
-) -> Result<Json<Report>, ApiError> {
-    let fallback = lang::from_accept_language(&headers);
-    let Query(query) = query.map_err(|rejection| ApiError::from_query(rejection, fallback))?;
-    let lang = lang::resolve(query.lang.as_deref(), &headers)?;
-    let url = query
-        .url
-        .ok_or_else(|| ApiError::missing("url", "https%3A%2F%2Fexample.com%2Flogin", lang))?;
-    analyze(engine, IndicatorKind::Url, url, lang)
-        .await
-        .map(Json)
+) -> Response {
+    let note = AuditNote::new(
+        "analyze_url",
+        query
+            .as_ref()
+            .ok()
+            .and_then(|Query(query)| query.url.clone()),
+    );
+    let result = async {
+        let fallback = lang::from_accept_language(&headers);
+        let Query(query) = query.map_err(|rejection| ApiError::from_query(rejection, fallback))?;
+        let lang = lang::resolve(query.lang.as_deref(), &headers)?;
+        let url = query
+            .url
+            .ok_or_else(|| ApiError::missing("url", "https%3A%2F%2Fexample.com%2Flogin", lang))?;
+        admit(&admission, Scope::Url, 1, lang)?;
+        analyze(engine, IndicatorKind::Url, url, lang)
+            .await
+            .map(Json)
+    }
+    .await;
+    noted(note, result, report_verdict)
 }
 
 #[utoipa::path(
@@ -227,16 +326,37 @@ pub async fn url(
     responses(VulResponses)
 )]
 pub async fn vul(
+    admission: Admission,
     State(engine): State<Arc<Engine>>,
     query: Result<Query<VulParams>, QueryRejection>,
     headers: HeaderMap,
+) -> Response {
+    let note = AuditNote::new(
+        "search_vul",
+        query
+            .as_ref()
+            .ok()
+            .and_then(|Query(params)| params.q.clone()),
+    );
+    let result = vul_search(admission, engine, query, &headers).await;
+    noted(note, result, |search| {
+        Some(format!("{} results", search.total))
+    })
+}
+
+async fn vul_search(
+    admission: Admission,
+    engine: Arc<Engine>,
+    query: Result<Query<VulParams>, QueryRejection>,
+    headers: &HeaderMap,
 ) -> Result<Json<VulnSearch>, ApiError> {
-    let fallback = lang::from_accept_language(&headers);
+    let fallback = lang::from_accept_language(headers);
     let Query(params) = query.map_err(|rejection| ApiError::from_query(rejection, fallback))?;
-    let lang = lang::resolve(params.lang.as_deref(), &headers)?;
+    let lang = lang::resolve(params.lang.as_deref(), headers)?;
     let q = params
         .q
         .ok_or_else(|| ApiError::missing("q", "CVE-2021-44228", lang))?;
+    admit(&admission, Scope::Vul, 1, lang)?;
     let sort = VulnSort::from_name(params.sort.as_deref())
         .map_err(|error| ApiError::bad_request("invalid_parameter", error.message(lang)))?;
     let request = VulnQuery {
@@ -281,23 +401,33 @@ pub(super) async fn search(
     responses(DescribeResponses)
 )]
 pub async fn describe(
+    admission: Admission,
     State(engine): State<Arc<Engine>>,
     name: Result<Path<String>, PathRejection>,
     query: Result<Query<LangParam>, QueryRejection>,
     headers: HeaderMap,
-) -> Result<Json<ThreatDescription>, ApiError> {
-    let fallback = lang::from_accept_language(&headers);
-    let Query(query) = query.map_err(|rejection| ApiError::from_query(rejection, fallback))?;
-    let lang = lang::resolve(query.lang.as_deref(), &headers)?;
-    let Path(name) = name.map_err(|rejection| ApiError::from_path(rejection, lang))?;
-    let outcome = blocking(lang, move || engine.describe_threat(&name, lang)).await?;
-    outcome.map(Json).map_err(|error| {
-        if error.is_invalid_request() {
-            return ApiError::bad_request("invalid_parameter", error.message(lang));
-        }
-        tracing::error!(%error, "REST description failed");
-        ApiError::unavailable(lang)
-    })
+) -> Response {
+    let note = AuditNote::new(
+        "describe_threat",
+        name.as_ref().ok().map(|Path(name)| name.clone()),
+    );
+    let result = async {
+        let fallback = lang::from_accept_language(&headers);
+        let Query(query) = query.map_err(|rejection| ApiError::from_query(rejection, fallback))?;
+        let lang = lang::resolve(query.lang.as_deref(), &headers)?;
+        let Path(name) = name.map_err(|rejection| ApiError::from_path(rejection, lang))?;
+        admit(&admission, Scope::Knowledge, 1, lang)?;
+        let outcome = blocking(lang, move || engine.describe_threat(&name, lang)).await?;
+        outcome.map(Json).map_err(|error| {
+            if error.is_invalid_request() {
+                return ApiError::bad_request("invalid_parameter", error.message(lang));
+            }
+            tracing::error!(%error, "REST description failed");
+            ApiError::unavailable(lang)
+        })
+    }
+    .await;
+    noted(note, result, |_| None)
 }
 
 #[utoipa::path(
@@ -310,23 +440,56 @@ pub async fn describe(
     responses(BatchResponses)
 )]
 pub async fn batch(
+    admission: Admission,
     State(engine): State<Arc<Engine>>,
     query: Result<Query<LangParam>, QueryRejection>,
     headers: HeaderMap,
     body: Result<Json<BatchRequest>, JsonRejection>,
-) -> Result<Json<BatchReport>, ApiError> {
-    let fallback = lang::from_accept_language(&headers);
-    let Query(query) = query.map_err(|rejection| ApiError::from_query(rejection, fallback))?;
-    let lang = lang::resolve(query.lang.as_deref(), &headers)?;
-    let Json(request) = body.map_err(|rejection| ApiError::from_json(rejection, lang))?;
-    let lang = match request.lang.as_deref() {
-        Some(_) => lang::resolve(request.lang.as_deref(), &headers)?,
-        None => lang,
+) -> Response {
+    let count = body.as_ref().map(|Json(request)| request.items.len()).ok();
+    let note = AuditNote::new("analyze_batch", count.map(|n| format!("{n} items")));
+    let result = async {
+        let fallback = lang::from_accept_language(&headers);
+        let Query(query) = query.map_err(|rejection| ApiError::from_query(rejection, fallback))?;
+        let lang = lang::resolve(query.lang.as_deref(), &headers)?;
+        let Json(request) = body.map_err(|rejection| ApiError::from_json(rejection, lang))?;
+        let lang = match request.lang.as_deref() {
+            Some(_) => lang::resolve(request.lang.as_deref(), &headers)?,
+            None => lang,
+        };
+        let cost = u32::try_from(request.items.len())
+            .unwrap_or(u32::MAX)
+            .max(1);
+        admit(&admission, Scope::Batch, cost, lang)?;
+        let detail = request.detail.unwrap_or_default();
+        let items = request.items;
+        let outcome = blocking(lang, move || engine.analyze_batch(&items, detail, lang)).await?;
+        let mut batch = outcome
+            .map_err(|error| ApiError::bad_request("too_many_items", error.message(lang)))?;
+        withhold_unscoped(&admission, &mut batch, lang);
+        Ok(Json(batch))
+    }
+    .await;
+    noted(note, result, |batch| Some(batch_verdicts(batch)))
+}
+
+/// Withholds the reports of batch items whose type the caller's key has no scope for.
+pub(crate) fn withhold_unscoped(admission: &Admission, batch: &mut BatchReport, lang: Lang) {
+    let Some(caller) = admission.caller() else {
+        return;
     };
-    let detail = request.detail.unwrap_or_default();
-    let items = request.items;
-    let outcome = blocking(lang, move || engine.analyze_batch(&items, detail, lang)).await?;
-    outcome
-        .map(Json)
-        .map_err(|error| ApiError::bad_request("too_many_items", error.message(lang)))
+    let scopes = caller.scopes();
+    batch.withhold(|kind| {
+        let scope = scope_of(kind);
+        (!scopes.contains(scope)).then(|| tiq_access::Denial::MissingScope { scope }.message(lang))
+    });
+}
+
+/// The verdict counts of a batch, for the audit log.
+pub(crate) fn batch_verdicts(batch: &BatchReport) -> String {
+    let counts = &batch.verdicts;
+    format!(
+        "malicious={} suspicious={} benign={} unknown={} errors={}",
+        counts.malicious, counts.suspicious, counts.benign, counts.unknown, batch.errors
+    )
 }

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use tiq_engine::{Engine, ImportOptions, import};
@@ -15,7 +16,14 @@ pub struct TestServer {
     pub base: String,
     pub client: reqwest::Client,
     pub shutdown: CancellationToken,
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// The data directory the server reads.
+    pub fn data_path(&self) -> &Path {
+        self.data.path()
+    }
 }
 
 impl Drop for TestServer {
@@ -26,7 +34,14 @@ impl Drop for TestServer {
 
 /// Imports the engine's fixture feeds and serves them with the configuration `adjust` leaves.
 pub async fn start(adjust: impl FnOnce(&mut ServerConfig)) -> TestServer {
-    let data = tempfile::tempdir().unwrap();
+    start_in(tempfile::tempdir().unwrap(), |config, _| adjust(config)).await
+}
+
+/// Like [`start`], in `data`, which `adjust` also sees (to create keys there).
+pub async fn start_in(
+    data: tempfile::TempDir,
+    adjust: impl FnOnce(&mut ServerConfig, &Path),
+) -> TestServer {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/fixtures/feeds");
     import::import(data.path(), &[fixtures], &ImportOptions::default()).unwrap();
     let engine = Arc::new(Engine::open(data.path()).unwrap());
@@ -35,7 +50,7 @@ pub async fn start(adjust: impl FnOnce(&mut ServerConfig)) -> TestServer {
     let address = listener.local_addr().unwrap();
     let shutdown = CancellationToken::new();
     let mut config = ServerConfig::new(address);
-    adjust(&mut config);
+    adjust(&mut config, data.path());
     tokio::spawn(tiq_server::serve_on(
         listener,
         engine,
@@ -46,7 +61,7 @@ pub async fn start(adjust: impl FnOnce(&mut ServerConfig)) -> TestServer {
         base: format!("http://{address}"),
         client: reqwest::Client::new(),
         shutdown,
-        _data: data,
+        data,
     }
 }
 
@@ -126,4 +141,103 @@ impl<'a> McpSession<'a> {
         );
         message_from(&response.text().await.unwrap(), id)
     }
+}
+
+/// Time allowed for one event to arrive.
+pub const EVENT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// One open `GET /sse` stream, read event by event.
+pub struct EventStream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+/// One server-sent event: its `event` field and its joined `data` lines.
+#[derive(Debug)]
+pub struct SseEvent {
+    pub name: String,
+    pub data: String,
+}
+
+impl EventStream {
+    pub async fn open(server: &TestServer) -> EventStream {
+        EventStream::open_at(server, "/sse", &[]).await
+    }
+
+    /// Opens `path` (with its query) with extra request headers.
+    pub async fn open_at(server: &TestServer, path: &str, headers: &[(&str, &str)]) -> EventStream {
+        let mut request = server.client.get(format!("{}{path}", server.base));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request
+            .header("Accept", "text/event-stream")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "GET /sse");
+        let content_type = response.headers()["content-type"].to_str().unwrap();
+        assert!(
+            content_type.starts_with("text/event-stream"),
+            "{content_type}"
+        );
+        EventStream {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// Returns the next event that has data, skipping keep-alive comments; `None` when the
+    /// stream ends.
+    pub async fn next(&mut self) -> Option<SseEvent> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                if let Some(event) = parse_event(&block) {
+                    return Some(event);
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(EVENT_TIMEOUT, self.response.chunk())
+                .await
+                .expect("an event arrives in time")
+                .unwrap()?;
+            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+
+    /// Returns the path and query of the `endpoint` event, which must come first.
+    pub async fn endpoint(&mut self) -> String {
+        let event = self.next().await.expect("an endpoint event");
+        assert_eq!(event.name, "endpoint", "{event:?}");
+        event.data
+    }
+
+    /// Returns the JSON-RPC message with `id` from the next `message` events.
+    pub async fn answer(&mut self, id: u64) -> Value {
+        loop {
+            let event = self.next().await.expect("the stream stays open");
+            assert_eq!(event.name, "message", "{event:?}");
+            let message: Value = serde_json::from_str(&event.data).unwrap();
+            if message["id"] == id {
+                return message;
+            }
+        }
+    }
+}
+
+fn parse_event(block: &str) -> Option<SseEvent> {
+    let mut name = String::from("message");
+    let mut data = Vec::new();
+    for line in block.lines() {
+        if let Some(value) = line.strip_prefix("event:") {
+            name = value.trim().to_string();
+        } else if let Some(value) = line.strip_prefix("data:") {
+            data.push(value.strip_prefix(' ').unwrap_or(value));
+        }
+    }
+    (!data.is_empty()).then(|| SseEvent {
+        name,
+        data: data.join("\n"),
+    })
 }

@@ -21,6 +21,14 @@ pub mod code {
     pub const INVALID_KEY: i32 = 1002;
     /// `c_action` names no supported action.
     pub const UNSUPPORTED_ACTION: i32 = 1003;
+    /// No API key (`c_appkey` or a header), or one that is invalid, revoked or expired
+    /// (HTTP 401).
+    pub const UNAUTHORIZED: i32 = 1004;
+    /// The API key lacks the scope of the action (HTTP 403).
+    pub const FORBIDDEN: i32 = 1005;
+    /// The key's rate or daily quota is used up, or the address failed to authenticate too
+    /// often (HTTP 429 with Retry-After).
+    pub const LIMITED: i32 = 1006;
     /// The server failed (the local database cannot be read); the request can be retried.
     pub const INTERNAL_ERROR: i32 = 5000;
 }
@@ -34,10 +42,24 @@ pub enum V3Response {
     Error(ErrorAnswer),
 }
 
+impl V3Response {
+    /// What the answer concluded, for the audit log: the result word, or the result count.
+    pub fn verdict(&self) -> Option<String> {
+        match self {
+            V3Response::Indicator(answer) => serde_json::to_value(answer.result)
+                .ok()
+                .and_then(|value| value.as_str().map(str::to_string)),
+            V3Response::Vulnerabilities(answer) => Some(format!("{} results", answer.total)),
+            V3Response::Error(_) => None,
+        }
+    }
+}
+
 /// A failed request: only the code, the message and the version.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ErrorAnswer {
-    /// 1001 bad request, 1002 invalid key, 1003 unsupported action, 5000 internal error.
+    /// 1001 bad request, 1002 invalid key, 1003 unsupported action, 1004 no valid API key,
+    /// 1005 missing scope, 1006 rate or quota limit, 5000 internal error.
     pub return_code: i32,
     /// Description of the failure, naming the value and the fix, in the request language.
     pub return_msg: String,

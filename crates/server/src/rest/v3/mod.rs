@@ -22,8 +22,11 @@ use tiq_model::{IndicatorKind, Lang};
 pub use layout::V3Response;
 use layout::{ErrorAnswer, IndicatorAnswer, VulAnswer, code};
 
+use tiq_access::{Denial, Scope, Surface};
+
 use super::error::ApiError;
 use super::lang;
+use crate::auth::{Admission, AuditNote};
 
 /// Body of `POST /api/v3/ti`, as JSON or as `application/x-www-form-urlencoded` fields. JSON
 /// numbers and booleans are read as their text.
@@ -43,7 +46,8 @@ pub struct V3Request {
     pub option: Option<String>,
     /// `zh`, `zh-CN` or `en`. Without it, `Accept-Language` decides, and English is the default.
     pub c_lang: Option<String>,
-    /// The caller's API key. Accepted and not checked yet, and never logged.
+    /// The caller's API key, when no `Authorization` or `X-API-Key` header carries one.
+    /// Never logged.
     pub c_appkey: Option<String>,
     /// VulSearch: `critical`, `high`, `medium` or `low`.
     pub min_severity: Option<String>,
@@ -106,6 +110,7 @@ const ACTION_LIST: &str = "IPAnalysis, DomainInfo, DomainAnalysis, UrlInfo, URLA
     )
 )]
 pub async fn ti(
+    mut admission: Admission,
     State(engine): State<Arc<Engine>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -123,10 +128,81 @@ pub async fn ti(
         Ok(request) => request,
         Err((status, message)) => return error(status, code::BAD_REQUEST, message),
     };
-    match answer(engine, request, &headers).await {
-        Ok(answer) => Json(answer).into_response(),
-        Err(answer) => Json(V3Response::Error(answer)).into_response(),
+    let mut note = AuditNote::new(
+        request
+            .c_action
+            .as_deref()
+            .and_then(tool_of)
+            .unwrap_or("v3"),
+        request.key.clone(),
+    );
+    if admission.is_pending()
+        && let Err(denial) = admission.authenticate(request.c_appkey.as_deref())
+    {
+        note.tool = "auth".to_string();
+        let mut response = crate::auth::denial_response(&denial, Surface::V3, fallback);
+        response.extensions_mut().insert(note);
+        return response;
     }
+    let mut response = match answer(&admission, engine, request, &headers).await {
+        Ok(answer) => {
+            note.verdict = answer.verdict();
+            Json(answer).into_response()
+        }
+        Err(Refusal::Answer(answer)) => Json(V3Response::Error(answer)).into_response(),
+        Err(Refusal::Denied(denial, lang)) => {
+            crate::auth::denial_response(&denial, Surface::V3, lang)
+        }
+    };
+    response.extensions_mut().insert(note);
+    if let Some(caller) = admission.caller() {
+        response
+            .extensions_mut()
+            .insert(crate::auth::ResolvedCaller(caller.clone()));
+    }
+    response
+}
+
+/// The MCP tool an action corresponds to, for the audit log.
+fn tool_of(action: &str) -> Option<&'static str> {
+    let lower = action.trim().to_ascii_lowercase();
+    ACTIONS
+        .iter()
+        .find(|(known, _)| *known == lower)
+        .map(|(_, action)| match action {
+            Action::Analyze(IndicatorKind::Ip) => "analyze_ip",
+            Action::Analyze(IndicatorKind::Domain) => "analyze_domain",
+            Action::Analyze(IndicatorKind::Url) => "analyze_url",
+            Action::Analyze(_) => "analyze_file_hash",
+            Action::VulSearch => "search_vul",
+        })
+}
+
+/// Why an action got no answer: a v3 error answer, or a refusal by access control.
+enum Refusal {
+    Answer(ErrorAnswer),
+    Denied(Denial, Lang),
+}
+
+impl From<ErrorAnswer> for Refusal {
+    fn from(answer: ErrorAnswer) -> Refusal {
+        Refusal::Answer(answer)
+    }
+}
+
+/// The v3 body of a refusal by access control.
+pub fn denial_body(denial: &Denial, lang: Lang) -> Value {
+    let return_code = match denial.status() {
+        401 => code::UNAUTHORIZED,
+        403 => code::FORBIDDEN,
+        _ => code::LIMITED,
+    };
+    let mut body = serde_json::to_value(ErrorAnswer::new(return_code, denial.message(lang)))
+        .expect("an error answer always serialises");
+    if let Some(seconds) = denial.retry_after() {
+        body["retry_after_seconds"] = Value::from(seconds);
+    }
+    body
 }
 
 fn error(status: StatusCode, return_code: i32, message: String) -> Response {
@@ -217,10 +293,11 @@ fn form_fields(body: &[u8], lang: Lang) -> Result<Map<String, Value>, String> {
 
 /// Runs the action and maps its outcome to the layout.
 async fn answer(
+    admission: &Admission,
     engine: Arc<Engine>,
     request: V3Request,
     headers: &HeaderMap,
-) -> Result<V3Response, ErrorAnswer> {
+) -> Result<V3Response, Refusal> {
     tracing::debug!(
         c_version = request.c_version.as_deref(),
         c_action = request.c_action.as_deref(),
@@ -239,20 +316,27 @@ async fn answer(
                 "missing key: pass the indicator to analyse or the vulnerability query",
                 "缺少 key：请传入要分析的指标或漏洞查询词",
             );
-            return Err(ErrorAnswer::new(code::BAD_REQUEST, message.to_string()));
+            return Err(ErrorAnswer::new(code::BAD_REQUEST, message.to_string()).into());
         }
     };
+    let scope = match action {
+        Action::Analyze(kind) => super::v1::scope_of(kind),
+        Action::VulSearch => Scope::Vul,
+    };
+    admission
+        .admit(scope, 1)
+        .map_err(|denial| Refusal::Denied(denial, lang))?;
     match action {
         Action::Analyze(kind) => super::v1::analyze(engine, kind, key, lang)
             .await
             .map(|report| V3Response::Indicator(Box::new(IndicatorAnswer::from_report(report))))
-            .map_err(failure),
+            .map_err(|error| failure(error).into()),
         Action::VulSearch => {
             let query = vul_query(key, &request, lang)?;
             super::v1::search(engine, query, lang)
                 .await
                 .map(|search| V3Response::Vulnerabilities(Box::new(VulAnswer::from_search(search))))
-                .map_err(failure)
+                .map_err(|error| failure(error).into())
         }
     }
 }

@@ -1,0 +1,845 @@
+//! Access control over real HTTP on 127.0.0.1, on every surface: REST, v3, MCP over
+//! streamable HTTP and over SSE. Keys missing, wrong, revoked, expired or without the scope;
+//! keys in each accepted place; rate limits and quotas on a manual clock; the lockout after
+//! failed attempts; request caps; and the audit entries the calls leave.
+
+mod support;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::{EventStream, TestServer, initialize_params, message_from, start_in};
+use time::OffsetDateTime;
+use time::macros::datetime;
+use tiq_access::audit::{AuditFilter, AuditLog, AuditRecord};
+use tiq_access::{Access, AccessSettings, Clock, Keys, NewKey, ScopeSet};
+
+const LISTED: &str = "198.51.100.10";
+
+/// Keys made for one test: every scope, IP only, revoked, and one that expires in a minute.
+struct TestKeys {
+    full: String,
+    ip_only: String,
+    revoked: String,
+    expiring: String,
+}
+
+fn new_key(name: &str, scopes: &str) -> NewKey {
+    NewKey {
+        name: name.to_string(),
+        scopes: ScopeSet::parse(scopes).unwrap(),
+        rate_per_minute: None,
+        daily_quota: None,
+        expires: None,
+    }
+}
+
+fn make_keys(data: &Path, now: OffsetDateTime) -> TestKeys {
+    let mut keys = Keys::open(data).unwrap();
+    let (_, full) = keys.create(&new_key("full", "all"), now).unwrap();
+    let (_, ip_only) = keys.create(&new_key("ip-only", "ip"), now).unwrap();
+    let (_, revoked) = keys.create(&new_key("revoked", "all"), now).unwrap();
+    keys.revoke("revoked", now).unwrap();
+    let mut expiring = new_key("expiring", "all");
+    expiring.expires = Some(now + Duration::from_secs(60));
+    let (_, expiring) = keys.create(&expiring, now).unwrap();
+    TestKeys {
+        full,
+        ip_only,
+        revoked,
+        expiring,
+    }
+}
+
+/// What the server set-up made, handed back to the test.
+type Made = (TestKeys, Arc<Access>);
+
+struct Protected {
+    server: TestServer,
+    keys: TestKeys,
+    access: Arc<Access>,
+    clock: Clock,
+}
+
+/// Starts a server with keys and access control on a manual clock.
+async fn protected(settings: AccessSettings) -> Protected {
+    capture_logs();
+    let clock = Clock::manual(datetime!(2026-05-01 12:00 UTC));
+    let slot: Arc<Mutex<Option<Made>>> = Arc::default();
+    let fill = slot.clone();
+    let made_clock = clock.clone();
+    let server = start_in(tempfile::tempdir().unwrap(), move |config, data| {
+        let keys = make_keys(data, made_clock.now_utc());
+        let access = Arc::new(Access::open_with_clock(data, settings, made_clock).unwrap());
+        config.access = Some(access.clone());
+        *fill.lock().unwrap() = Some((keys, access));
+    })
+    .await;
+    let (keys, access) = slot.lock().unwrap().take().unwrap();
+    Protected {
+        server,
+        keys,
+        access,
+        clock,
+    }
+}
+
+impl Protected {
+    async fn get(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self
+            .server
+            .client
+            .get(format!("{}{path}", self.server.base));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap()
+    }
+
+    async fn v3(&self, body: Value, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self
+            .server
+            .client
+            .post(format!("{}/api/v3/ti", self.server.base))
+            .json(&body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap()
+    }
+
+    async fn mcp(&self, path: &str, headers: &[(&str, &str)], body: Value) -> reqwest::Response {
+        let mut request = self
+            .server
+            .client
+            .post(format!("{}{path}", self.server.base))
+            .header("Accept", "application/json, text/event-stream")
+            .json(&body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap()
+    }
+
+    fn audit(&self) -> Vec<AuditRecord> {
+        self.access.flush();
+        let log = AuditLog::open(self.server.data_path()).unwrap();
+        assert_eq!(log.verify().unwrap().first_break, None);
+        log.entries(&AuditFilter::default()).unwrap()
+    }
+}
+
+fn bearer(key: &str) -> String {
+    format!("Bearer {key}")
+}
+
+async fn json_of(response: reqwest::Response) -> (u16, reqwest::header::HeaderMap, Value) {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.json::<Value>().await.unwrap();
+    (status, headers, body)
+}
+
+fn tool_call(id: u64, tool: &str, arguments: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
+}
+
+#[tokio::test]
+async fn rest_refuses_every_bad_key_and_accepts_both_headers() {
+    let p = protected(AccessSettings::default()).await;
+    let ip = format!("/api/v1/ip/{LISTED}");
+    let (status, headers, body) = json_of(p.get(&ip, &[]).await).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("missing_key")),
+        "{body}"
+    );
+    assert_eq!(headers["www-authenticate"], "Bearer realm=\"tiq\"");
+    assert!(headers.contains_key("x-request-id"));
+    assert!(
+        body["message"].as_str().unwrap().contains("tiq key create"),
+        "{body}"
+    );
+
+    let wrong = format!("{}x", &p.keys.full[..p.keys.full.len() - 1]);
+    for (key, code) in [
+        (wrong.as_str(), "invalid_key"),
+        ("not-a-key", "invalid_key"),
+        (p.keys.revoked.as_str(), "revoked_key"),
+    ] {
+        let (status, _, body) = json_of(p.get(&ip, &[("Authorization", &bearer(key))]).await).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (401, Some(code)),
+            "{body}"
+        );
+    }
+    // The key parameter is for the MCP URLs only.
+    let (status, _, _) = json_of(p.get(&format!("{ip}?key={}", p.keys.full), &[]).await).await;
+    assert_eq!(status, 401);
+
+    let (status, _, body) = json_of(
+        p.get(&ip, &[("Authorization", &bearer(&p.keys.full))])
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["indicator"]["value"], LISTED);
+    let (status, _, _) = json_of(p.get(&ip, &[("X-API-Key", &p.keys.ip_only)]).await).await;
+    assert_eq!(status, 200);
+
+    let (status, _, body) = json_of(
+        p.get(
+            "/api/v1/domain/example.com",
+            &[("X-API-Key", &p.keys.ip_only)],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("missing_scope")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("`domain`"),
+        "{body}"
+    );
+    let (status, _, body) = json_of(
+        p.get(
+            "/api/v1/domain/example.com?lang=zh-CN",
+            &[("X-API-Key", &p.keys.ip_only)],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(
+        body["message"].as_str().unwrap().contains("权限范围"),
+        "{body}"
+    );
+
+    let (status, _, _) = json_of(p.get(&ip, &[("X-API-Key", &p.keys.expiring)]).await).await;
+    assert_eq!(status, 200);
+    p.clock.advance(Duration::from_secs(61));
+    let (status, _, body) = json_of(p.get(&ip, &[("X-API-Key", &p.keys.expiring)]).await).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("expired_key")),
+        "{body}"
+    );
+
+    // Liveness and the API description need no key.
+    assert_eq!(p.get("/healthz", &[]).await.status(), 200);
+    assert_eq!(p.get("/openapi.json", &[]).await.status(), 200);
+}
+
+#[tokio::test]
+async fn v3_reads_the_key_from_the_body_or_a_header() {
+    let p = protected(AccessSettings::default()).await;
+    let ask = |appkey: Option<&str>, action: &str| {
+        let mut body = json!({"c_action": action, "key": LISTED});
+        if let Some(appkey) = appkey {
+            body["c_appkey"] = json!(appkey);
+        }
+        body
+    };
+    let (status, _, body) = json_of(p.v3(ask(None, "IPAnalysis"), &[]).await).await;
+    assert_eq!(
+        (status, body["return_code"].as_i64()),
+        (401, Some(1004)),
+        "{body}"
+    );
+    let (status, _, body) = json_of(p.v3(ask(Some("tiq_wrong"), "IPAnalysis"), &[]).await).await;
+    assert_eq!(
+        (status, body["return_code"].as_i64()),
+        (401, Some(1004)),
+        "{body}"
+    );
+    let (status, _, body) =
+        json_of(p.v3(ask(Some(&p.keys.revoked), "IPAnalysis"), &[]).await).await;
+    assert_eq!(
+        (status, body["return_code"].as_i64()),
+        (401, Some(1004)),
+        "{body}"
+    );
+
+    let (status, _, body) = json_of(p.v3(ask(Some(&p.keys.full), "IPAnalysis"), &[]).await).await;
+    assert_eq!(
+        (status, body["return_code"].as_i64()),
+        (200, Some(0)),
+        "{body}"
+    );
+    let (status, _, body) = json_of(
+        p.v3(
+            ask(None, "IPAnalysis"),
+            &[("Authorization", &bearer(&p.keys.ip_only))],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["return_code"].as_i64()),
+        (200, Some(0)),
+        "{body}"
+    );
+    let (status, _, body) =
+        json_of(p.v3(ask(Some(&p.keys.ip_only), "DomainInfo"), &[]).await).await;
+    assert_eq!(
+        (status, body["return_code"].as_i64()),
+        (403, Some(1005)),
+        "{body}"
+    );
+
+    // A form body carries the key the same way.
+    let form = p
+        .server
+        .client
+        .post(format!("{}/api/v3/ti", p.server.base))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "c_action=IPAnalysis&key={LISTED}&c_appkey={}",
+            p.keys.full
+        ))
+        .send()
+        .await
+        .unwrap();
+    let (status, _, body) = json_of(form).await;
+    assert_eq!(
+        (status, body["return_code"].as_i64()),
+        (200, Some(0)),
+        "{body}"
+    );
+
+    let entries = p.audit();
+    let v3: Vec<&AuditRecord> = entries.iter().filter(|e| e.surface == "v3").collect();
+    assert_eq!(v3.len(), 7, "{entries:#?}");
+    assert_eq!(v3[0].tool, "auth");
+    assert_eq!(v3[0].status, 401);
+    let ok = v3.iter().find(|e| e.status == 200).unwrap();
+    assert_eq!(ok.tool, "analyze_ip");
+    assert_eq!(ok.query.as_deref(), Some(LISTED));
+    assert!(ok.key_id.is_some(), "{ok:?}");
+    assert!(ok.verdict.is_some(), "{ok:?}");
+}
+
+#[tokio::test]
+async fn mcp_over_streamable_http_checks_keys_and_scopes() {
+    let p = protected(AccessSettings::default()).await;
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": initialize_params("2025-06-18")});
+    let (status, _, body) = json_of(p.mcp("/mcp", &[], init.clone()).await).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("missing_key")),
+        "{body}"
+    );
+    let revoked = bearer(&p.keys.revoked);
+    let (status, _, _) = json_of(
+        p.mcp("/mcp", &[("Authorization", &revoked)], init.clone())
+            .await,
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // A session opened with the key in the URL, as clients that take only a URL do.
+    let url = format!("/mcp?key={}", p.keys.ip_only);
+    let response = p.mcp(&url, &[], init).await;
+    assert_eq!(response.status(), 200);
+    let session = response.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let headers = [("Mcp-Session-Id", session.as_str())];
+    let ack = p
+        .mcp(
+            &url,
+            &headers,
+            json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        )
+        .await;
+    assert!(ack.status().is_success());
+    let answer = message_from(
+        &p.mcp(
+            &url,
+            &headers,
+            tool_call(2, "analyze_ip", json!({"ip": LISTED})),
+        )
+        .await
+        .text()
+        .await
+        .unwrap(),
+        2,
+    );
+    assert_eq!(answer["result"]["isError"], false, "{answer}");
+    let answer = message_from(
+        &p.mcp(
+            &url,
+            &headers,
+            tool_call(3, "analyze_domain", json!({"domain": "example.com"})),
+        )
+        .await
+        .text()
+        .await
+        .unwrap(),
+        3,
+    );
+    assert_eq!(answer["result"]["isError"], true, "{answer}");
+    assert_eq!(
+        answer["result"]["structuredContent"]["error"], "missing_scope",
+        "{answer}"
+    );
+
+    // A batch reports items outside the key's scopes as errors, and the rest normally.
+    let answer = message_from(
+        &p.mcp(
+            &url,
+            &headers,
+            tool_call(
+                4,
+                "analyze_batch",
+                json!({"items": [LISTED, "example.com"]}),
+            ),
+        )
+        .await
+        .text()
+        .await
+        .unwrap(),
+        4,
+    );
+    assert_eq!(
+        answer["result"]["isError"], true,
+        "the ip-only key lacks batch: {answer}"
+    );
+
+    // Stateless calls carry the key on each request.
+    let full = [("X-API-Key", p.keys.full.as_str())];
+    let body = p
+        .mcp(
+            "/mcp",
+            &full,
+            tool_call(
+                5,
+                "analyze_batch",
+                json!({"items": [LISTED, "example.com"]}),
+            ),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let answer = message_from(&body, 5);
+    assert_eq!(
+        answer["result"]["structuredContent"]["errors"], 0,
+        "{answer}"
+    );
+
+    let entries = p.audit();
+    let mcp: Vec<&AuditRecord> = entries.iter().filter(|e| e.surface == "mcp").collect();
+    let tools: Vec<(&str, u16)> = mcp.iter().map(|e| (e.tool.as_str(), e.status)).collect();
+    assert_eq!(
+        tools,
+        [
+            ("auth", 401),
+            ("auth", 401),
+            ("analyze_ip", 200),
+            ("analyze_domain", 403),
+            ("analyze_batch", 403),
+            ("analyze_batch", 200)
+        ],
+        "{mcp:#?}"
+    );
+    assert_eq!(mcp[5].query.as_deref(), Some("2 items"));
+    assert!(
+        mcp[5].verdict.as_deref().unwrap().contains("errors=0"),
+        "{:?}",
+        mcp[5]
+    );
+}
+
+#[tokio::test]
+async fn batches_withhold_items_outside_the_scopes() {
+    let p = protected(AccessSettings::default()).await;
+    let mut keys = Keys::open(p.server.data_path()).unwrap();
+    let (_, key) = keys
+        .create(&new_key("batch-ip", "batch,ip"), p.clock.now_utc())
+        .unwrap();
+    p.access.reload_keys();
+    let response = p
+        .server
+        .client
+        .post(format!("{}/api/v1/batch", p.server.base))
+        .header("X-API-Key", &key)
+        .json(&json!({"items": [LISTED, "example.com", "https://example.com/a"]}))
+        .send()
+        .await
+        .unwrap();
+    let (status, _, body) = json_of(response).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["errors"], 2, "{body}");
+    assert!(body["results"][0]["report"].is_object(), "{body}");
+    assert_eq!(
+        body["results"][1]["error"]["code"], "missing_scope",
+        "{body}"
+    );
+    assert!(
+        body["results"][2]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`url`")
+    );
+}
+
+#[tokio::test]
+async fn sse_sessions_belong_to_the_key_that_opened_them() {
+    let p = protected(AccessSettings::default()).await;
+    let refused = p.get("/sse", &[("Accept", "text/event-stream")]).await;
+    assert_eq!(refused.status(), 401);
+
+    let path = format!("/sse?key={}", p.keys.ip_only);
+    let mut events = EventStream::open_at(&p.server, &path, &[]).await;
+    let endpoint = events.endpoint().await;
+    assert!(
+        !endpoint.contains("key="),
+        "the endpoint must not repeat the key: {endpoint}"
+    );
+    let post = |body: Value, headers: Vec<(&'static str, String)>| {
+        let mut request = p
+            .server
+            .client
+            .post(format!("{}{endpoint}", p.server.base))
+            .json(&body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": initialize_params("2024-11-05")});
+    assert_eq!(post(init, vec![]).await.unwrap().status(), 202);
+    events.answer(1).await;
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    assert_eq!(post(initialized, vec![]).await.unwrap().status(), 202);
+
+    let call = tool_call(2, "analyze_ip", json!({"ip": LISTED}));
+    assert_eq!(post(call, vec![]).await.unwrap().status(), 202);
+    let answer = events.answer(2).await;
+    assert_eq!(answer["result"]["isError"], false, "{answer}");
+    let call = tool_call(3, "search_vul", json!({"query": "CVE-2024-3400"}));
+    assert_eq!(post(call, vec![]).await.unwrap().status(), 202);
+    let answer = events.answer(3).await;
+    assert_eq!(
+        answer["result"]["structuredContent"]["error"], "missing_scope",
+        "{answer}"
+    );
+
+    // Another valid key cannot post into this session; a wrong key is refused outright.
+    let other = vec![("X-API-Key", p.keys.full.clone())];
+    let response = post(tool_call(4, "analyze_ip", json!({"ip": LISTED})), other)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let wrong = vec![("X-API-Key", "tiq_wrong".to_string())];
+    let response = post(tool_call(5, "analyze_ip", json!({"ip": LISTED})), wrong)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+
+    let entries = p.audit();
+    let sse: Vec<(&str, u16)> = entries
+        .iter()
+        .filter(|e| e.surface == "sse")
+        .map(|e| (e.tool.as_str(), e.status))
+        .collect();
+    assert_eq!(
+        sse,
+        [
+            ("auth", 401),
+            ("analyze_ip", 200),
+            ("search_vul", 403),
+            ("auth", 401)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn rate_limits_and_quotas_follow_the_clock() {
+    let p = protected(AccessSettings::default()).await;
+    let mut keys = Keys::open(p.server.data_path()).unwrap();
+    let mut limited = new_key("limited", "all");
+    limited.rate_per_minute = Some(3);
+    limited.daily_quota = Some(6);
+    let (_, key) = keys.create(&limited, p.clock.now_utc()).unwrap();
+    p.access.reload_keys();
+    let ip = format!("/api/v1/ip/{LISTED}");
+    let auth = [("X-API-Key", key.as_str())];
+    for _ in 0..3 {
+        assert_eq!(p.get(&ip, &auth).await.status(), 200);
+    }
+    let (status, headers, body) = json_of(p.get(&ip, &auth).await).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (429, Some("rate_limited")),
+        "{body}"
+    );
+    assert_eq!(body["limit"], "rate");
+    assert_eq!(body["retry_after_seconds"], 20);
+    assert_eq!(headers["retry-after"], "20");
+
+    // Over MCP the same limit is a tool error carrying the wait.
+    let answer = message_from(
+        &p.mcp(
+            "/mcp",
+            &auth,
+            tool_call(1, "analyze_ip", json!({"ip": LISTED})),
+        )
+        .await
+        .text()
+        .await
+        .unwrap(),
+        1,
+    );
+    assert_eq!(answer["result"]["isError"], true, "{answer}");
+    assert_eq!(
+        answer["result"]["structuredContent"]["retry_after_seconds"], 20,
+        "{answer}"
+    );
+
+    p.clock.advance(Duration::from_secs(20));
+    assert_eq!(p.get(&ip, &auth).await.status(), 200);
+    p.clock.advance(Duration::from_secs(60));
+    // A batch counts each item: two items, then the quota of six is reached.
+    let batch = p
+        .server
+        .client
+        .post(format!("{}/api/v1/batch", p.server.base))
+        .header("X-API-Key", &key)
+        .json(&json!({"items": [LISTED, "198.51.100.11"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(batch.status(), 200);
+    let (status, headers, body) = json_of(p.get(&ip, &auth).await).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (429, Some("quota_exhausted")),
+        "{body}"
+    );
+    assert_eq!(body["limit"], "daily_quota");
+    assert_eq!(body["resets_at"], "2026-05-02T00:00:00.000000Z");
+    let wait = headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse::<u64>()
+        .unwrap();
+    assert!((11 * 3600..=12 * 3600).contains(&wait), "{wait}");
+
+    p.clock.advance(Duration::from_secs(12 * 3600));
+    assert_eq!(p.get(&ip, &auth).await.status(), 200);
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_address_out() {
+    let settings = AccessSettings {
+        failed_auth_per_minute: 3,
+        ..AccessSettings::default()
+    };
+    let p = protected(settings).await;
+    let ip = format!("/api/v1/ip/{LISTED}");
+    for _ in 0..3 {
+        assert_eq!(
+            p.get(&ip, &[("X-API-Key", "tiq_guess")]).await.status(),
+            401
+        );
+    }
+    let (status, headers, body) = json_of(p.get(&ip, &[("X-API-Key", "tiq_guess")]).await).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (429, Some("too_many_failed_attempts")),
+        "{body}"
+    );
+    assert!(headers.contains_key("retry-after"));
+    let (status, _, _) = json_of(p.get(&ip, &[("X-API-Key", &p.keys.full)]).await).await;
+    assert_eq!(
+        status, 429,
+        "a right key waits too, so guessing gains nothing"
+    );
+    p.clock.advance(Duration::from_secs(60));
+    assert_eq!(
+        p.get(&ip, &[("X-API-Key", &p.keys.full)]).await.status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn without_keys_loopback_is_served_and_audited() {
+    let data = tempfile::tempdir().unwrap();
+    let slot: Arc<Mutex<Option<Arc<Access>>>> = Arc::default();
+    let fill = slot.clone();
+    let server = start_in(data, move |config, data| {
+        let access = Arc::new(Access::open(data, AccessSettings::default()).unwrap());
+        config.access = Some(access.clone());
+        *fill.lock().unwrap() = Some(access);
+    })
+    .await;
+    let access = slot.lock().unwrap().take().unwrap();
+    let response = server
+        .client
+        .get(format!("{}/api/v1/ip/{LISTED}", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    access.flush();
+    let entries = AuditLog::open(server.data_path())
+        .unwrap()
+        .entries(&AuditFilter::default())
+        .unwrap();
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    let entry = &entries[0];
+    assert_eq!(
+        (entry.surface.as_str(), entry.tool.as_str(), entry.status),
+        ("rest", "analyze_ip", 200)
+    );
+    assert_eq!(entry.key_id, None);
+    assert_eq!(entry.client.as_deref(), Some("127.0.0.1"));
+    assert_eq!(entry.query.as_deref(), Some(LISTED));
+}
+
+#[tokio::test]
+async fn request_caps_hold() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start_in(data, |config, _| {
+        config.max_header_bytes = 2048;
+        config.max_body_bytes = 1024;
+    })
+    .await;
+    let response = server
+        .client
+        .get(format!("{}/api/v1/ping", server.base))
+        .header("X-Padding", "a".repeat(4096))
+        .send()
+        .await
+        .unwrap();
+    let (status, _, body) = json_of(response).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (431, Some("headers_too_large")),
+        "{body}"
+    );
+    let items: Vec<String> = (0..200).map(|n| format!("192.0.2.{}", n % 250)).collect();
+    let response = server
+        .client
+        .post(format!("{}/api/v1/batch", server.base))
+        .json(&json!({"items": items}))
+        .send()
+        .await
+        .unwrap();
+    let (status, _, body) = json_of(response).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (413, Some("payload_too_large")),
+        "{body}"
+    );
+
+    let slow = start_in(tempfile::tempdir().unwrap(), |config, _| {
+        config.request_timeout = Duration::from_nanos(1);
+    })
+    .await;
+    // A domain lookup reads the store on the blocking pool, so it cannot finish at once.
+    let response = slow
+        .client
+        .get(format!("{}/api/v1/domain/example.com", slow.base))
+        .send()
+        .await
+        .unwrap();
+    let (status, _, body) = json_of(response).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (503, Some("timeout")),
+        "{body}"
+    );
+    assert!(
+        body["request_id"].is_string(),
+        "a 5xx names its request: {body}"
+    );
+}
+
+/// Collects what the server logs, to check that no key reaches a log line.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every log line of this test binary, at debug level. One global subscriber, because a
+/// per-test one misses events whose call sites another test registered first.
+static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+
+fn capture_logs() -> Captured {
+    LOGS.get_or_init(|| {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .init();
+        captured
+    })
+    .clone()
+}
+
+#[tokio::test]
+async fn keys_never_reach_the_logs_or_the_audit_log() {
+    let captured = capture_logs();
+    let p = protected(AccessSettings::default()).await;
+    let url = format!("/mcp?key={}", p.keys.full);
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": initialize_params("2025-06-18")});
+    assert_eq!(p.mcp(&url, &[], init).await.status(), 200);
+    let wrong = format!("/mcp?key={}", p.keys.revoked);
+    assert_eq!(
+        p.mcp(
+            &wrong,
+            &[],
+            tool_call(2, "analyze_ip", json!({"ip": LISTED}))
+        )
+        .await
+        .status(),
+        401
+    );
+    let mut events =
+        EventStream::open_at(&p.server, &format!("/sse?key={}&lang=en", p.keys.full), &[]).await;
+    events.endpoint().await;
+    let body = json!({"c_action": "IPAnalysis", "key": LISTED, "c_appkey": p.keys.full});
+    assert_eq!(p.v3(body, &[]).await.status(), 200);
+    p.access.flush();
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("key=REDACTED"),
+        "the request URL is logged, redacted: {logs}"
+    );
+    for key in [&p.keys.full, &p.keys.revoked] {
+        let secret = &key[key.len() - 20..];
+        assert!(!logs.contains(secret), "a key reached the log:\n{logs}");
+        let database = std::fs::read(p.server.data_path().join(tiq_access::DB_FILE)).unwrap();
+        let wal = std::fs::read(p.server.data_path().join("access.db-wal")).unwrap_or_default();
+        for bytes in [database, wal] {
+            assert!(
+                !bytes
+                    .windows(secret.len())
+                    .any(|window| window == secret.as_bytes()),
+                "a key reached the access database"
+            );
+        }
+    }
+}
