@@ -4,8 +4,9 @@
 //! edited, removed or moved. Pruning removes the oldest entries and keeps the last removed
 //! one's hash as the anchor the chain continues from.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -94,6 +95,10 @@ impl AuditRecord {
     /// SHA-256 over the entry's fields and the previous hash, each length-prefixed so no
     /// two entries share an encoding.
     pub fn compute_hash(&self) -> String {
+        hex(&self.digest())
+    }
+
+    fn digest(&self) -> [u8; 32] {
         let mut hasher = Sha256::new();
         let fields: [&str; 13] = [
             &self.seq.to_string(),
@@ -114,12 +119,29 @@ impl AuditRecord {
             hasher.update((field.len() as u64).to_be_bytes());
             hasher.update(field.as_bytes());
         }
-        hex(&hasher.finalize())
+        hasher.finalize().into()
     }
 }
 
+/// Reads 64 hex digits back into a hash; anything else gives zeros, which match nothing.
+fn unhex(text: &str) -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    if text.len() == 64 {
+        for (index, byte) in bytes.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&text[index * 2..index * 2 + 2], 16).unwrap_or(0);
+        }
+    }
+    bytes
+}
+
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        text.push(DIGITS[usize::from(byte >> 4)] as char);
+        text.push(DIGITS[usize::from(byte & 0x0f)] as char);
+    }
+    text
 }
 
 pub(crate) enum Message {
@@ -132,32 +154,55 @@ pub(crate) enum Message {
     Flush(mpsc::Sender<()>),
 }
 
-/// The writer thread and the channel to it.
+/// Messages waiting for the writer. Senders only push and wake the writer when the queue
+/// was empty, so a busy server pays one wake-up per batch, not one per call.
+#[derive(Default)]
+struct Queue {
+    state: Mutex<QueueState>,
+    ready: Condvar,
+}
+
+#[derive(Default)]
+struct QueueState {
+    messages: Vec<Message>,
+    closed: bool,
+}
+
+/// The writer thread and the queue to it.
 pub(crate) struct Writer {
-    sender: Option<mpsc::Sender<Message>>,
+    queue: Arc<Queue>,
     thread: Option<JoinHandle<()>>,
 }
 
 /// Most messages written in one transaction.
 const BATCH: usize = 4096;
 
+/// Time the writer waits after a first message for more, so a busy server writes a batch
+/// per transaction instead of one entry each.
+const LINGER: Duration = Duration::from_millis(10);
+
 impl Writer {
     pub(crate) fn start(conn: Connection) -> Writer {
-        let (sender, receiver) = mpsc::channel::<Message>();
+        let queue = Arc::new(Queue::default());
+        let shared = queue.clone();
         let thread = std::thread::Builder::new()
             .name("tiq-audit".to_string())
-            .spawn(move || write_loop(conn, receiver))
+            .spawn(move || write_loop(conn, &shared))
             .expect("the audit thread starts");
         Writer {
-            sender: Some(sender),
+            queue,
             thread: Some(thread),
         }
     }
 
     pub(crate) fn send(&self, message: Message) {
-        if let Some(sender) = &self.sender {
-            // The thread only stops when this writer is dropped.
-            let _ = sender.send(message);
+        let urgent = matches!(message, Message::Flush(_));
+        let mut state = lock(&self.queue.state);
+        state.messages.push(message);
+        let first = state.messages.len() == 1;
+        drop(state);
+        if first || urgent {
+            self.queue.ready.notify_one();
         }
     }
 
@@ -171,32 +216,73 @@ impl Writer {
 
 impl Drop for Writer {
     fn drop(&mut self) {
-        self.sender.take();
+        lock(&self.queue.state).closed = true;
+        self.queue.ready.notify_one();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
     }
 }
 
-fn write_loop(mut conn: Connection, receiver: mpsc::Receiver<Message>) {
-    while let Ok(first) = receiver.recv() {
-        let mut batch = vec![first];
-        while batch.len() < BATCH {
-            match receiver.try_recv() {
-                Ok(message) => batch.push(message),
-                Err(_) => break,
-            }
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Pushing and taking messages leave the queue consistent, so a poisoned lock is usable.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Takes the next batch: waits for a first message, then up to [`LINGER`] for more unless
+/// one of them asks for a flush. Returns `None` once the writer is closed and drained.
+fn next_batch(queue: &Queue) -> Option<Vec<Message>> {
+    let mut state = lock(&queue.state);
+    while state.messages.is_empty() {
+        if state.closed {
+            return None;
         }
+        state = queue
+            .ready
+            .wait(state)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+    }
+    let deadline = std::time::Instant::now() + LINGER;
+    loop {
+        let flushing = state
+            .messages
+            .iter()
+            .any(|m| matches!(m, Message::Flush(_)));
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if flushing || state.closed || state.messages.len() >= BATCH || left.is_zero() {
+            break;
+        }
+        state = queue
+            .ready
+            .wait_timeout(state, left)
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .0;
+    }
+    Some(std::mem::take(&mut state.messages))
+}
+
+fn write_loop(mut conn: Connection, queue: &Queue) {
+    while let Some(batch) = next_batch(queue) {
         let mut entries = Vec::new();
-        let mut quotas = Vec::new();
+        // Only the highest count of each key and day needs writing.
+        let mut quotas: HashMap<(String, String), u32> = HashMap::new();
         let mut flushes = Vec::new();
         for message in batch {
             match message {
                 Message::Entry(entry) => entries.push(entry),
-                Message::Quota { key_id, day, used } => quotas.push((key_id, day, used)),
+                Message::Quota { key_id, day, used } => {
+                    let count = quotas.entry((key_id, day)).or_default();
+                    *count = (*count).max(used);
+                }
                 Message::Flush(done) => flushes.push(done),
             }
         }
+        let quotas: Vec<(String, String, u32)> = quotas
+            .into_iter()
+            .map(|((key_id, day), used)| (key_id, day, used))
+            .collect();
         let written = entries.len();
         if let Err(error) = write_batch(&mut conn, entries, &quotas) {
             tracing::error!(%error, entries = written, "cannot write to the audit log");
@@ -218,11 +304,11 @@ fn write_batch(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     append(&tx, entries)?;
     for (key_id, day, used) in quotas {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO quota_use (key_id, day, used) VALUES (?1, ?2, ?3)
              ON CONFLICT (key_id, day) DO UPDATE SET used = max(used, excluded.used)",
-            params![key_id, day, used],
-        )?;
+        )?
+        .execute(params![key_id, day, used])?;
     }
     tx.commit()?;
     Ok(())
@@ -235,6 +321,7 @@ fn append(conn: &Connection, entries: Vec<AuditEntry>) -> Result<(), AccessError
         return Ok(());
     }
     let (mut seq, mut prev) = head(conn)?;
+    let mut prev_digest = unhex(&prev);
     let mut insert = conn.prepare_cached(
         "INSERT INTO audit (seq, time, request_id, key_id, client, surface, tool, query,
                             verdict, status, latency_us, prev, hash)
@@ -257,7 +344,8 @@ fn append(conn: &Connection, entries: Vec<AuditEntry>) -> Result<(), AccessError
             prev,
             hash: String::new(),
         };
-        record.hash = record.compute_hash();
+        let digest = record.digest();
+        record.hash = hex(&digest);
         insert.execute(params![
             record.seq,
             record.time,
@@ -270,9 +358,10 @@ fn append(conn: &Connection, entries: Vec<AuditEntry>) -> Result<(), AccessError
             record.verdict,
             record.status,
             record.latency_us,
-            record.prev,
-            record.hash,
+            prev_digest.as_slice(),
+            digest.as_slice(),
         ])?;
+        prev_digest = digest;
         prev = record.hash;
     }
     Ok(())
@@ -291,7 +380,7 @@ fn head(conn: &Connection) -> Result<(i64, String), AccessError> {
         .query_row(
             "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
             [],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| Ok((row.get(0)?, hex(&row.get::<_, Vec<u8>>(1)?))),
         )
         .optional()?;
     if let Some(last) = last {
@@ -491,7 +580,7 @@ pub(crate) fn prune(conn: &mut Connection, before: OffsetDateTime) -> Result<usi
         .query_row(
             "SELECT seq, hash, time FROM audit WHERE time < ?1 ORDER BY seq DESC LIMIT 1",
             [&cutoff],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            |row| Ok((row.get(0)?, hex(&row.get::<_, Vec<u8>>(1)?), row.get(2)?)),
         )
         .optional()?;
     let Some((seq, hash, time)) = last else {
@@ -521,7 +610,7 @@ fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
         verdict: row.get(8)?,
         status: row.get(9)?,
         latency_us: row.get(10)?,
-        prev: row.get(11)?,
-        hash: row.get(12)?,
+        prev: hex(&row.get::<_, Vec<u8>>(11)?),
+        hash: hex(&row.get::<_, Vec<u8>>(12)?),
     })
 }

@@ -46,8 +46,8 @@ const MIGRATIONS: &[&str] = &[
         verdict    TEXT,
         status     INTEGER NOT NULL,
         latency_us INTEGER NOT NULL,
-        prev       TEXT NOT NULL,            -- hash of the entry before, hex
-        hash       TEXT NOT NULL             -- SHA-256 of this entry with prev, hex
+        prev       BLOB NOT NULL,            -- hash of the entry before
+        hash       BLOB NOT NULL             -- SHA-256 of this entry with prev
     ) STRICT;
     CREATE INDEX audit_by_time ON audit(time);
     CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit

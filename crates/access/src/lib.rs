@@ -318,12 +318,18 @@ impl Access {
         if let Some(retry_after) = client.and_then(|ip| self.limits.blocked(ip)) {
             return Err(Denial::TooManyFailures { retry_after });
         }
-        let Some(presented) = presented.map(str::trim).filter(|p| !p.is_empty()) else {
+        let presented = presented.map(str::trim).filter(|p| !p.is_empty());
+        // With no key defined there is nothing to check a key against; a client configured
+        // with one ahead of time is served like any other.
+        if presented.is_none() || !self.has_keys() {
             return if self.anonymous_allowed() {
                 Ok(Caller::anonymous(client))
             } else {
                 Err(Denial::MissingKey)
             };
+        }
+        let Some(presented) = presented else {
+            return Err(Denial::MissingKey);
         };
         self.refresh(KEY_RELOAD);
         let found = key::id_of(presented).and_then(|id| {

@@ -49,6 +49,10 @@ fn without_keys_anyone_is_served_and_with_one_a_key_is_needed() {
     assert!(!access.has_keys());
     let caller = access.authenticate(None, client()).unwrap();
     assert_eq!(caller.key_id(), None);
+    let ahead = access
+        .authenticate(Some("tiq_configured_ahead"), client())
+        .unwrap();
+    assert_eq!(ahead.key_id(), None);
     assert!(access.admit(&caller, Scope::Admin, 1).is_ok());
 
     let mut keys = Keys::open(dir.path()).unwrap();
@@ -373,7 +377,7 @@ fn an_edit_with_a_recomputed_hash_breaks_the_next_link() {
     tamper(
         dir.path(),
         &format!(
-            "UPDATE audit SET query = '203.0.113.9', hash = '{}' WHERE seq = 6;",
+            "UPDATE audit SET query = '203.0.113.9', hash = X'{}' WHERE seq = 6;",
             record.hash
         ),
     );
