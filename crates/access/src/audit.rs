@@ -19,7 +19,7 @@ use crate::db;
 use crate::error::AccessError;
 use crate::timefmt;
 
-/// Where a call came in.
+/// Interface through which a call arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Surface {
     /// MCP over streamable HTTP at `/mcp`.
@@ -49,7 +49,8 @@ impl Surface {
     }
 }
 
-/// Longest indicator or query kept in an entry, in characters.
+/// Maximum number of characters kept of an indicator or query in an entry. A longer one is
+/// cut to this length and gets a trailing `…`.
 pub const MAX_QUERY_CHARS: usize = 512;
 
 /// One call, as the surfaces report it.
@@ -174,7 +175,7 @@ pub(crate) struct Writer {
     thread: Option<JoinHandle<()>>,
 }
 
-/// Most messages written in one transaction.
+/// Maximum number of messages written in one transaction.
 const BATCH: usize = 4096;
 
 /// Time the writer waits after a first message for more, so a busy server writes a batch
@@ -231,8 +232,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Takes the next batch: waits for a first message, then up to [`LINGER`] for more unless
-/// one of them asks for a flush. Returns `None` once the writer is closed and drained.
+/// Takes the next batch. Waits for a first message, then up to [`LINGER`] for more unless
+/// one of them requests a flush. Returns `None` once the writer is closed and drained.
 fn next_batch(queue: &Queue) -> Option<Vec<Message>> {
     let mut state = lock(&queue.state);
     while state.messages.is_empty() {
@@ -374,7 +375,8 @@ fn truncate(query: &str) -> String {
     }
 }
 
-/// The sequence number and hash the next entry follows.
+/// Returns the sequence number and hash that the next entry links to: those of the last
+/// entry, else those of the anchor, else 0 and [`GENESIS`].
 fn head(conn: &Connection) -> Result<(i64, String), AccessError> {
     let last = conn
         .query_row(
@@ -399,18 +401,18 @@ fn anchor(conn: &Connection) -> Result<Option<(i64, String)>, AccessError> {
         .optional()?)
 }
 
-/// Which entries `tiq audit` shows.
+/// Conditions that select the entries `tiq audit` shows.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub since: Option<OffsetDateTime>,
     pub until: Option<OffsetDateTime>,
     pub key_id: Option<String>,
     pub tool: Option<String>,
-    /// Most entries, the newest ones; all when `None`.
+    /// Maximum number of entries, keeping the newest. `None` returns all of them.
     pub limit: Option<usize>,
 }
 
-/// What `verify` found wrong first.
+/// First break in the chain that `verify` finds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChainBreak {
     /// The entry's fields no longer give its hash: it was edited.
@@ -480,12 +482,14 @@ impl AuditLog {
         })
     }
 
-    /// Entries in order, filtered; with a limit, the newest `limit` of them.
+    /// Returns the entries that match `filter`, oldest first. With a limit, only the newest
+    /// `limit` of them.
     pub fn entries(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, AccessError> {
         let mut sql = String::from(
             "SELECT seq, time, request_id, key_id, client, surface, tool, query, verdict,
                     status, latency_us, prev, hash FROM audit WHERE 1 = 1",
         );
+
         let mut values: Vec<String> = Vec::new();
         if let Some(since) = filter.since {
             values.push(timefmt::format(since));
@@ -507,6 +511,7 @@ impl AuditLog {
         if let Some(limit) = filter.limit {
             sql.push_str(&format!(" LIMIT {limit}"));
         }
+
         let mut statement = self.conn.prepare(&sql)?;
         let mut records = statement
             .query_map(rusqlite::params_from_iter(values.iter()), read_record)?

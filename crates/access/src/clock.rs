@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use governor::nanos::Nanos;
 use time::OffsetDateTime;
 
-/// The system clock, or a manual clock that only moves when told to.
+/// Time source: the system clock, or a manual clock that moves only when a test advances it.
 #[derive(Debug, Clone)]
 pub struct Clock {
     start: Instant,
@@ -26,7 +26,7 @@ impl Clock {
         }
     }
 
-    /// A clock standing at `at` until [`Clock::advance`] moves it.
+    /// Creates a clock that stays at `at` until [`Clock::advance`] moves it.
     pub fn manual(at: OffsetDateTime) -> Clock {
         Clock {
             start: Instant::now(),
@@ -35,7 +35,7 @@ impl Clock {
         }
     }
 
-    /// Moves a manual clock forward; the system clock ignores it.
+    /// Moves a manual clock forward. The system clock ignores this call.
     pub fn advance(&self, by: Duration) {
         if let Some(manual) = &self.manual {
             let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
@@ -50,7 +50,7 @@ impl Clock {
         }
     }
 
-    /// The current time, in UTC.
+    /// Returns the current time, in UTC.
     pub fn now_utc(&self) -> OffsetDateTime {
         self.start_wall + self.elapsed()
     }

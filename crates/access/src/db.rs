@@ -1,8 +1,9 @@
 //! `<data-dir>/access.db`: keys, the audit log, its anchor after pruning, and quota use.
-//! Kept apart from the feed store so imports and syncs never wait for it, nor it for them.
+//! Kept apart from the feed store, so imports and syncs do not wait on its locks, nor it on
+//! theirs.
 //!
-//! The schema version lives in SQLite's `user_version`; each migration runs in its own
-//! transaction and released ones are only ever appended to.
+//! The schema version is stored in SQLite's `user_version`. Each migration runs in its own
+//! transaction. Released migrations stay unchanged, so a schema change appends a new one.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -114,7 +115,7 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), AccessError> {
     Ok(())
 }
 
-/// What `tiq key create` asks for.
+/// Name, scopes and limits of a key to create, as `tiq key create` takes them.
 #[derive(Debug, Clone)]
 pub struct NewKey {
     pub name: String,
@@ -182,7 +183,7 @@ impl Keys {
         Ok((record, secret))
     }
 
-    /// Every key, newest first.
+    /// Lists every key, revoked ones included, newest first.
     pub fn list(&self) -> Result<Vec<KeyRecord>, AccessError> {
         load_keys(&self.conn)
     }
@@ -243,7 +244,7 @@ impl Keys {
         Ok((record, secret))
     }
 
-    /// When each key was last used, from the audit log.
+    /// Returns the time of the newest audit entry of the key `id`, or `None` if it has none.
     pub fn last_used(&self, id: &str) -> Result<Option<String>, AccessError> {
         Ok(self.conn.query_row(
             "SELECT max(time) FROM audit WHERE key_id = ?1",

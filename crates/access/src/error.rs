@@ -39,7 +39,8 @@ pub enum AccessError {
 }
 
 impl AccessError {
-    /// The message in `lang`; errors that only an operator sees in logs stay in English.
+    /// Returns the message in `lang`. Errors that only an operator sees in logs stay in
+    /// English.
     pub fn message(&self, lang: Lang) -> String {
         if lang == Lang::En {
             return self.to_string();

@@ -21,7 +21,7 @@ pub struct KeyRecord {
     pub id: String,
     pub name: String,
     pub scopes: ScopeSet,
-    /// Requests per minute, as a token bucket that holds a minute's worth.
+    /// Requests per minute, enforced by a token bucket with a capacity of one minute's worth.
     pub rate_per_minute: Option<u32>,
     /// Requests per UTC day.
     pub daily_quota: Option<u32>,
@@ -34,7 +34,7 @@ pub struct KeyRecord {
 }
 
 impl KeyRecord {
-    /// Whether `presented` is this key's secret, compared in constant time.
+    /// Returns whether `presented` is this key, comparing SHA-256 hashes in constant time.
     pub fn matches(&self, presented: &str) -> bool {
         bool::from(digest(presented).ct_eq(&self.hash))
     }

@@ -1,4 +1,5 @@
-//! Who may ask tiq what, and how much, and what was asked.
+//! Access control and auditing: which caller may call which tool and how often, and a
+//! record of every call.
 //!
 //! - API keys (`tiq_<id>_<secret>`), stored as SHA-256 hashes in `<data-dir>/access.db`,
 //!   each with scopes, a rate per minute, a daily quota and an expiry ([`db::Keys`]).
@@ -7,7 +8,8 @@
 //!   the key's scopes and limits, and hands audit entries to a writer thread.
 //! - The hash-chained audit log ([`audit::AuditLog`]): listing, verification, pruning.
 //!
-//! Nothing here knows HTTP or MCP; the server maps a [`Denial`] to its status codes.
+//! The crate uses no HTTP or MCP library. The server turns a [`Denial`] into the response
+//! of each surface.
 
 pub mod audit;
 mod clock;
@@ -35,13 +37,13 @@ pub use key::KeyRecord;
 pub use limit::DEFAULT_FAILED_AUTH_PER_MINUTE;
 pub use scope::{Scope, ScopeSet};
 
-/// How access is enforced.
+/// Settings for access control and auditing.
 #[derive(Debug, Clone)]
 pub struct AccessSettings {
     /// Serve requests that carry no key even when keys exist (a presented key is still
     /// checked).
     pub allow_anonymous: bool,
-    /// Failed authentications per client address and minute before it is refused.
+    /// Failed authentications per client address and minute before the address is rejected.
     pub failed_auth_per_minute: u32,
     /// Whether calls are written to the audit log.
     pub audit: bool,
@@ -57,7 +59,8 @@ impl Default for AccessSettings {
     }
 }
 
-/// Who is calling: a key, or nobody on a server that allows that.
+/// Party making a call: its key, or no key on a server that allows anonymous calls, and
+/// its address.
 #[derive(Debug, Clone)]
 pub struct Caller {
     key: Option<Arc<KeyRecord>>,
@@ -65,7 +68,7 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// A caller without a key, allowed every tool without limits.
+    /// Creates a caller without a key, allowed every tool without limits.
     pub fn anonymous(client: Option<IpAddr>) -> Caller {
         Caller { key: None, client }
     }
@@ -85,11 +88,11 @@ impl Caller {
     }
 }
 
-/// Why a call is refused.
+/// Reason a call is rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Denial {
     MissingKey,
-    /// No such key, or the wrong secret: the two are not told apart.
+    /// No such key, or the wrong secret. The two cases get the same denial.
     InvalidKey,
     RevokedKey {
         id: String,
@@ -109,7 +112,7 @@ pub enum Denial {
         rate: u32,
         retry_after: u64,
     },
-    /// One call costs more than the key's bucket holds (a batch larger than the rate).
+    /// One call costs more than the key's bucket can contain (a batch larger than the rate).
     OverRate {
         rate: u32,
         cost: u32,
@@ -123,7 +126,7 @@ pub enum Denial {
 }
 
 impl Denial {
-    /// The HTTP status: 401, 403 or 429.
+    /// Returns the HTTP status: 401, 403 or 429.
     pub fn status(&self) -> u16 {
         match self {
             Denial::MissingKey
@@ -138,7 +141,7 @@ impl Denial {
         }
     }
 
-    /// A stable code for the JSON body.
+    /// Returns a stable code for the JSON body.
     pub fn code(&self) -> &'static str {
         match self {
             Denial::MissingKey => "missing_key",
@@ -163,7 +166,7 @@ impl Denial {
         }
     }
 
-    /// Which limit refused the call: `rate`, `daily_quota` or `failed_auth`.
+    /// Returns the limit that rejected the call: `rate`, `daily_quota` or `failed_auth`.
     pub fn limit(&self) -> Option<&'static str> {
         match self {
             Denial::RateLimited { .. } | Denial::OverRate { .. } => Some("rate"),
@@ -266,14 +269,14 @@ impl Access {
         &self.clock
     }
 
-    /// Whether any key exists (revoked ones count: revoking the last key must not open
-    /// the server to everyone).
+    /// Returns whether any key exists. Revoked keys count, because revoking the last key
+    /// must not open the server to everyone.
     pub fn has_keys(&self) -> bool {
         self.refresh(KEY_RELOAD);
         read(&self.keys).any
     }
 
-    /// Whether a request without a key is served.
+    /// Returns whether a request without a key is served.
     pub fn anonymous_allowed(&self) -> bool {
         self.settings.allow_anonymous || !self.has_keys()
     }
@@ -318,9 +321,10 @@ impl Access {
         if let Some(retry_after) = client.and_then(|ip| self.limits.blocked(ip)) {
             return Err(Denial::TooManyFailures { retry_after });
         }
+
         let presented = presented.map(str::trim).filter(|p| !p.is_empty());
-        // With no key defined there is nothing to check a key against; a client configured
-        // with one ahead of time is served like any other.
+        // With no key defined there is nothing to check a key against, so a client
+        // configured with one ahead of time is served like any other.
         if presented.is_none() || !self.has_keys() {
             return if self.anonymous_allowed() {
                 Ok(Caller::anonymous(client))
@@ -331,6 +335,7 @@ impl Access {
         let Some(presented) = presented else {
             return Err(Denial::MissingKey);
         };
+
         self.refresh(KEY_RELOAD);
         let found = key::id_of(presented).and_then(|id| {
             let cached = read(&self.keys).by_id.get(id).cloned();
@@ -358,10 +363,11 @@ impl Access {
             }
             _ => Denial::InvalidKey,
         };
+
         if let Some(ip) = client
             && let Some(retry_after) = self.limits.failed(ip)
         {
-            tracing::warn!(client = %ip, retry_after, "refusing an address after repeated failed authentication");
+            tracing::warn!(client = %ip, retry_after, "rejecting an address after repeated failed authentication");
             return Err(Denial::TooManyFailures { retry_after });
         }
         Err(denial)
@@ -386,7 +392,8 @@ impl Access {
         Ok(())
     }
 
-    /// Queues an audit entry; it is written within milliseconds, in order.
+    /// Queues an audit entry. The writer thread stores entries in order, usually within
+    /// milliseconds.
     pub fn record(&self, entry: AuditEntry) {
         if !self.settings.audit {
             return;

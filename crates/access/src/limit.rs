@@ -1,5 +1,5 @@
-//! Per-key request rates (a token bucket holding one minute's worth) and daily quotas, and
-//! the limit on failed authentication per client address.
+//! Per-key request rates (a token bucket with a capacity of one minute's worth) and daily
+//! quotas, and the limit on failed authentication per client address.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -23,7 +23,8 @@ use crate::timefmt;
 type Bucket = RateLimiter<NotKeyed, InMemoryState, Clock, NoOpMiddleware<Nanos>>;
 type Failures = RateLimiter<IpAddr, HashMapStateStore<IpAddr>, Clock, NoOpMiddleware<Nanos>>;
 
-/// Failed authentications allowed per client address and minute before it is refused.
+/// Failed authentications allowed per client address and minute before the address is
+/// rejected.
 pub const DEFAULT_FAILED_AUTH_PER_MINUTE: u32 = 10;
 
 pub(crate) struct Limits {
@@ -64,8 +65,8 @@ impl Limits {
         }
     }
 
-    /// Counts `cost` requests against the key's quota and rate, or says which limit stops
-    /// them and when to retry. Nothing is counted when a limit refuses.
+    /// Counts `cost` requests against the key's quota and rate, or returns the denial that
+    /// names the limit reached and when to retry. A denied call counts nothing.
     pub(crate) fn admit(&self, key: &KeyRecord, cost: u32) -> Result<Option<QuotaUse>, Denial> {
         let now = self.clock.now_utc();
         let day = timefmt::day(now);

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// One family of tools. A key holds a set of them.
+/// One family of tools. Each key has a set of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     Ip,
@@ -44,7 +44,8 @@ impl Scope {
         }
     }
 
-    /// The scope a tool needs, by its MCP name; `None` for a name that is not a tool.
+    /// Returns the scope that the tool with this MCP name needs, or `None` for a name that
+    /// is not a tool.
     pub fn of_tool(tool: &str) -> Option<Scope> {
         Some(match tool {
             "analyze_ip" => Scope::Ip,
@@ -96,7 +97,7 @@ impl ScopeSet {
         Scope::ALL.into_iter().collect()
     }
 
-    /// Every scope but `admin`: what a key gets when none are named.
+    /// Returns every scope but `admin`, the default set for a key created without scopes.
     pub fn lookups() -> ScopeSet {
         Scope::ALL
             .into_iter()
@@ -156,7 +157,8 @@ mod tests {
     #[test]
     fn sets_parse_and_print() {
         let set = ScopeSet::parse("ip, Domain,batch").unwrap();
-        assert!(set.contains(Scope::Ip) && set.contains(Scope::Domain));
+        assert!(set.contains(Scope::Ip));
+        assert!(set.contains(Scope::Domain));
         assert!(!set.contains(Scope::Url));
         assert_eq!(set.to_string(), "ip,domain,batch");
         assert_eq!(ScopeSet::parse("all").unwrap(), ScopeSet::all());

@@ -43,7 +43,7 @@ fn entry(access: &Access, tool: &str, query: &str) -> AuditEntry {
 }
 
 #[test]
-fn without_keys_anyone_is_served_and_with_one_a_key_is_needed() {
+fn key_required_once_a_key_exists() {
     let dir = tempfile::tempdir().unwrap();
     let access = Access::open_with_clock(dir.path(), AccessSettings::default(), clock()).unwrap();
     assert!(!access.has_keys());
@@ -87,7 +87,7 @@ fn without_keys_anyone_is_served_and_with_one_a_key_is_needed() {
 }
 
 #[test]
-fn wrong_revoked_and_expired_keys_are_refused() {
+fn wrong_revoked_and_expired_keys_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
     let access =
@@ -179,6 +179,7 @@ fn failed_attempts_lock_out_the_address_only() {
         .create(&new_key("soc", "all"), clock.now_utc())
         .unwrap();
     access.reload_keys();
+
     for _ in 0..3 {
         assert_eq!(
             access
@@ -195,6 +196,7 @@ fn failed_attempts_lock_out_the_address_only() {
         "{denial:?}"
     );
     assert_eq!(denial.status(), 429);
+
     // Even the right key waits, so guessing gains nothing.
     assert!(matches!(
         access.authenticate(Some(&secret), client()),
@@ -202,6 +204,7 @@ fn failed_attempts_lock_out_the_address_only() {
     ));
     let other = Some("198.51.100.20".parse().unwrap());
     assert!(access.authenticate(Some(&secret), other).is_ok());
+
     clock.advance(Duration::from_secs(61));
     assert!(access.authenticate(Some(&secret), client()).is_ok());
 }
@@ -217,6 +220,7 @@ fn rate_limit_refills_with_the_clock() {
     limited.rate_per_minute = Some(6);
     let (_, secret) = keys.create(&limited, clock.now_utc()).unwrap();
     access.reload_keys();
+
     let caller = access.authenticate(Some(&secret), client()).unwrap();
     for _ in 0..6 {
         access.admit(&caller, Scope::Ip, 1).unwrap();
@@ -230,8 +234,10 @@ fn rate_limit_refills_with_the_clock() {
         }
     );
     assert_eq!(denial.limit(), Some("rate"));
+
     clock.advance(Duration::from_secs(10));
     access.admit(&caller, Scope::Ip, 1).unwrap();
+
     // A batch counts each item, and one larger than the bucket can never pass.
     clock.advance(Duration::from_secs(60));
     assert!(access.admit(&caller, Scope::Batch, 5).is_ok());
@@ -246,13 +252,14 @@ fn rate_limit_refills_with_the_clock() {
 }
 
 #[test]
-fn daily_quota_resets_at_utc_midnight_and_survives_a_restart() {
+fn daily_quota_survives_restart_until_midnight() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
     let mut keys = Keys::open(dir.path()).unwrap();
     let mut capped = new_key("capped", "all");
     capped.daily_quota = Some(5);
     let (_, secret) = keys.create(&capped, clock.now_utc()).unwrap();
+
     {
         let access =
             Access::open_with_clock(dir.path(), AccessSettings::default(), clock.clone()).unwrap();
@@ -260,6 +267,7 @@ fn daily_quota_resets_at_utc_midnight_and_survives_a_restart() {
         access.admit(&caller, Scope::Batch, 3).unwrap();
         access.flush();
     }
+
     let access =
         Access::open_with_clock(dir.path(), AccessSettings::default(), clock.clone()).unwrap();
     let caller = access.authenticate(Some(&secret), client()).unwrap();
@@ -275,6 +283,7 @@ fn daily_quota_resets_at_utc_midnight_and_survives_a_restart() {
         }
     );
     assert_eq!(denial.limit(), Some("daily_quota"));
+
     clock.advance(Duration::from_secs(120));
     access.admit(&caller, Scope::Ip, 5).unwrap();
 }
@@ -292,12 +301,14 @@ fn audit_entries_chain_and_filter() {
         access.clock().advance(Duration::from_secs(60));
     }
     access.flush();
+
     let log = AuditLog::open(dir.path()).unwrap();
     let all = log.entries(&AuditFilter::default()).unwrap();
     assert_eq!(all.len(), 3);
     assert_eq!(all[0].prev, audit::GENESIS);
     assert_eq!(all[1].prev, all[0].hash);
     assert_eq!(all[2].seq, 3);
+
     let ips = log
         .entries(&AuditFilter {
             tool: Some("analyze_ip".into()),
@@ -317,6 +328,7 @@ fn audit_entries_chain_and_filter() {
         })
         .unwrap();
     assert_eq!(late.len(), 2);
+
     let newest = log
         .entries(&AuditFilter {
             limit: Some(1),
@@ -324,6 +336,7 @@ fn audit_entries_chain_and_filter() {
         })
         .unwrap();
     assert_eq!(newest[0].seq, 3);
+
     let verification = log.verify().unwrap();
     assert_eq!(verification.checked, 3);
     assert_eq!(verification.first_break, None);
@@ -354,11 +367,11 @@ fn first_break(dir: &Path) -> Option<ChainBreak> {
 }
 
 #[test]
-fn an_edited_entry_is_found() {
+fn edited_entry_is_found() {
     let dir = chain(10);
     let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
-    let refused = conn.execute("UPDATE audit SET verdict = 'benign' WHERE seq = 4", []);
-    assert!(refused.unwrap_err().to_string().contains("append-only"));
+    let rejected = conn.execute("UPDATE audit SET verdict = 'benign' WHERE seq = 4", []);
+    assert!(rejected.unwrap_err().to_string().contains("append-only"));
     drop(conn);
     tamper(
         dir.path(),
@@ -368,7 +381,7 @@ fn an_edited_entry_is_found() {
 }
 
 #[test]
-fn an_edit_with_a_recomputed_hash_breaks_the_next_link() {
+fn rehashed_edit_breaks_next_link() {
     let dir = chain(10);
     let log = AuditLog::open(dir.path()).unwrap();
     let mut record = log.entries(&AuditFilter::default()).unwrap().remove(5);

@@ -19,12 +19,12 @@ pub fn parse(text: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
 }
 
-/// The UTC date of `time`, as `YYYY-MM-DD`.
+/// Returns the UTC date of `time`, as `YYYY-MM-DD`.
 pub fn day(time: OffsetDateTime) -> String {
     time.to_offset(UtcOffset::UTC).date().to_string()
 }
 
-/// The next UTC midnight after `time`, when daily quotas reset.
+/// Returns the next UTC midnight after `time`, when daily quotas reset.
 pub fn next_midnight(time: OffsetDateTime) -> OffsetDateTime {
     let date = time.to_offset(UtcOffset::UTC).date();
     date.next_day().unwrap_or(date).midnight().assume_utc()

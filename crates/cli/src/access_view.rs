@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use time::OffsetDateTime;
 use tiq_access::audit::{AuditFilter, AuditLog, AuditRecord};
-use tiq_access::{AuditEntry, KeyRecord, Keys, NewKey, ScopeSet, Surface, timefmt};
+use tiq_access::{AccessError, AuditEntry, KeyRecord, Keys, NewKey, ScopeSet, Surface, timefmt};
 use tiq_model::Lang;
 
 use crate::args::{AuditAction, AuditArgs, AuditFormat, KeyAction, KeyArgs, KeyCreateArgs};
@@ -15,9 +15,9 @@ use crate::config::parse_duration;
 use crate::render::{outln, table};
 
 pub fn key(data_dir: &Path, args: &KeyArgs, lang: Lang) -> anyhow::Result<ExitCode> {
-    let mut keys = Keys::open(data_dir).map_err(|error| anyhow::anyhow!(error.message(lang)))?;
+    let fail = localized(lang);
+    let mut keys = Keys::open(data_dir).map_err(fail)?;
     let now = OffsetDateTime::now_utc();
-    let fail = |error: tiq_access::AccessError| anyhow::anyhow!(error.message(lang));
     match &args.action {
         KeyAction::Create(create) => {
             let new = new_key(create, now, lang)?;
@@ -97,6 +97,12 @@ pub fn key(data_dir: &Path, args: &KeyArgs, lang: Lang) -> anyhow::Result<ExitCo
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Returns a `map_err` function that turns an [`AccessError`] into an error with its
+/// message in `lang`.
+fn localized(lang: Lang) -> impl Fn(AccessError) -> anyhow::Error + Copy {
+    move |error| anyhow::anyhow!(error.message(lang))
 }
 
 fn new_key(args: &KeyCreateArgs, now: OffsetDateTime, lang: Lang) -> anyhow::Result<NewKey> {
@@ -293,13 +299,12 @@ fn print_secret(record: &KeyRecord, secret: &str, json: bool, lang: Lang) -> any
 }
 
 pub fn audit(data_dir: &Path, args: &AuditArgs, lang: Lang) -> anyhow::Result<ExitCode> {
-    let mut log = AuditLog::open(data_dir).map_err(|error| anyhow::anyhow!(error.message(lang)))?;
+    let fail = localized(lang);
+    let mut log = AuditLog::open(data_dir).map_err(fail)?;
     let now = OffsetDateTime::now_utc();
     match &args.action {
         Some(AuditAction::Verify) => {
-            let verification = log
-                .verify()
-                .map_err(|error| anyhow::anyhow!(error.message(lang)))?;
+            let verification = log.verify().map_err(fail)?;
             return Ok(match verification.first_break {
                 None => {
                     let range = match verification.last {
@@ -344,9 +349,7 @@ pub fn audit(data_dir: &Path, args: &AuditArgs, lang: Lang) -> anyhow::Result<Ex
                         prune.older_than
                     ),
                 })?;
-            let removed = log
-                .prune(now - period)
-                .map_err(|error| anyhow::anyhow!(error.message(lang)))?;
+            let removed = log.prune(now - period).map_err(fail)?;
             outln!(
                 "{}",
                 match lang {
@@ -364,11 +367,8 @@ pub fn audit(data_dir: &Path, args: &AuditArgs, lang: Lang) -> anyhow::Result<Ex
     }
     let key_id = match &args.key_filter {
         Some(reference) => {
-            let keys =
-                Keys::open(data_dir).map_err(|error| anyhow::anyhow!(error.message(lang)))?;
-            let record = keys
-                .find(reference)
-                .map_err(|error| anyhow::anyhow!(error.message(lang)))?;
+            let keys = Keys::open(data_dir).map_err(fail)?;
+            let record = keys.find(reference).map_err(fail)?;
             // A key since deleted from the table can still be named by its id.
             Some(record.map_or_else(|| reference.clone(), |record| record.id))
         }
@@ -389,9 +389,7 @@ pub fn audit(data_dir: &Path, args: &AuditArgs, lang: Lang) -> anyhow::Result<Ex
         tool: args.tool.clone(),
         limit: args.limit,
     };
-    let records = log
-        .entries(&filter)
-        .map_err(|error| anyhow::anyhow!(error.message(lang)))?;
+    let records = log.entries(&filter).map_err(fail)?;
     match args.format {
         AuditFormat::Jsonl => {
             for record in &records {
@@ -481,7 +479,7 @@ fn table_row(record: &AuditRecord) -> Vec<String> {
 }
 
 /// Appends the audit entry of a lookup run from the command line. A failure to write it is
-/// logged and does not fail the lookup, whose answer is already printed.
+/// logged and does not fail the lookup, whose result is already printed.
 pub fn record_lookup(
     data_dir: &Path,
     tool: &str,
@@ -519,10 +517,8 @@ mod tests {
         assert_eq!(parse_rate("60", Lang::En).unwrap(), 60);
         assert_eq!(parse_rate("10/s", Lang::En).unwrap(), 600);
         let error = parse_rate("5/h", Lang::En).unwrap_err().to_string();
-        assert!(
-            error.contains("\"5/h\"") && error.contains("60/min"),
-            "{error}"
-        );
+        assert!(error.contains("\"5/h\""), "{error}");
+        assert!(error.contains("60/min"), "{error}");
         assert!(parse_rate("0", Lang::En).is_err());
 
         let now = datetime!(2026-05-01 12:00 UTC);
@@ -541,9 +537,7 @@ mod tests {
         let error = parse_time("yesterday", now, Direction::Back, "--since", Lang::En)
             .unwrap_err()
             .to_string();
-        assert!(
-            error.contains("--since") && error.contains("\"yesterday\""),
-            "{error}"
-        );
+        assert!(error.contains("--since"), "{error}");
+        assert!(error.contains("\"yesterday\""), "{error}");
     }
 }

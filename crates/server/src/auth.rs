@@ -1,7 +1,8 @@
-//! Access control in front of every surface: one middleware gives each request an id,
-//! caps its headers, finds the API key (`Authorization: Bearer`, `X-API-Key`, `?key=` on
-//! `/mcp`, `/sse` and `/messages`; `c_appkey` in a v3 body is read by that handler), and
-//! authenticates it. Handlers then admit each call against the key's scopes and limits
+//! Access control in front of every surface. One middleware gives each request an id, caps
+//! its headers, finds the API key and authenticates it. The key is read from
+//! `Authorization: Bearer`, from `X-API-Key`, or from `?key=` on `/mcp`, `/sse` and
+//! `/messages`, and the v3 handler reads `c_appkey` from its body itself.
+//! Handlers then admit each call against the key's scopes and limits
 //! through the [`Admission`] in the request's extensions, and the middleware writes the
 //! audit entry of every REST and v3 call from the [`AuditNote`] the handler leaves on the
 //! response. MCP tool calls are audited by the MCP handler.
@@ -22,15 +23,16 @@ use tiq_access::{Access, AuditEntry, Caller, Denial, Scope, Surface};
 use tiq_model::Lang;
 use tracing::Instrument;
 
-/// Largest total size of a request's headers by default, in bytes.
+/// Default maximum total size of a request's headers, in bytes.
 pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
-/// Longest a request may take by default before it gets a 503.
+/// Default maximum time a request may take before the server responds with 503.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Header that carries the request id, in both directions.
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// What a caller may do on this request, and how to audit it.
+/// Access state of one request: the caller, the access control that admits its calls,
+/// and the request details that its audit entries record.
 #[derive(Clone)]
 pub struct Admission {
     access: Option<Arc<Access>>,
@@ -43,7 +45,8 @@ pub struct Admission {
 }
 
 impl Admission {
-    /// An admission without access control, for servers built without it and for stdio.
+    /// Creates an admission for an anonymous caller that may call every tool, for stdio and
+    /// for servers built without access control. Calls are still audited when `access` is set.
     pub fn open(access: Option<Arc<Access>>, surface: Surface) -> Admission {
         Admission {
             access,
@@ -59,7 +62,7 @@ impl Admission {
         self.caller.as_ref()
     }
 
-    /// Whether the key is still to be read from the body or the session.
+    /// Returns whether the key is still to be read from the body or the session.
     pub fn is_pending(&self) -> bool {
         self.caller.is_none()
     }
@@ -122,7 +125,8 @@ impl Admission {
         self.started
     }
 
-    /// A copy for one message of an SSE session, with its own request id and time.
+    /// Copies the admission for one message of an SSE session, with its own request id and
+    /// start time.
     pub fn for_message(&self, request_id: Arc<str>, client: Option<IpAddr>) -> Admission {
         Admission {
             request_id,
@@ -148,7 +152,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Admission {
     }
 }
 
-/// What a handler tells the middleware to audit about its call.
+/// Audit details of a call, which a handler leaves on its response for the middleware.
 #[derive(Debug, Clone)]
 pub struct AuditNote {
     pub tool: String,
@@ -175,7 +179,7 @@ pub struct AuthState {
     pub request_timeout: Duration,
 }
 
-/// Which surface a path belongs to.
+/// Returns the surface that serves `path`.
 pub fn surface_of(path: &str) -> Surface {
     if path == "/mcp" || path.starts_with("/mcp/") {
         Surface::Mcp
@@ -227,7 +231,8 @@ fn form_urlencoded_pairs(query: &str) -> impl Iterator<Item = (String, String)> 
         .into_iter()
 }
 
-/// The request's path and query with the value of any `key` parameter replaced, for logs.
+/// Returns the request's path and query for logs, with the value of any `key` parameter
+/// replaced.
 pub fn redacted_uri(uri: &axum::http::Uri) -> String {
     let Some(query) = uri.query() else {
         return uri.path().to_string();
@@ -244,7 +249,8 @@ pub fn redacted_uri(uri: &axum::http::Uri) -> String {
 
 static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// A request id unique to this process run: a random prefix drawn at start and a counter.
+/// Creates a request id that is unique within this process run. It joins a prefix, derived
+/// once from the start time and the process id, with a counter.
 fn new_request_id() -> String {
     static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let prefix = PREFIX.get_or_init(|| {
@@ -272,7 +278,7 @@ fn incoming_request_id(headers: &HeaderMap) -> Option<String> {
     plain.then(|| value.to_string())
 }
 
-/// The access middleware; see the module documentation.
+/// Runs the access middleware, as the module documentation describes.
 pub async fn check(State(state): State<AuthState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id: Arc<str> = incoming_request_id(request.headers())
@@ -308,15 +314,12 @@ pub async fn check(State(state): State<AuthState>, mut request: Request, next: N
                 state.max_header_bytes
             ),
         };
-        let body = json!({"error": "headers_too_large", "message": message});
-        return with_request_id(
-            (
-                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                axum::Json(body),
-            )
-                .into_response(),
-            &request_id,
+        let response = error_response(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            message,
         );
+        return with_request_id(response, &request_id);
     }
 
     let declared = request
@@ -335,31 +338,12 @@ pub async fn check(State(state): State<AuthState>, mut request: Request, next: N
                 state.max_body_bytes
             ),
         };
-        let body = json!({"error": "payload_too_large", "message": message});
-        return with_request_id(
-            (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response(),
-            &request_id,
-        );
+        let response = error_response(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message);
+        return with_request_id(response, &request_id);
     }
 
     let admission = match &state.access {
-        None => Admission {
-            access: None,
-            caller: Some(Caller::anonymous(client)),
-            request_id: request_id.clone(),
-            surface,
-            client,
-            started,
-        },
-        Some(_) if is_public(&path) => Admission {
-            access: None,
-            caller: Some(Caller::anonymous(client)),
-            request_id: request_id.clone(),
-            surface,
-            client,
-            started,
-        },
-        Some(access) => {
+        Some(access) if !is_public(&path) => {
             let presented = presented_key(request.headers(), request.uri().query(), surface);
             let mut admission = Admission {
                 access: Some(access.clone()),
@@ -376,11 +360,21 @@ pub async fn check(State(state): State<AuthState>, mut request: Request, next: N
             if !deferred && let Err(denial) = admission.authenticate(presented.as_deref()) {
                 admission.record(&AuditNote::new("auth", None), denial.status(), started);
                 let _entered = span.enter();
-                tracing::info!(code = denial.code(), client = ?client, "refused a request");
+                tracing::info!(code = denial.code(), client = ?client, "rejected a request");
                 return with_request_id(denial_response(&denial, surface, lang), &request_id);
             }
             admission
         }
+        // Without access control, and on public paths, the caller is anonymous and is not
+        // audited.
+        _ => Admission {
+            access: None,
+            caller: Some(Caller::anonymous(client)),
+            request_id: request_id.clone(),
+            surface,
+            client,
+            started,
+        },
     };
     request.extensions_mut().insert(admission.clone());
     let (parts, body) = request.into_parts();
@@ -401,8 +395,7 @@ pub async fn check(State(state): State<AuthState>, mut request: Request, next: N
                     format!("请求耗时超过 {seconds} 秒，已被中止：请重试，或减少每次请求的内容")
                 }
             };
-            let body = json!({"error": "timeout", "message": message});
-            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
+            error_response(StatusCode::SERVICE_UNAVAILABLE, "timeout", message)
         }
     };
 
@@ -425,6 +418,12 @@ pub async fn check(State(state): State<AuthState>, mut request: Request, next: N
 /// The caller a handler authenticated itself (from a v3 body), for the audit entry.
 #[derive(Clone)]
 pub struct ResolvedCaller(pub Caller);
+
+/// Builds a JSON error response with `code` in `error` and the localized `message`.
+fn error_response(status: StatusCode, code: &str, message: String) -> Response {
+    let body = json!({"error": code, "message": message});
+    (status, axum::Json(body)).into_response()
+}
 
 fn with_request_id(mut response: Response, request_id: &str) -> Response {
     if let Ok(value) = HeaderValue::from_str(request_id) {
@@ -453,8 +452,9 @@ async fn add_request_id_to_body(response: Response, request_id: &str) -> Respons
     }
 }
 
-/// The body and headers of a refusal: JSON with the code, the message, and for limits
-/// which one and when to retry; `WWW-Authenticate` on 401 and `Retry-After` on 429.
+/// Builds the response to a denial. The JSON body contains the code and the message, and
+/// for a limit also its name and the time to retry. A 401 adds `WWW-Authenticate`, and a
+/// 429 adds `Retry-After`.
 pub fn denial_response(denial: &Denial, surface: Surface, lang: Lang) -> Response {
     let status = StatusCode::from_u16(denial.status()).unwrap_or(StatusCode::FORBIDDEN);
     let body = if surface == Surface::V3 {
@@ -476,7 +476,7 @@ pub fn denial_response(denial: &Denial, surface: Surface, lang: Lang) -> Respons
     response
 }
 
-/// The JSON body of a refusal on REST, `/mcp` and `/sse`.
+/// Builds the JSON body of a denial on REST, `/mcp` and `/sse`.
 pub fn denial_body(denial: &Denial, lang: Lang) -> Value {
     let mut body = json!({"error": denial.code(), "message": denial.message(lang)});
     if let Some(limit) = denial.limit() {
@@ -529,8 +529,12 @@ mod tests {
     }
 
     #[test]
-    fn request_ids_are_unique_and_proxy_ids_are_checked() {
+    fn request_ids_are_unique() {
         assert_ne!(new_request_id(), new_request_id());
+    }
+
+    #[test]
+    fn proxy_request_ids_are_checked() {
         let mut headers = HeaderMap::new();
         headers.insert(REQUEST_ID, "abc-123".parse().unwrap());
         assert_eq!(incoming_request_id(&headers).as_deref(), Some("abc-123"));
