@@ -509,7 +509,7 @@ impl AuditLog {
         }
         sql.push_str(" ORDER BY seq DESC");
         if let Some(limit) = filter.limit {
-            sql.push_str(&format!(" LIMIT {limit}"));
+            sql.push_str(&format!(" LIMIT {}", limit.min(i64::MAX as usize)));
         }
 
         let mut statement = self.conn.prepare(&sql)?;

@@ -118,6 +118,8 @@ pub enum Denial {
         cost: u32,
     },
     QuotaExhausted {
+        /// Requests this call counts.
+        cost: u32,
         quota: u32,
         used: u32,
         retry_after: u64,
@@ -161,7 +163,14 @@ impl Denial {
             Denial::TooManyFailures { retry_after }
             | Denial::RateLimited { retry_after, .. }
             | Denial::QuotaExhausted { retry_after, .. } => Some(*retry_after),
-            Denial::OverRate { .. } => Some(60),
+            _ => None,
+        }
+    }
+
+    /// Returns the id of the key a refusal names, for a revoked or expired key.
+    pub fn key_id(&self) -> Option<&str> {
+        match self {
+            Denial::RevokedKey { id } | Denial::ExpiredKey { id, .. } => Some(id),
             _ => None,
         }
     }
@@ -202,8 +211,10 @@ impl Denial {
             (Denial::RateLimited { rate, retry_after }, Lang::ZhCn) => format!("已达到每分钟 {rate} 次请求的速率限制：请在 {retry_after} 秒后重试"),
             (Denial::OverRate { rate, cost }, Lang::En) => format!("this call counts {cost} requests, more than the key's rate of {rate} per minute allows at once: split it into parts of at most {rate}"),
             (Denial::OverRate { rate, cost }, Lang::ZhCn) => format!("此调用计为 {cost} 次请求，超过密钥每分钟 {rate} 次的速率一次所能容纳的数量：请拆分为每份不超过 {rate} 个"),
-            (Denial::QuotaExhausted { quota, used, resets_at, .. }, Lang::En) => format!("daily quota of {quota} requests used up ({used} used today): it resets at {resets_at}"),
-            (Denial::QuotaExhausted { quota, used, resets_at, .. }, Lang::ZhCn) => format!("每日 {quota} 次请求的配额已用完（今日已用 {used} 次）：将于 {resets_at} 重置"),
+            (Denial::QuotaExhausted { quota, used, resets_at, .. }, Lang::En) if used >= quota => format!("daily quota of {quota} requests used up ({used} used today): it resets at {resets_at}"),
+            (Denial::QuotaExhausted { quota, used, resets_at, .. }, Lang::ZhCn) if used >= quota => format!("每日 {quota} 次请求的配额已用完（今日已用 {used} 次）：将于 {resets_at} 重置"),
+            (Denial::QuotaExhausted { quota, used, cost, resets_at, .. }, Lang::En) => format!("this call counts {cost} requests but only {} of the daily quota of {quota} remain: send at most {}, or wait until {resets_at}", quota - used, quota - used),
+            (Denial::QuotaExhausted { quota, used, cost, resets_at, .. }, Lang::ZhCn) => format!("此调用计为 {cost} 次请求，但每日 {quota} 次的配额只剩 {} 次：请最多发送 {} 个，或等到 {resets_at}", quota - used, quota - used),
         }
     }
 }
@@ -371,6 +382,27 @@ impl Access {
             return Err(Denial::TooManyFailures { retry_after });
         }
         Err(denial)
+    }
+
+    /// Checks that the key of a caller admitted earlier (an SSE session's) is still valid:
+    /// not revoked, expired or rotated since.
+    pub fn recheck(&self, caller: &Caller) -> Result<(), Denial> {
+        let Some(key) = caller.key() else {
+            return Ok(());
+        };
+        self.refresh(KEY_RELOAD);
+        let current = read(&self.keys).by_id.get(&key.id).cloned();
+        match current {
+            Some(current) if current.revoked.is_some() => Err(Denial::RevokedKey {
+                id: current.id.clone(),
+            }),
+            Some(current) if current.is_expired(self.clock.now_utc()) => Err(Denial::ExpiredKey {
+                id: current.id.clone(),
+                expired: current.expires.map(timefmt::format).unwrap_or_default(),
+            }),
+            Some(current) if current.hash == key.hash => Ok(()),
+            _ => Err(Denial::InvalidKey),
+        }
     }
 
     /// Admits a call that needs `scope` and counts `cost` requests (a batch counts each

@@ -80,6 +80,7 @@ impl Limits {
         {
             let resets = timefmt::next_midnight(now);
             return Err(Denial::QuotaExhausted {
+                cost,
                 quota,
                 used,
                 retry_after: seconds_until(now, resets),

@@ -276,6 +276,7 @@ fn daily_quota_survives_restart_until_midnight() {
     assert_eq!(
         denial,
         Denial::QuotaExhausted {
+            cost: 1,
             quota: 5,
             used: 5,
             retry_after: 120,
@@ -471,4 +472,46 @@ fn long_queries_are_cut() {
     let query = records[0].query.as_deref().unwrap();
     assert_eq!(query.chars().count(), audit::MAX_QUERY_CHARS + 1);
     assert!(query.ends_with('…'));
+}
+
+#[test]
+fn partial_quota_names_what_is_left() {
+    let denial = Denial::QuotaExhausted {
+        cost: 3,
+        quota: 5,
+        used: 3,
+        retry_after: 60,
+        resets_at: "2026-05-02T00:00:00.000000Z".to_string(),
+    };
+    let message = denial.message(Lang::En);
+    assert!(
+        message.contains("only 2 of the daily quota of 5"),
+        "{message}"
+    );
+    assert!(denial.message(Lang::ZhCn).contains("只剩 2 次"));
+}
+
+#[test]
+fn recheck_catches_keys_revoked_or_rotated_after_admission() {
+    let dir = tempfile::tempdir().unwrap();
+    let access = Access::open_with_clock(dir.path(), AccessSettings::default(), clock()).unwrap();
+    let mut keys = Keys::open(dir.path()).unwrap();
+    let now = access.clock().now_utc();
+    let (record, secret) = keys.create(&new_key("stream", "all"), now).unwrap();
+    let (_, other) = keys.create(&new_key("other", "all"), now).unwrap();
+    access.reload_keys();
+    let caller = access.authenticate(Some(&secret), client()).unwrap();
+    let second = access.authenticate(Some(&other), client()).unwrap();
+    assert_eq!(access.recheck(&caller), Ok(()));
+
+    keys.rotate("other", now).unwrap();
+    keys.revoke(&record.id, now).unwrap();
+    access.reload_keys();
+    assert_eq!(
+        access.recheck(&caller),
+        Err(Denial::RevokedKey {
+            id: record.id.clone()
+        })
+    );
+    assert_eq!(access.recheck(&second), Err(Denial::InvalidKey));
 }

@@ -202,11 +202,16 @@ fn parse_time(
     if let Ok(date) = time::Date::parse(text, &date_format) {
         return Ok(date.midnight().assume_utc());
     }
-    if let Some(period) = parse_duration(text) {
-        return Ok(match direction {
-            Direction::Ahead => now + period,
-            Direction::Back => now - period,
-        });
+    // A period too long for a date (beyond year 9999) is refused like any bad value.
+    let shifted = parse_duration(text).and_then(|period| {
+        let period = time::Duration::try_from(period).ok()?;
+        match direction {
+            Direction::Ahead => now.checked_add(period),
+            Direction::Back => now.checked_sub(period),
+        }
+    });
+    if let Some(time) = shifted {
+        return Ok(time);
     }
     Err(match lang {
         Lang::En => anyhow::anyhow!(
@@ -249,7 +254,7 @@ fn key_json(
     if let Some(secret) = secret {
         value["key"] = serde_json::json!(secret);
     }
-    if let Some(last_used) = last_used {
+    if secret.is_none() {
         value["last_used"] = serde_json::json!(last_used);
     }
     value
@@ -302,6 +307,21 @@ pub fn audit(data_dir: &Path, args: &AuditArgs, lang: Lang) -> anyhow::Result<Ex
     let fail = localized(lang);
     let mut log = AuditLog::open(data_dir).map_err(fail)?;
     let now = OffsetDateTime::now_utc();
+    let filtered = args.since.is_some()
+        || args.until.is_some()
+        || args.key_filter.is_some()
+        || args.tool.is_some()
+        || args.limit.is_some()
+        || args.format != AuditFormat::Table;
+    if args.action.is_some() && filtered {
+        bail!(
+            "{}",
+            lang.pick(
+                "--since, --until, --key, --tool, --format and --limit choose entries to list; `tiq audit verify` and `tiq audit prune` take none of them",
+                "--since、--until、--key、--tool、--format 和 --limit 用于筛选要列出的记录；`tiq audit verify` 和 `tiq audit prune` 不接受这些选项"
+            )
+        );
+    }
     match &args.action {
         Some(AuditAction::Verify) => {
             let verification = log.verify().map_err(fail)?;
@@ -315,8 +335,13 @@ pub fn audit(data_dir: &Path, args: &AuditArgs, lang: Lang) -> anyhow::Result<Ex
                         "{}",
                         match lang {
                             Lang::En => format!(
-                                "audit log intact: {} entries checked ({range})",
-                                verification.checked
+                                "audit log intact: {} {} checked ({range})",
+                                verification.checked,
+                                if verification.checked == 1 {
+                                    "entry"
+                                } else {
+                                    "entries"
+                                }
                             ),
                             Lang::ZhCn => format!(
                                 "审计日志完整：已校验 {} 条记录（{range}）",
@@ -337,8 +362,10 @@ pub fn audit(data_dir: &Path, args: &AuditArgs, lang: Lang) -> anyhow::Result<Ex
             });
         }
         Some(AuditAction::Prune(prune)) => {
-            let period = parse_duration(&prune.older_than)
+            let before = parse_duration(&prune.older_than)
                 .filter(|period| *period >= Duration::from_secs(3600))
+                .and_then(|period| time::Duration::try_from(period).ok())
+                .and_then(|period| now.checked_sub(period))
                 .ok_or_else(|| match lang {
                     Lang::En => anyhow::anyhow!(
                         "invalid --older-than {:?}: write a period of at least an hour, such as 90d",
@@ -349,7 +376,7 @@ pub fn audit(data_dir: &Path, args: &AuditArgs, lang: Lang) -> anyhow::Result<Ex
                         prune.older_than
                     ),
                 })?;
-            let removed = log.prune(now - period).map_err(fail)?;
+            let removed = log.prune(before).map_err(fail)?;
             outln!(
                 "{}",
                 match lang {

@@ -134,7 +134,6 @@ pub struct KeyRef {
 }
 
 #[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true)]
 pub struct AuditArgs {
     #[command(subcommand)]
     pub action: Option<AuditAction>,

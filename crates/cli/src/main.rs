@@ -550,7 +550,11 @@ fn open_access(
         .map_err(|error| anyhow::anyhow!(error.message(lang)))?;
     let loopback = listen.ip().is_loopback();
     if access.has_keys() {
-        tracing::info!(anonymous = allow_anonymous, "API keys are required");
+        if allow_anonymous {
+            tracing::info!("API keys are checked when sent; requests without one are served too");
+        } else {
+            tracing::info!("API keys are required");
+        }
     } else if loopback {
         tracing::info!(
             "no API key exists: serving loopback clients without authentication; create one with `tiq key create --name NAME`"

@@ -80,9 +80,14 @@ impl Admission {
         Ok(())
     }
 
-    /// Takes the caller of the SSE session a message belongs to.
-    pub fn bind(&mut self, caller: Caller) {
+    /// Takes the caller of the SSE session a message belongs to, once its key is checked
+    /// again: a key revoked, expired or rotated since the stream opened is refused.
+    pub fn bind(&mut self, caller: Caller) -> Result<(), Denial> {
+        if let Some(access) = &self.access {
+            access.recheck(&caller)?;
+        }
         self.caller = Some(caller);
+        Ok(())
     }
 
     /// Admits a call needing `scope` that counts `cost` requests.
@@ -102,18 +107,19 @@ impl Admission {
         access.record(AuditEntry {
             time: access.clock().now_utc(),
             request_id: self.request_id.to_string(),
-            key_id: self
-                .caller
-                .as_ref()
-                .and_then(Caller::key_id)
-                .map(str::to_string),
+            key_id: note.key_id.clone().or_else(|| {
+                self.caller
+                    .as_ref()
+                    .and_then(Caller::key_id)
+                    .map(str::to_string)
+            }),
             client: Some(
                 self.client
                     .map_or_else(|| "local".to_string(), |ip| ip.to_string()),
             ),
             surface: self.surface,
             tool: note.tool.clone(),
-            query: note.query.clone(),
+            query: note.query.as_deref().map(redact_keys),
             verdict: note.verdict.clone(),
             status,
             latency: started.elapsed(),
@@ -158,6 +164,8 @@ pub struct AuditNote {
     pub tool: String,
     pub query: Option<String>,
     pub verdict: Option<String>,
+    /// The key a refusal names (revoked or expired), when no caller was admitted.
+    pub key_id: Option<String>,
 }
 
 impl AuditNote {
@@ -166,6 +174,15 @@ impl AuditNote {
             tool: tool.to_string(),
             query,
             verdict: None,
+            key_id: None,
+        }
+    }
+
+    /// Creates the note of a refused authentication.
+    pub fn refused(denial: &Denial) -> AuditNote {
+        AuditNote {
+            key_id: denial.key_id().map(str::to_string),
+            ..AuditNote::new("auth", None)
         }
     }
 }
@@ -234,17 +251,61 @@ fn form_urlencoded_pairs(query: &str) -> impl Iterator<Item = (String, String)> 
 /// Returns the request's path and query for logs, with the value of any `key` parameter
 /// replaced.
 pub fn redacted_uri(uri: &axum::http::Uri) -> String {
+    let path = redact_keys(uri.path());
     let Some(query) = uri.query() else {
-        return uri.path().to_string();
+        return path;
     };
     let parts: Vec<String> = query
         .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if name.eq_ignore_ascii_case("key") => format!("{name}=REDACTED"),
-            _ => pair.to_string(),
+        .map(|pair| {
+            // Names are compared decoded (`%6bey` is `key`); session ids act as the key
+            // that opened the stream, so they are hidden too.
+            let (name, _) = pair.split_once('=').unwrap_or((pair, ""));
+            let decoded = percent_decoded(name);
+            let secret = decoded.eq_ignore_ascii_case("key")
+                || decoded.eq_ignore_ascii_case("sessionid")
+                || percent_decoded(pair).contains(tiq_access::key::PREFIX);
+            if secret {
+                format!("{}=REDACTED", redact_keys(name))
+            } else {
+                pair.to_string()
+            }
         })
         .collect();
-    format!("{}?{}", uri.path(), parts.join("&"))
+    format!("{path}?{}", parts.join("&"))
+}
+
+fn percent_decoded(text: &str) -> String {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("x={text}"))
+        .ok()
+        .and_then(|mut pairs| pairs.pop())
+        .map_or_else(|| text.to_string(), |(_, value)| value)
+}
+
+/// Replaces every key-shaped run of text (`tiq_<id>_<secret>`) with `REDACTED`, so a key
+/// pasted where an indicator belongs reaches neither the log nor the audit log.
+pub fn redact_keys(text: &str) -> String {
+    let prefix = tiq_access::key::PREFIX;
+    if !text.contains(prefix) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(prefix) {
+        out.push_str(&rest[..at]);
+        let candidate = &rest[at..];
+        let end = candidate
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(candidate.len());
+        if tiq_access::key::id_of(&candidate[..end]).is_some() {
+            out.push_str("REDACTED");
+        } else {
+            out.push_str(&candidate[..end]);
+        }
+        rest = &candidate[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -286,7 +347,17 @@ pub async fn check(State(state): State<AuthState>, mut request: Request, next: N
         .into();
     let path = request.uri().path().to_string();
     let surface = surface_of(&path);
-    let lang = crate::rest::lang_of(request.headers());
+    let lang = request
+        .uri()
+        .query()
+        .and_then(|query| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+                .ok()?
+                .into_iter()
+                .find(|(name, _)| name == "lang")
+                .and_then(|(_, value)| value.parse::<Lang>().ok())
+        })
+        .unwrap_or_else(|| crate::rest::lang_of(request.headers()));
     let client = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -358,7 +429,7 @@ pub async fn check(State(state): State<AuthState>, mut request: Request, next: N
                 && !access.anonymous_allowed()
                 && (path == "/api/v3/ti" || path == "/messages");
             if !deferred && let Err(denial) = admission.authenticate(presented.as_deref()) {
-                admission.record(&AuditNote::new("auth", None), denial.status(), started);
+                admission.record(&AuditNote::refused(&denial), denial.status(), started);
                 let _entered = span.enter();
                 tracing::info!(code = denial.code(), client = ?client, "rejected a request");
                 return with_request_id(denial_response(&denial, surface, lang), &request_id);
@@ -526,6 +597,21 @@ mod tests {
         assert_eq!(redacted_uri(&uri), "/mcp?KEY=REDACTED");
         let uri: axum::http::Uri = "/api/v1/ip/192.0.2.1".parse().unwrap();
         assert_eq!(redacted_uri(&uri), "/api/v1/ip/192.0.2.1");
+        let uri: axum::http::Uri = "/mcp?%6bey=tiq_secret".parse().unwrap();
+        assert_eq!(redacted_uri(&uri), "/mcp?%6bey=REDACTED");
+        let uri: axum::http::Uri = "/messages?sessionId=abc123".parse().unwrap();
+        assert_eq!(redacted_uri(&uri), "/messages?sessionId=REDACTED");
+    }
+
+    #[test]
+    fn key_shaped_text_is_redacted_anywhere() {
+        let key = format!("tiq_0123456789_{}", "A".repeat(40));
+        let uri: axum::http::Uri = format!("/mcp?key%3D{key}").parse().unwrap();
+        assert!(!redacted_uri(&uri).contains(&key), "{}", redacted_uri(&uri));
+        let uri: axum::http::Uri = format!("/api/v1/domain/{key}").parse().unwrap();
+        assert_eq!(redacted_uri(&uri), "/api/v1/domain/REDACTED");
+        assert_eq!(redact_keys(&format!("a {key} b")), "a REDACTED b");
+        assert_eq!(redact_keys("tiq_short"), "tiq_short");
     }
 
     #[test]

@@ -91,7 +91,7 @@ impl Drop for SessionGuard {
     fn drop(&mut self) {
         self.stop.cancel();
         lock(&self.sessions).remove(&self.id);
-        tracing::debug!(session = %self.id, "SSE session closed");
+        tracing::debug!(session = short(&self.id), "SSE session closed");
     }
 }
 
@@ -134,7 +134,7 @@ where
         stop.clone(),
         id.clone(),
     ));
-    tracing::debug!(session = %id, "SSE session opened");
+    tracing::debug!(session = short(&id), "SSE session opened");
 
     let endpoint = format!(
         "{}/messages?sessionId={id}",
@@ -176,11 +176,11 @@ async fn run_session<S>(
     match service.serve_with_ct(transport, stop.clone()).await {
         Ok(running) => {
             if let Err(error) = running.waiting().await {
-                tracing::warn!(session = %id, %error, "SSE session task failed");
+                tracing::warn!(session = short(&id), %error, "SSE session task failed");
             }
         }
         Err(error) => {
-            tracing::debug!(session = %id, %error, "SSE session ended before initialization")
+            tracing::debug!(session = short(&id), %error, "SSE session ended before initialization")
         }
     }
     stop.cancel();
@@ -237,8 +237,16 @@ async fn accept_message<S>(
         let owner = session.caller.as_ref().and_then(Caller::key_id);
         match admission.caller() {
             None => {
-                if let Some(caller) = session.caller.clone() {
-                    admission.bind(caller);
+                if let Some(caller) = session.caller.clone()
+                    && let Err(denial) = admission.bind(caller)
+                {
+                    let lang = crate::rest::lang_of(&parts.headers);
+                    let mut response =
+                        crate::auth::denial_response(&denial, tiq_access::Surface::Sse, lang);
+                    response
+                        .extensions_mut()
+                        .insert(crate::auth::AuditNote::refused(&denial));
+                    return response;
                 }
             }
             Some(caller) if caller.key_id() != owner => {
@@ -299,6 +307,12 @@ fn is_safe_path(path: &str) -> bool {
             && path
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"/-._~%".contains(&b)))
+}
+
+/// The first characters of a session id, for logs: the whole id lets its holder post as the
+/// key that opened the stream.
+fn short(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
 }
 
 fn error_response(status: StatusCode, error: &str, message: String) -> Response {

@@ -30,7 +30,9 @@ pub fn router(engine: Arc<Engine>, settings: Arc<SyncSettings>) -> Router {
     summary = "Feed status: records, last sync, last error and data age per feed",
     responses(
         (status = 200, description = "Status of every catalog feed and imported source", body = ref("#/components/schemas/FeedStatus")),
+        (status = 401, description = "No valid API key (once keys exist)", body = ref("#/components/schemas/ErrorBody")),
         (status = 403, description = "The Host header is not an allowed host", body = ref("#/components/schemas/ErrorBody")),
+        (status = 429, description = "Too many failed authentications from this address", body = ref("#/components/schemas/ErrorBody")),
         (status = 503, description = "The local database cannot be read", body = ref("#/components/schemas/ErrorBody"))
     )
 )]

@@ -463,6 +463,19 @@ async fn sse_sessions_belong_to_opening_key() {
     let call = tool_call(5, "analyze_ip", json!({"ip": LISTED}));
     assert_eq!(p.post(&endpoint, &wrong, &call).await.status(), 401);
 
+    // Revoking the key that opened the stream ends what its session may do.
+    let mut keys = Keys::open(p.server.data_path()).unwrap();
+    keys.revoke("ip-only", p.clock.now_utc()).unwrap();
+    p.access.reload_keys();
+    let call = tool_call(6, "analyze_ip", json!({"ip": LISTED}));
+    let response = p.post(&endpoint, &[], &call).await;
+    let (status, _, body) = json_of(response).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("revoked_key")),
+        "{body}"
+    );
+
     let entries = p.audit();
     let sse: Vec<(&str, u16)> = entries
         .iter()
@@ -475,6 +488,7 @@ async fn sse_sessions_belong_to_opening_key() {
             ("auth", 401),
             ("analyze_ip", 200),
             ("search_vul", 403),
+            ("auth", 401),
             ("auth", 401)
         ]
     );

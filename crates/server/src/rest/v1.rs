@@ -193,7 +193,11 @@ async fn analyze_route(
     path = "/api/v1/ping",
     tag = "service",
     summary = "Check that the server answers, without any lookup",
-    responses((status = 200, description = "The server is up", body = ref("#/components/schemas/Pong")))
+    responses(
+        (status = 200, description = "The server is up", body = ref("#/components/schemas/Pong")),
+        (status = 401, description = "No valid API key (once keys exist)", body = ref("#/components/schemas/ErrorBody")),
+        (status = 429, description = "Too many failed authentications from this address", body = ref("#/components/schemas/ErrorBody"))
+    )
 )]
 pub async fn ping() -> Json<Pong> {
     Json(Pong {

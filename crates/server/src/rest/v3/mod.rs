@@ -93,8 +93,10 @@ const ACTION_LIST: &str = "IPAnalysis, DomainInfo, DomainAnalysis, UrlInfo, URLA
     path = "/api/v3/ti",
     tag = "compatibility",
     summary = "Analyse an indicator or search vulnerabilities in the v3 layout",
-    description = "Every response of the handler is HTTP 200 with `return_code`: 0 ok, \
-        1001 bad request, 1002 invalid key, 1003 unsupported action, 5000 internal error.",
+    description = "Answers carry `return_code`: 0 ok, 1001 bad request, 1002 invalid \
+        `key` (not a valid indicator or query), 1003 unsupported action and 5000 internal \
+        error come with HTTP 200; 1004 no valid API key, 1005 missing scope and 1006 rate, \
+        quota or failed-attempt limit come with HTTP 401, 403 and 429.",
     request_body(
         description = "JSON or application/x-www-form-urlencoded fields",
         content(
@@ -104,7 +106,9 @@ const ACTION_LIST: &str = "IPAnalysis, DomainInfo, DomainAnalysis, UrlInfo, URLA
     ),
     responses(
         (status = 200, description = "The response; return_code states whether it succeeded", body = ref("#/components/schemas/V3Response")),
-        (status = 403, description = "The Host header is not an allowed host", body = ref("#/components/schemas/ErrorBody")),
+        (status = 401, description = "No valid API key: return_code 1004", body = ref("#/components/schemas/V3Response")),
+        (status = 403, description = "The key lacks the action's scope (return_code 1005), or the Host header is not an allowed host", body = ref("#/components/schemas/V3Response")),
+        (status = 429, description = "A limit was reached: return_code 1006, with Retry-After", body = ref("#/components/schemas/V3Response")),
         (status = 413, description = "The body is over 4 MiB", body = ref("#/components/schemas/V3Response")),
         (status = 415, description = "The body is neither JSON nor form fields", body = ref("#/components/schemas/V3Response"))
     )
@@ -139,8 +143,9 @@ pub async fn ti(
     if admission.is_pending()
         && let Err(denial) = admission.authenticate(request.c_appkey.as_deref())
     {
-        note.tool = "auth".to_string();
-        let mut response = crate::auth::denial_response(&denial, Surface::V3, fallback);
+        note = AuditNote::refused(&denial);
+        let lang = lang::resolve(request.c_lang.as_deref(), &headers).unwrap_or(fallback);
+        let mut response = crate::auth::denial_response(&denial, Surface::V3, lang);
         response.extensions_mut().insert(note);
         return response;
     }
