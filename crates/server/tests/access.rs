@@ -763,3 +763,157 @@ async fn keys_never_reach_logs_or_audit_log() {
         }
     }
 }
+
+/// How a request presents its key.
+#[derive(Clone, Copy, Debug)]
+enum Place {
+    Bearer,
+    Header,
+    Query,
+    Body,
+}
+
+/// Sends one analysis of `LISTED` (or of a domain when `domain` is set) on `surface` with
+/// `key` in `place`, and returns the HTTP status and the error code found, if any.
+async fn attempt(
+    p: &Protected,
+    surface: &str,
+    key: Option<&str>,
+    place: Place,
+    domain: bool,
+) -> (u16, Option<String>) {
+    let auth = key.map(bearer);
+    let mut headers: Vec<(&str, &str)> = Vec::new();
+    let mut query = String::new();
+    match (key, place) {
+        (Some(_), Place::Bearer) => headers.push(("Authorization", auth.as_deref().unwrap())),
+        (Some(key), Place::Header) => headers.push(("X-API-Key", key)),
+        (Some(key), Place::Query) => query = format!("?key={key}"),
+        _ => {}
+    }
+    match surface {
+        "rest" => {
+            let path = if domain {
+                format!("/api/v1/domain/example.com{query}")
+            } else {
+                format!("/api/v1/ip/{LISTED}{query}")
+            };
+            let (status, _, body) = json_of(p.get(&path, &headers).await).await;
+            (status, body["error"].as_str().map(str::to_string))
+        }
+        "v3" => {
+            let action = if domain { "DomainInfo" } else { "IPAnalysis" };
+            let target = if domain { "example.com" } else { LISTED };
+            let mut body = json!({"c_action": action, "key": target});
+            if let (Some(key), Place::Body) = (key, place) {
+                body["c_appkey"] = json!(key);
+            }
+            let (status, _, body) = json_of(p.v3(body, &headers).await).await;
+            (
+                status,
+                body["return_code"].as_i64().map(|code| code.to_string()),
+            )
+        }
+        "mcp" => {
+            let call = if domain {
+                tool_call(9, "analyze_domain", json!({"domain": "example.com"}))
+            } else {
+                tool_call(9, "analyze_ip", json!({"ip": LISTED}))
+            };
+            let response = p.mcp(&format!("/mcp{query}"), &headers, call).await;
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap();
+            if status != 200 {
+                let body: Value = serde_json::from_str(&text).unwrap();
+                return (status, body["error"].as_str().map(str::to_string));
+            }
+            let answer = message_from(&text, 9);
+            let code = answer["result"]["structuredContent"]["error"].as_str();
+            (status, code.map(str::to_string))
+        }
+        _ => {
+            let mut request = p
+                .server
+                .client
+                .get(format!("{}/sse{query}", p.server.base))
+                .header("Accept", "text/event-stream");
+            for (name, value) in &headers {
+                request = request.header(*name, *value);
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            if status == 200 {
+                return (status, None);
+            }
+            let body: Value = response.json().await.unwrap();
+            (status, body["error"].as_str().map(str::to_string))
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_surface_answers_every_key_case_alike() {
+    // Sixteen refusals come from one address; the lockout is tested on its own.
+    let settings = AccessSettings {
+        failed_auth_per_minute: 1000,
+        ..AccessSettings::default()
+    };
+    let p = protected(settings).await;
+    p.clock.advance(Duration::from_secs(61));
+    let wrong = format!("{}x", &p.keys.full[..p.keys.full.len() - 1]);
+    let bad = [
+        (None, "missing_key"),
+        (Some(wrong.as_str()), "invalid_key"),
+        (Some(p.keys.revoked.as_str()), "revoked_key"),
+        (Some(p.keys.expiring.as_str()), "expired_key"),
+    ];
+    for surface in ["rest", "v3", "mcp", "sse"] {
+        let place = if surface == "v3" {
+            Place::Body
+        } else {
+            Place::Header
+        };
+        for (key, code) in bad {
+            let (status, found) = attempt(&p, surface, key, place, false).await;
+            let expected = if surface == "v3" { "1004" } else { code };
+            assert_eq!(
+                (status, found.as_deref()),
+                (401, Some(expected)),
+                "{surface} with {code}"
+            );
+        }
+        let mut places = vec![Place::Bearer, Place::Header];
+        match surface {
+            "v3" => places.push(Place::Body),
+            "mcp" | "sse" => places.push(Place::Query),
+            _ => {}
+        }
+        for place in places {
+            let (status, found) = attempt(&p, surface, Some(&p.keys.full), place, false).await;
+            let ok = if surface == "v3" { Some("0") } else { None };
+            assert_eq!(
+                (status, found.as_deref()),
+                (200, ok),
+                "{surface} with the key in {place:?}"
+            );
+        }
+        if surface != "sse" {
+            let place = if surface == "v3" {
+                Place::Body
+            } else {
+                Place::Header
+            };
+            let (status, found) = attempt(&p, surface, Some(&p.keys.ip_only), place, true).await;
+            let expected = match surface {
+                "rest" => (403, Some("missing_scope")),
+                "v3" => (403, Some("1005")),
+                _ => (200, Some("missing_scope")),
+            };
+            assert_eq!(
+                (status, found.as_deref()),
+                expected,
+                "{surface} without the scope"
+            );
+        }
+    }
+}
