@@ -333,21 +333,21 @@ impl Access {
             return Err(Denial::TooManyFailures { retry_after });
         }
 
-        let presented = presented.map(str::trim).filter(|p| !p.is_empty());
+        self.refresh(KEY_RELOAD);
+        let any_key = read(&self.keys).any;
         // With no key defined there is nothing to check a key against, so a client
         // configured with one ahead of time is served like any other.
-        if presented.is_none() || !self.has_keys() {
-            return if self.anonymous_allowed() {
+        let presented = presented
+            .map(str::trim)
+            .filter(|presented| !presented.is_empty() && any_key);
+        let Some(presented) = presented else {
+            return if self.settings.allow_anonymous || !any_key {
                 Ok(Caller::anonymous(client))
             } else {
                 Err(Denial::MissingKey)
             };
-        }
-        let Some(presented) = presented else {
-            return Err(Denial::MissingKey);
         };
 
-        self.refresh(KEY_RELOAD);
         let found = key::id_of(presented).and_then(|id| {
             let cached = read(&self.keys).by_id.get(id).cloned();
             cached.or_else(|| {

@@ -874,7 +874,7 @@ impl Loader {
     }
 }
 
-/// A `Host` header value: a name or address, optionally with a port, and nothing else.
+/// Checks that `host` is a `Host` header value: a name or address, optionally with a port.
 fn valid_host(host: &str) -> bool {
     !host.is_empty()
         && !host.contains(['/', '?', '#', '@'])

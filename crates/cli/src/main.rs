@@ -328,12 +328,7 @@ fn analyze(
     // One query: building the whole IP index would take longer than the query itself.
     let engine = open_existing(data_dir, config, IpIndexing::Off, lang)?;
     let started = std::time::Instant::now();
-    let tool = match kind {
-        IndicatorKind::Ip => "analyze_ip",
-        IndicatorKind::Domain => "analyze_domain",
-        IndicatorKind::Url => "analyze_url",
-        _ => "analyze_file_hash",
-    };
+    let tool = kind.tool();
     let outcome = engine.analyze(kind, &query.value, lang);
     let (verdict, status) = match &outcome {
         Ok(report) => (Some(report.verdict.name().to_string()), 200),

@@ -191,8 +191,8 @@ impl Engine {
         self.loaded().ip_index.wait().is_some()
     }
 
-    /// Whether an analysis of `kind` reads memory only, so it can run on an async thread:
-    /// true for addresses once the IP index is built.
+    /// Returns whether an analysis of `kind` reads memory only, so it can run on an async
+    /// thread. It does for addresses once the IP index is built.
     pub fn analyzes_in_memory(&self, kind: IndicatorKind) -> bool {
         kind == IndicatorKind::Ip && matches!(self.loaded().ip_index.get(), Some(Some(_)))
     }

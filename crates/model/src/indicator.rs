@@ -28,6 +28,17 @@ pub enum IndicatorKind {
 }
 
 impl IndicatorKind {
+    /// Returns the name of the MCP tool that analyses this kind, as audit entries name it.
+    pub fn tool(self) -> &'static str {
+        match self {
+            IndicatorKind::Ip => "analyze_ip",
+            IndicatorKind::Domain => "analyze_domain",
+            IndicatorKind::Url => "analyze_url",
+            IndicatorKind::Hash => "analyze_file_hash",
+            IndicatorKind::Cve => "search_vul",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             IndicatorKind::Ip => "ip",

@@ -179,7 +179,7 @@ impl AuditNote {
     }
 
     /// Creates the note of a refused authentication.
-    pub fn refused(denial: &Denial) -> AuditNote {
+    pub fn rejected(denial: &Denial) -> AuditNote {
         AuditNote {
             key_id: denial.key_id().map(str::to_string),
             ..AuditNote::new("auth", None)
@@ -429,7 +429,7 @@ pub async fn check(State(state): State<AuthState>, mut request: Request, next: N
                 && !access.anonymous_allowed()
                 && (path == "/api/v3/ti" || path == "/messages");
             if !deferred && let Err(denial) = admission.authenticate(presented.as_deref()) {
-                admission.record(&AuditNote::refused(&denial), denial.status(), started);
+                admission.record(&AuditNote::rejected(&denial), denial.status(), started);
                 let _entered = span.enter();
                 tracing::info!(code = denial.code(), client = ?client, "rejected a request");
                 return with_request_id(denial_response(&denial, surface, lang), &request_id);

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use tiq_engine::vuln::{VulnQuery, VulnSort};
 use tiq_engine::{AnalyzeError, Engine};
-use tiq_model::batch::{BatchReport, BatchRequest, ItemReport};
+use tiq_model::batch::{BatchReport, BatchRequest, ItemReport, VerdictCounts};
 use tiq_model::{IndicatorKind, Lang, Report, ThreatDescription, ThreatLevel, Verdict};
 use tiq_sync::SyncSettings;
 
@@ -591,7 +591,7 @@ fn tool_error(message: String) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(message)])
 }
 
-/// The argument an audit entry names as the call's query.
+/// Returns the argument an audit entry records as the call's query.
 fn audit_query(tool: &str, arguments: Option<&rmcp::model::JsonObject>) -> Option<String> {
     let arguments = arguments?;
     if tool == "analyze_batch" {
@@ -613,14 +613,16 @@ fn audit_query(tool: &str, arguments: Option<&rmcp::model::JsonObject>) -> Optio
         .map(str::to_string)
 }
 
-/// What a tool result concluded, for the audit log.
+/// Returns the conclusion of a tool result, for the audit log.
 fn audit_verdict(result: &CallToolResult) -> Option<String> {
     let value = result.structured_content.as_ref()?;
     if let Some(verdict) = value.get("verdict").and_then(Value::as_str) {
         return Some(verdict.to_string());
     }
-    if let Ok(batch) = serde_json::from_value::<BatchReport>(value.clone()) {
-        return Some(crate::rest::batch_verdicts(&batch));
+    if let Some(counts) = value.get("verdicts") {
+        let counts = serde_json::from_value::<VerdictCounts>(counts.clone()).ok()?;
+        let errors = value.get("errors").and_then(Value::as_u64).unwrap_or(0);
+        return Some(crate::rest::batch_verdicts(&counts, errors as usize));
     }
     value
         .get("total")
@@ -628,7 +630,7 @@ fn audit_verdict(result: &CallToolResult) -> Option<String> {
         .map(|total| format!("{total} results"))
 }
 
-/// A tool error for a call access control refused, with the refusal's fields as
+/// Builds the tool error of a call that access control rejected, with the rejection's fields as
 /// structured content (`error`, `message`, and `limit` and `retry_after_seconds` for limits).
 fn denied_result(denial: &Denial, lang: Lang) -> CallToolResult {
     let body = crate::auth::denial_body(denial, lang);

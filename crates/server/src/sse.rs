@@ -245,7 +245,7 @@ async fn accept_message<S>(
                         crate::auth::denial_response(&denial, tiq_access::Surface::Sse, lang);
                     response
                         .extensions_mut()
-                        .insert(crate::auth::AuditNote::refused(&denial));
+                        .insert(crate::auth::AuditNote::rejected(&denial));
                     return response;
                 }
             }
@@ -309,8 +309,8 @@ fn is_safe_path(path: &str) -> bool {
                 .all(|b| b.is_ascii_alphanumeric() || b"/-._~%".contains(&b)))
 }
 
-/// The first characters of a session id, for logs: the whole id lets its holder post as the
-/// key that opened the stream.
+/// Returns the first characters of a session id, for logs. The whole id lets its holder post
+/// as the key that opened the stream.
 fn short(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
 }

@@ -41,7 +41,7 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
-    /// A refusal by access control, answered with its own headers and fields.
+    /// Rejection by access control, sent with its own headers and fields.
     pub denial: Option<Box<(Denial, Lang)>>,
 }
 

@@ -12,7 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tiq_engine::vuln::{VulnQuery, VulnSort};
 use tiq_engine::{AnalyzeError, Engine};
-use tiq_model::batch::{BatchReport, BatchRequest};
+use tiq_model::batch::{BatchReport, BatchRequest, VerdictCounts};
 use tiq_model::{IndicatorKind, Lang, Report, VulnSearch};
 use utoipa::IntoParams;
 
@@ -115,7 +115,7 @@ pub(super) async fn analyze(
     })
 }
 
-/// The scope an analysis of `kind` needs.
+/// Returns the scope an analysis of `kind` needs.
 pub(super) fn scope_of(kind: IndicatorKind) -> Scope {
     match kind {
         IndicatorKind::Ip => Scope::Ip,
@@ -138,7 +138,7 @@ pub(super) fn admit(
         .map_err(|denial| ApiError::denied(denial, lang))
 }
 
-/// The response, carrying the note the access middleware writes to the audit log.
+/// Builds the response and attaches the note the access middleware writes to the audit log.
 pub(super) fn noted<T: Serialize>(
     mut note: AuditNote,
     result: Result<Json<T>, ApiError>,
@@ -155,7 +155,7 @@ pub(super) fn noted<T: Serialize>(
     response
 }
 
-/// The verdict of a report, for the audit log.
+/// Returns the verdict of a report, for the audit log.
 pub(super) fn report_verdict(report: &Report) -> Option<String> {
     Some(report.verdict.name().to_string())
 }
@@ -169,13 +169,10 @@ async fn analyze_route(
     query: Result<Query<LangParam>, QueryRejection>,
     headers: &HeaderMap,
 ) -> Response {
-    let tool = match kind {
-        IndicatorKind::Ip => "analyze_ip",
-        IndicatorKind::Domain => "analyze_domain",
-        IndicatorKind::Url => "analyze_url",
-        _ => "analyze_file_hash",
-    };
-    let note = AuditNote::new(tool, value.as_ref().ok().map(|Path(value)| value.clone()));
+    let note = AuditNote::new(
+        kind.tool(),
+        value.as_ref().ok().map(|Path(value)| value.clone()),
+    );
     let result = async {
         let fallback = lang::from_accept_language(headers);
         let Query(query) = query.map_err(|rejection| ApiError::from_query(rejection, fallback))?;
@@ -474,7 +471,9 @@ pub async fn batch(
         Ok(Json(batch))
     }
     .await;
-    noted(note, result, |batch| Some(batch_verdicts(batch)))
+    noted(note, result, |batch| {
+        Some(batch_verdicts(&batch.verdicts, batch.errors))
+    })
 }
 
 /// Withholds the reports of batch items whose type the caller's key has no scope for.
@@ -489,11 +488,10 @@ pub(crate) fn withhold_unscoped(admission: &Admission, batch: &mut BatchReport, 
     });
 }
 
-/// The verdict counts of a batch, for the audit log.
-pub(crate) fn batch_verdicts(batch: &BatchReport) -> String {
-    let counts = &batch.verdicts;
+/// Formats the verdict counts of a batch, for the audit log.
+pub(crate) fn batch_verdicts(counts: &VerdictCounts, errors: usize) -> String {
     format!(
-        "malicious={} suspicious={} benign={} unknown={} errors={}",
-        counts.malicious, counts.suspicious, counts.benign, counts.unknown, batch.errors
+        "malicious={} suspicious={} benign={} unknown={} errors={errors}",
+        counts.malicious, counts.suspicious, counts.benign, counts.unknown
     )
 }

@@ -20,7 +20,7 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// The data directory the server reads.
+    /// Returns the data directory the server reads.
     pub fn data_path(&self) -> &Path {
         self.data.path()
     }
@@ -37,7 +37,7 @@ pub async fn start(adjust: impl FnOnce(&mut ServerConfig)) -> TestServer {
     start_in(tempfile::tempdir().unwrap(), |config, _| adjust(config)).await
 }
 
-/// Like [`start`], in `data`, which `adjust` also sees (to create keys there).
+/// Starts a server like [`start`] in `data`, which `adjust` also receives (to create keys there).
 pub async fn start_in(
     data: tempfile::TempDir,
     adjust: impl FnOnce(&mut ServerConfig, &Path),

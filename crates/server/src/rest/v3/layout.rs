@@ -43,7 +43,7 @@ pub enum V3Response {
 }
 
 impl V3Response {
-    /// What the answer concluded, for the audit log: the result word, or the result count.
+    /// Returns the conclusion of the response for the audit log: the result word, or the result count.
     pub fn verdict(&self) -> Option<String> {
         match self {
             V3Response::Indicator(answer) => serde_json::to_value(answer.result)

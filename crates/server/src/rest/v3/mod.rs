@@ -93,7 +93,7 @@ const ACTION_LIST: &str = "IPAnalysis, DomainInfo, DomainAnalysis, UrlInfo, URLA
     path = "/api/v3/ti",
     tag = "compatibility",
     summary = "Analyse an indicator or search vulnerabilities in the v3 layout",
-    description = "Answers carry `return_code`: 0 ok, 1001 bad request, 1002 invalid \
+    description = "Responses carry `return_code`: 0 ok, 1001 bad request, 1002 invalid \
         `key` (not a valid indicator or query), 1003 unsupported action and 5000 internal \
         error come with HTTP 200; 1004 no valid API key, 1005 missing scope and 1006 rate, \
         quota or failed-attempt limit come with HTTP 401, 403 and 429.",
@@ -143,7 +143,7 @@ pub async fn ti(
     if admission.is_pending()
         && let Err(denial) = admission.authenticate(request.c_appkey.as_deref())
     {
-        note = AuditNote::refused(&denial);
+        note = AuditNote::rejected(&denial);
         let lang = lang::resolve(request.c_lang.as_deref(), &headers).unwrap_or(fallback);
         let mut response = crate::auth::denial_response(&denial, Surface::V3, lang);
         response.extensions_mut().insert(note);
@@ -154,8 +154,8 @@ pub async fn ti(
             note.verdict = answer.verdict();
             Json(answer).into_response()
         }
-        Err(Refusal::Answer(answer)) => Json(V3Response::Error(answer)).into_response(),
-        Err(Refusal::Denied(denial, lang)) => {
+        Err(Rejection::Answer(answer)) => Json(V3Response::Error(answer)).into_response(),
+        Err(Rejection::Denied(denial, lang)) => {
             crate::auth::denial_response(&denial, Surface::V3, lang)
         }
     };
@@ -168,34 +168,31 @@ pub async fn ti(
     response
 }
 
-/// The MCP tool an action corresponds to, for the audit log.
+/// Returns the MCP tool an action corresponds to, for the audit log.
 fn tool_of(action: &str) -> Option<&'static str> {
     let lower = action.trim().to_ascii_lowercase();
     ACTIONS
         .iter()
         .find(|(known, _)| *known == lower)
         .map(|(_, action)| match action {
-            Action::Analyze(IndicatorKind::Ip) => "analyze_ip",
-            Action::Analyze(IndicatorKind::Domain) => "analyze_domain",
-            Action::Analyze(IndicatorKind::Url) => "analyze_url",
-            Action::Analyze(_) => "analyze_file_hash",
+            Action::Analyze(kind) => kind.tool(),
             Action::VulSearch => "search_vul",
         })
 }
 
-/// Why an action got no answer: a v3 error answer, or a refusal by access control.
-enum Refusal {
+/// Reason an action got no result: a v3 error response, or a rejection by access control.
+enum Rejection {
     Answer(ErrorAnswer),
     Denied(Denial, Lang),
 }
 
-impl From<ErrorAnswer> for Refusal {
-    fn from(answer: ErrorAnswer) -> Refusal {
-        Refusal::Answer(answer)
+impl From<ErrorAnswer> for Rejection {
+    fn from(answer: ErrorAnswer) -> Rejection {
+        Rejection::Answer(answer)
     }
 }
 
-/// The v3 body of a refusal by access control.
+/// Builds the v3 body of a rejection by access control.
 pub fn denial_body(denial: &Denial, lang: Lang) -> Value {
     let return_code = match denial.status() {
         401 => code::UNAUTHORIZED,
@@ -203,7 +200,7 @@ pub fn denial_body(denial: &Denial, lang: Lang) -> Value {
         _ => code::LIMITED,
     };
     let mut body = serde_json::to_value(ErrorAnswer::new(return_code, denial.message(lang)))
-        .expect("an error answer always serialises");
+        .expect("an error response always serialises");
     if let Some(seconds) = denial.retry_after() {
         body["retry_after_seconds"] = Value::from(seconds);
     }
@@ -302,7 +299,7 @@ async fn answer(
     engine: Arc<Engine>,
     request: V3Request,
     headers: &HeaderMap,
-) -> Result<V3Response, Refusal> {
+) -> Result<V3Response, Rejection> {
     tracing::debug!(
         c_version = request.c_version.as_deref(),
         c_action = request.c_action.as_deref(),
@@ -330,7 +327,7 @@ async fn answer(
     };
     admission
         .admit(scope, 1)
-        .map_err(|denial| Refusal::Denied(denial, lang))?;
+        .map_err(|denial| Rejection::Denied(denial, lang))?;
     match action {
         Action::Analyze(kind) => super::v1::analyze(engine, kind, key, lang)
             .await
