@@ -55,6 +55,12 @@ pub enum Command {
     /// Search vulnerabilities by CVE, CNVD or CNNVD id, by product and version ("Apache
     /// Tomcat 9.0.30"), or by keywords.
     Vul(VulArgs),
+    /// Find every indicator in a log or text file (or - for standard input) and analyse it:
+    /// ranked verdicts, what the log shows per address, and block rules with --export.
+    Scan(ScanArgs),
+    /// Find every indicator in a log or text file (or - for standard input) without
+    /// analysing it; needs no data.
+    Extract(ExtractArgs),
     /// Describe a threat actor, malware family, campaign, ATT&CK technique or tactic, by
     /// name, alias or ATT&CK id, with the stored indicators that carry it.
     Describe(DescribeArgs),
@@ -258,6 +264,51 @@ pub struct Query {
 }
 
 #[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// The log or text file to read, of any size; - reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Output: a table, JSON (the analyze_text result) or CSV.
+    #[arg(id = "scan_format", long = "format", value_enum, default_value_t = ScanFormat::Table)]
+    pub format: ScanFormat,
+    /// Write block rules for the malicious public addresses and domains found instead of
+    /// the report: nftables, iptables, ipset, nginx or csv.
+    #[arg(long, value_name = "FORMAT")]
+    pub export: Option<String>,
+    /// Write the output to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Most indicators shown in the table [default: 50; JSON and CSV list all].
+    #[arg(id = "scan_limit", long = "limit", value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// The log or text file to read, of any size; - reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Output: a table, a JSON array, JSON lines or CSV.
+    #[arg(id = "extract_format", long = "format", value_enum, default_value_t = ExtractFormat::Table)]
+    pub format: ExtractFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExtractFormat {
+    Table,
+    Json,
+    Jsonl,
+    Csv,
+}
+
+#[derive(Debug, Args)]
 pub struct VulArgs {
     /// CVE-2024-3400, CNVD-2024-12345, "Apache Tomcat 9.0.30" or keywords such as "log4j rce".
     pub query: String,
@@ -403,6 +454,14 @@ const SUBCOMMAND_ABOUT_ZH: &[(&str, &str)] = &[
         "导入情报文件或目录（递归）；格式根据文件内容识别。",
     ),
     ("ip", "分析 IP 地址。"),
+    (
+        "scan",
+        "找出日志或文本文件（- 表示标准输入）中的全部指标并逐一分析：按结论排序，给出日志中每个地址的行为，并可用 --export 生成封禁规则。",
+    ),
+    (
+        "extract",
+        "只找出日志或文本文件（- 表示标准输入）中的全部指标，不做分析；无需情报数据。",
+    ),
     ("domain", "分析域名。"),
     ("url", "分析网址。"),
     ("hash", "分析文件哈希（MD5、SHA-1 或 SHA-256）。"),
@@ -444,6 +503,27 @@ const SUBCOMMAND_ABOUT_ZH: &[(&str, &str)] = &[
 
 /// Chinese help for each argument, by argument id.
 const ARG_HELP_ZH: &[(&str, &str)] = &[
+    (
+        "file",
+        "要读取的日志或文本文件，大小不限；- 表示读取标准输入",
+    ),
+    (
+        "scan_format",
+        "输出格式：table（表格）、json（即 analyze_text 的结果）或 csv",
+    ),
+    (
+        "extract_format",
+        "输出格式：table（表格）、json（数组）、jsonl（每行一个 JSON）或 csv",
+    ),
+    (
+        "export",
+        "改为输出封禁规则，只含发现的恶意公网地址和域名：nftables、iptables、ipset、nginx 或 csv",
+    ),
+    ("output", "将输出写入该文件，而不是标准输出"),
+    (
+        "scan_limit",
+        "表格中最多显示的指标数 [默认：50；JSON 和 CSV 列出全部]",
+    ),
     ("key_name", "密钥名称，例如使用它的客户端或团队"),
     (
         "scopes",

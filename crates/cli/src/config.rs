@@ -68,6 +68,8 @@ pub struct ServerSection {
     pub allow_anonymous: bool,
     pub max_header_bytes: Option<usize>,
     pub max_body_bytes: Option<usize>,
+    /// Largest text `analyze_text` and `POST /api/v1/scan` read.
+    pub max_text_bytes: Option<usize>,
     pub request_timeout: Option<Duration>,
     pub failed_auth_per_minute: Option<u32>,
 }
@@ -185,6 +187,7 @@ const SERVER_KEYS: &[&str] = &[
     "allow_anonymous",
     "max_header_kb",
     "max_body_kb",
+    "max_text_kb",
     "request_timeout",
     "failed_auth_per_minute",
 ];
@@ -652,6 +655,11 @@ impl Loader {
                 // rmcp reads at most 4 MiB on /mcp, so a larger cap would not hold there.
                 if let Some(value) = self.integer(place, input, 1, 4096) {
                     self.config.server.max_body_bytes = Some(value as usize * 1024);
+                }
+            }
+            "max_text_kb" => {
+                if let Some(value) = self.integer(place, input, 1, 4096) {
+                    self.config.server.max_text_bytes = Some(value as usize * 1024);
                 }
             }
             "request_timeout" => {

@@ -5,6 +5,7 @@ mod args;
 mod config;
 mod evaluate_view;
 mod render;
+mod scan_view;
 mod sync_view;
 
 use std::io::IsTerminal;
@@ -24,6 +25,11 @@ use config::Config;
 
 /// Exit code for input the user must fix (an invalid indicator or argument).
 pub(crate) const EXIT_USAGE: u8 = 2;
+
+/// The server allocates and frees many small strings per request; mimalloc's per-thread
+/// free lists make that about a tenth cheaper than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -164,6 +170,8 @@ fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
         Command::Url(query) => analyze(&data_dir, &config, IndicatorKind::Url, &query, lang),
         Command::Hash(query) => analyze(&data_dir, &config, IndicatorKind::Hash, &query, lang),
         Command::Describe(args) => describe(&data_dir, &config, &args, lang),
+        Command::Scan(args) => scan_view::scan(&data_dir, &config, &args, lang),
+        Command::Extract(args) => scan_view::extract(&args, lang),
         Command::Vul(args) => vul(&data_dir, &config, &args, lang),
         Command::Sources => {
             let engine = open_existing(&data_dir, &config, IpIndexing::Off, lang)?;
@@ -200,7 +208,16 @@ fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             let settings = Arc::new(config.sync_settings());
-            runtime.block_on(serve_stdio_until_signal(engine, settings, access.clone()))?;
+            let max_text = config
+                .server
+                .max_text_bytes
+                .unwrap_or(tiq_server::DEFAULT_MAX_TEXT_BYTES);
+            runtime.block_on(serve_stdio_until_signal(
+                engine,
+                settings,
+                access.clone(),
+                max_text,
+            ))?;
             if let Some(access) = access {
                 access.flush();
             }
@@ -230,6 +247,9 @@ fn run(cli: Cli, config: Config, lang: Lang) -> anyhow::Result<ExitCode> {
             }
             if let Some(bytes) = config.server.max_body_bytes {
                 server.max_body_bytes = bytes;
+            }
+            if let Some(bytes) = config.server.max_text_bytes {
+                server.max_text_bytes = bytes;
             }
             if let Some(timeout) = config.server.request_timeout {
                 server.request_timeout = timeout;
@@ -581,6 +601,7 @@ async fn serve_stdio_until_signal(
     engine: Arc<Engine>,
     settings: Arc<tiq_sync::SyncSettings>,
     access: Option<Arc<tiq_access::Access>>,
+    max_text_bytes: usize,
 ) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let trigger = shutdown.clone();
@@ -591,7 +612,8 @@ async fn serve_stdio_until_signal(
     tokio::spawn(watch_data(engine.clone(), shutdown.clone()));
     let tools = tiq_server::TiqTools::new(engine)
         .with_sync_settings(settings)
-        .with_access(access);
+        .with_access(access)
+        .with_max_text(max_text_bytes);
     let served = tiq_server::serve_stdio(tools, shutdown.clone()).await;
     shutdown.cancel();
     Ok(served?)

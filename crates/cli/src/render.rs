@@ -464,6 +464,13 @@ pub fn sources(sources: &[SourceRow], lang: Lang) {
 
 /// Prints aligned columns; the last column is not padded.
 pub fn table(header: &[&str], rows: &[Vec<String>], indent: &str) {
+    for line in table_lines(header, rows, indent) {
+        outln!("{line}");
+    }
+}
+
+/// Returns aligned columns, one string per line; the last column is not padded.
+pub fn table_lines(header: &[&str], rows: &[Vec<String>], indent: &str) -> Vec<String> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
@@ -479,10 +486,11 @@ pub fn table(header: &[&str], rows: &[Vec<String>], indent: &str) {
                 out.push_str(&" ".repeat(widths[i] - cell.width() + 2));
             }
         }
-        outln!("{}", out.trim_end());
+        out.trim_end().to_string()
     };
-    line(header.to_vec());
+    let mut lines = vec![line(header.to_vec())];
     for row in rows {
-        line(row.iter().map(String::as_str).collect());
+        lines.push(line(row.iter().map(String::as_str).collect()));
     }
+    lines
 }

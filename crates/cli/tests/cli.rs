@@ -750,3 +750,221 @@ fn serve_refuses_other_addresses_without_a_key() {
         "{message}"
     );
 }
+
+/// Runs tiq on `data` with `input` on standard input and the extra environment `env`.
+fn tiq_stdin(data: &Path, args: &[&str], input: &str, env: &[(&str, &str)]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tiq"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env("LANG", "C.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tiq runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// An unlisted address guessing SSH passwords, an internal one, a listed one, a benign
+/// domain and a defanged URL.
+const SCAN_LOG: &str =
+    "Dec  5 10:00:00 gw sshd[7]: Failed password for root from 192.0.2.200 port 40000 ssh2
+Dec  5 10:00:01 gw sshd[7]: Failed password for root from 192.0.2.200 port 40001 ssh2
+Dec  5 10:00:02 gw sshd[7]: Failed password for root from 192.0.2.200 port 40002 ssh2
+Dec  5 10:00:03 gw sshd[7]: Failed password for root from 192.0.2.200 port 40003 ssh2
+Dec  5 10:00:04 gw sshd[7]: Failed password for root from 192.0.2.200 port 40004 ssh2
+198.51.100.10 - - [05/Dec/2026:10:02:00 +0000] \"GET /x HTTP/1.1\" 404 0 \"-\" \"curl/8\"
+Beacon to hxxp://login.example[.]net/p from 10.1.2.3, see www.example.org
+";
+
+#[test]
+fn scan_ranks_log_in_each_format() {
+    let data = imported();
+    let file = data.path().join("auth.log");
+    std::fs::write(&file, SCAN_LOG).unwrap();
+    let output = tiq(data.path(), &["scan", file.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let first_row = text.lines().nth(3).unwrap_or_default();
+    assert!(first_row.starts_with("malicious"), "{text}");
+    assert!(first_row.contains("198.51.100.10"), "{text}");
+    assert!(
+        text.contains("192.0.2.200: 5 failed logins within 10 minutes"),
+        "{text}"
+    );
+    assert!(text.contains("Next steps:"), "{text}");
+
+    let json = tiq_stdin(
+        data.path(),
+        &["scan", "-", "--format", "json"],
+        SCAN_LOG,
+        &[],
+    );
+    assert!(json.status.success(), "{}", stderr(&json));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["totals"]["malicious"], 1, "{report}");
+    assert_eq!(report["indicators"][0]["block"], true);
+
+    let chinese = tiq_stdin(
+        data.path(),
+        &["scan", "-"],
+        SCAN_LOG,
+        &[("LANG", "zh_CN.UTF-8")],
+    );
+    let text = stdout(&chinese);
+    assert!(text.contains("恶意 1"), "{text}");
+    assert!(text.contains("下一步"), "{text}");
+
+    let csv = tiq(
+        data.path(),
+        &["scan", file.to_str().unwrap(), "--format", "csv"],
+    );
+    let text = stdout(&csv);
+    assert!(text.starts_with("kind,value,verdict,"), "{text}");
+    assert!(text.contains("\nipv4,192.0.2.200,suspicious,3,"), "{text}");
+
+    // CLI scans are audited like lookups.
+    let audit = tiq(data.path(), &["audit", "--format", "jsonl"]);
+    assert!(
+        stdout(&audit).contains("\"tool\":\"analyze_text\""),
+        "{}",
+        stdout(&audit)
+    );
+}
+
+#[test]
+fn scan_exports_only_blockable_indicators() {
+    let data = imported();
+    let file = data.path().join("auth.log");
+    std::fs::write(&file, SCAN_LOG).unwrap();
+    let rules = data.path().join("block.nft");
+    let output = tiq(
+        data.path(),
+        &[
+            "scan",
+            file.to_str().unwrap(),
+            "--export",
+            "nftables",
+            "-o",
+            rules.to_str().unwrap(),
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("1 malicious public"),
+        "{}",
+        stderr(&output)
+    );
+    let text = std::fs::read_to_string(&rules).unwrap();
+    assert!(text.contains("elements = { 198.51.100.10 }"), "{text}");
+    for never in ["10.1.2.3", "192.0.2.200", "www.example.org"] {
+        assert!(!text.contains(never), "{never} in {text}");
+    }
+
+    for format in ["iptables", "ipset", "nginx", "csv"] {
+        let output = tiq(
+            data.path(),
+            &["scan", file.to_str().unwrap(), "--export", format],
+        );
+        assert!(output.status.success(), "{format}: {}", stderr(&output));
+        assert!(stdout(&output).contains("198.51.100.10"), "{format}");
+        assert!(!stdout(&output).contains("10.1.2.3"), "{format}");
+    }
+}
+
+#[test]
+fn scan_and_extract_reject_bad_input() {
+    let data = imported();
+    let output = tiq(data.path(), &["scan", "-", "--export", "pf"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("\"pf\""), "{message}");
+    assert!(message.contains("nftables, iptables"), "{message}");
+
+    let missing = data.path().join("nope.log");
+    let output = tiq(data.path(), &["scan", missing.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("nope.log"), "{}", stderr(&output));
+
+    let output = tiq(data.path(), &["extract", data.path().to_str().unwrap()]);
+    assert!(
+        stderr(&output).contains("is a directory"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = tiq(
+        data.path(),
+        &["--lang", "zh-CN", "scan", "-", "--limit", "0"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--limit 0"), "{}", stderr(&output));
+
+    let empty = tempfile::tempdir().unwrap();
+    let output = tiq_stdin(empty.path(), &["scan", "-"], SCAN_LOG, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("tiq import"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn extract_prints_formats_without_data() {
+    let empty = tempfile::tempdir().unwrap();
+    let jsonl = tiq_stdin(
+        empty.path(),
+        &["extract", "-", "--format", "jsonl"],
+        SCAN_LOG,
+        &[],
+    );
+    assert!(jsonl.status.success(), "{}", stderr(&jsonl));
+    let items: Vec<serde_json::Value> = stdout(&jsonl)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let values: Vec<&str> = items.iter().map(|i| i["value"].as_str().unwrap()).collect();
+    assert_eq!(
+        values,
+        [
+            "192.0.2.200",
+            "198.51.100.10",
+            "http://login.example.net/p",
+            "login.example.net",
+            "10.1.2.3",
+            "www.example.org"
+        ]
+    );
+    assert_eq!(items[0]["count"], 5);
+
+    let table = tiq_stdin(empty.path(), &["extract", "-"], SCAN_LOG, &[]);
+    assert!(
+        stdout(&table).contains("6 distinct indicators in 7 lines"),
+        "{}",
+        stdout(&table)
+    );
+
+    let csv = tiq_stdin(
+        empty.path(),
+        &["extract", "-", "--format", "csv"],
+        SCAN_LOG,
+        &[],
+    );
+    assert!(
+        stdout(&csv).starts_with("kind,value,count,first_line"),
+        "{}",
+        stdout(&csv)
+    );
+}

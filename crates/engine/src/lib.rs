@@ -14,6 +14,7 @@
 //! the same report for the same data.
 
 pub mod batch;
+pub mod blocklist;
 pub mod evaluate;
 mod geo;
 pub mod import;
@@ -21,6 +22,7 @@ mod ip_index;
 pub mod knowledge;
 mod loaded;
 mod lookup;
+pub mod scan;
 mod scope;
 pub mod score;
 pub mod text;

@@ -6,6 +6,7 @@
 //! - [`record`]: what a feed parser hands to a sink ([`Sighting`], [`AllowEntry`], [`AsnRange`]);
 //! - [`report`]: the common report returned by every surface, and [`Lang`] for its text;
 //! - [`batch`]: the request items and the result of a batch analysis.
+//! - [`scan`]: the result of scanning a text or a log, built on `tiq-extract`'s findings.
 //!
 //! The feed parsers, the store and the engine all depend on it; it depends on none of them.
 
@@ -14,6 +15,7 @@ pub mod indicator;
 pub mod lang;
 pub mod record;
 pub mod report;
+pub mod scan;
 pub mod threat;
 pub mod vuln;
 

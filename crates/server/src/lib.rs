@@ -30,7 +30,7 @@ use tiq_engine::Engine;
 use tokio_util::sync::CancellationToken;
 
 pub use auth::{DEFAULT_MAX_HEADER_BYTES, DEFAULT_REQUEST_TIMEOUT};
-pub use mcp::TiqTools;
+pub use mcp::{DEFAULT_MAX_TEXT_BYTES, TiqTools};
 pub use rest::openapi_document;
 pub use sessions::{BoundedSessions, DEFAULT_MAX_SESSIONS, SessionSlots};
 pub use sse::KEEP_ALIVE_INTERVAL;
@@ -72,6 +72,8 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Maximum time a request may take before it gets a 503.
     pub request_timeout: std::time::Duration,
+    /// Largest text `analyze_text` and `POST /api/v1/scan` read, in bytes (413 beyond it).
+    pub max_text_bytes: usize,
 }
 
 impl ServerConfig {
@@ -94,6 +96,7 @@ impl ServerConfig {
             access: None,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             max_body_bytes: guard::MAX_BODY_BYTES,
+            max_text_bytes: DEFAULT_MAX_TEXT_BYTES,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
     }
@@ -126,18 +129,20 @@ pub fn app(engine: Arc<Engine>, config: &ServerConfig, shutdown: CancellationTok
     let tools_engine = engine.clone();
     let tools_settings = settings.clone();
     let tools_access = config.access.clone();
+    let max_text = config.max_text_bytes;
     let mcp = mcp_routes(
         move || {
             TiqTools::new(tools_engine.clone())
                 .with_sync_settings(tools_settings.clone())
                 .with_access(tools_access.clone())
+                .with_max_text(max_text)
         },
         config,
         shutdown,
     );
     let plain = health::router(engine.clone())
         .merge(status::router(engine.clone(), settings))
-        .merge(rest::router(engine))
+        .merge(rest::router(engine, config.max_text_bytes))
         .method_not_allowed_fallback(rest::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             config.allowed_hosts.clone(),

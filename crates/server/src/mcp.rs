@@ -19,9 +19,11 @@ use rmcp::{ErrorData, RoleServer, ServerHandler, prompt_handler, tool, tool_hand
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
+use tiq_engine::scan::ScanLimits;
 use tiq_engine::vuln::{VulnQuery, VulnSort};
 use tiq_engine::{AnalyzeError, Engine};
 use tiq_model::batch::{BatchReport, BatchRequest, ItemReport, VerdictCounts};
+use tiq_model::scan::{ScanReport, ScanRequest, scan_limit, text_too_large};
 use tiq_model::{IndicatorKind, Lang, Report, ThreatDescription, ThreatLevel, Verdict};
 use tiq_sync::SyncSettings;
 
@@ -35,7 +37,9 @@ Use analyze_ip, analyze_domain, analyze_url or analyze_file_hash when a user ask
 indicator is malicious, what it is, or what to do about it. Each returns a verdict \
 (malicious, suspicious, benign or unknown), a threat level 0-5, a confidence, the evidence \
 behind it, and next steps. 'unknown' means no local source lists the indicator; it never \
-means safe. Use analyze_batch for many indicators at once (up to 1,000, mixed types). \
+means safe. Use analyze_batch for many indicators at once (up to 1,000, mixed types), and \
+analyze_text for a pasted log, alert or report: it finds every indicator, looks each up and \
+flags what the log shows (password guessing, scanning, WAF alerts). \
 Use describe_threat to explain a family, actor, campaign or ATT&CK technique a \
 report names, and search_vul for CVEs, affected product versions and what to patch. Pass lang=zh-CN for summaries in Simplified Chinese. \
 The prompts investigate_alert, triage_ip, triage_indicator and assess_cve_for_stack are \
@@ -134,6 +138,10 @@ pub struct ThreatArgs {
     pub lang: Option<String>,
 }
 
+/// Default maximum size of a text for `analyze_text` and `POST /api/v1/scan`, in bytes
+/// (1 MiB). `[server] max_text_kb` changes it.
+pub const DEFAULT_MAX_TEXT_BYTES: usize = 1024 * 1024;
+
 /// The tool server handed to rmcp; one instance per MCP session.
 #[derive(Clone)]
 pub struct TiqTools {
@@ -141,6 +149,8 @@ pub struct TiqTools {
     settings: Arc<SyncSettings>,
     /// For stdio, where no HTTP request carries an admission: audit only.
     access: Option<Arc<Access>>,
+    /// Maximum size of a text for `analyze_text`, in bytes.
+    max_text_bytes: usize,
     tool_router: ToolRouter<TiqTools>,
     prompt_router: PromptRouter<TiqTools>,
 }
@@ -159,6 +169,7 @@ impl TiqTools {
             engine,
             settings: Arc::new(SyncSettings::resolve(None, |_| None)),
             access: None,
+            max_text_bytes: DEFAULT_MAX_TEXT_BYTES,
             tool_router: tool_router.clone(),
             prompt_router: prompt_router.clone(),
         }
@@ -168,6 +179,12 @@ impl TiqTools {
     /// `access`; calls over HTTP are admitted and audited through their request.
     pub fn with_access(mut self, access: Option<Arc<Access>>) -> TiqTools {
         self.access = access;
+        self
+    }
+
+    /// Sets the maximum size of a text for `analyze_text`, in bytes.
+    pub fn with_max_text(mut self, bytes: usize) -> TiqTools {
+        self.max_text_bytes = bytes;
         self
     }
 
@@ -282,7 +299,69 @@ impl TiqTools {
             Ok(Err(error)) => tool_error(error.message(lang)),
             Err(error) => {
                 tracing::error!(tool = "analyze_batch", %error, "batch analysis task failed");
-                tool_error(format!("internal error: {error}"))
+                tool_error(format!(
+                    "{}: {error}",
+                    lang.pick("internal error", "内部错误")
+                ))
+            }
+        })
+    }
+
+    #[tool(
+        description = "Find and analyse every indicator in a text or log. Use it when the user \
+            pastes a log excerpt (nginx or Apache access log, JSON lines, syslog and sshd \
+            authentication failures, ModSecurity, naxsi or CEF WAF alerts), an alert, an \
+            e-mail or a paragraph of a threat report, instead of picking indicators out by \
+            hand. Finds IPv4 and IPv6 addresses (with ports, brackets, zones), CIDR ranges, \
+            domains (IDN too), URLs, e-mail addresses, MD5, SHA-1, SHA-256 and SHA-512 hashes \
+            and CVE ids, defanged forms included (hxxp, [.], (dot), [at]). File names such as \
+            report.pdf, version strings, dates and GUIDs are ignored. Each address, domain, \
+            URL and hash is looked up like analyze_ip and the others. For log lines it \
+            reports per address the occurrences, first and last time, methods, paths and \
+            status codes, and flags what the log itself shows (bursts of failed logins, of \
+            POSTs to login pages, of missing pages, WAF alerts) as evidence in that address's \
+            report: an address no source lists but that the log shows guessing passwords is \
+            suspicious. Returns totals per verdict (counting every indicator), a summary, \
+            next steps, and up to limit indicators (1 to 1000, default 100) ranked malicious \
+            first, each with a compact report, a block flag (malicious, public, on no benign \
+            list) and the log activity. Text up to 1 MiB by default. 'unknown' never means safe.",
+        output_schema = output_schema::<ScanReport>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn analyze_text(
+        &self,
+        Parameters(args): Parameters<ScanRequest>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let lang = match args.lang.as_deref().map(str::parse::<Lang>).transpose() {
+            Ok(lang) => lang.unwrap_or_default(),
+            Err(error) => return Ok(tool_error(error.to_string())),
+        };
+        let limit = match scan_limit(args.limit, lang) {
+            Ok(limit) => limit,
+            Err(message) => return Ok(tool_error(message)),
+        };
+        if args.text.len() > self.max_text_bytes {
+            return Ok(tool_error(text_too_large(
+                args.text.len(),
+                self.max_text_bytes,
+                lang,
+            )));
+        }
+        let engine = self.engine.clone();
+        let limits = ScanLimits {
+            max_listed: limit,
+            ..ScanLimits::default()
+        };
+        let outcome =
+            tokio::task::spawn_blocking(move || engine.scan_text(&args.text, limits, lang)).await;
+        Ok(match outcome {
+            Ok(report) => scan_result(&report),
+            Err(error) => {
+                tracing::error!(tool = "analyze_text", %error, "text scan task failed");
+                tool_error(format!(
+                    "{}: {error}",
+                    lang.pick("internal error", "内部错误")
+                ))
             }
         })
     }
@@ -340,7 +419,10 @@ impl TiqTools {
             }
             Err(error) => {
                 tracing::error!(tool = "search_vul", %error, "vulnerability search task failed");
-                tool_error(format!("internal error: {error}"))
+                tool_error(format!(
+                    "{}: {error}",
+                    lang.pick("internal error", "内部错误")
+                ))
             }
         })
     }
@@ -371,7 +453,10 @@ impl TiqTools {
             }
             Err(error) => {
                 tracing::error!(tool = "describe_threat", %error, "description task failed");
-                tool_error(format!("internal error: {error}"))
+                tool_error(format!(
+                    "{}: {error}",
+                    lang.pick("internal error", "内部错误")
+                ))
             }
         })
     }
@@ -406,7 +491,10 @@ impl TiqTools {
             }
             Err(error) => {
                 tracing::error!(tool = kind.name(), %error, "analysis task failed");
-                tool_error(format!("internal error: {error}"))
+                tool_error(format!(
+                    "{}: {error}",
+                    lang.pick("internal error", "内部错误")
+                ))
             }
         }
     }
@@ -567,6 +655,56 @@ fn description_result(description: &ThreatDescription) -> CallToolResult {
     result
 }
 
+/// Maximum indicator lines in the text content of a scan result. The structured content
+/// contains every listed indicator.
+const SCAN_TEXT_LINES: usize = 20;
+
+/// Wraps a scan report as `structuredContent`, with a text version: the summary, one line
+/// per malicious, suspicious or benign indicator, the next steps and the note.
+fn scan_result(report: &ScanReport) -> CallToolResult {
+    let value = serde_json::to_value(report).expect("a scan report always serialises");
+    let lang = report.lang;
+    let mut text = report.summary.clone();
+    let notable = report
+        .indicators
+        .iter()
+        .filter(|item| {
+            matches!(
+                item.verdict,
+                Some(Verdict::Malicious | Verdict::Suspicious | Verdict::Benign)
+            )
+        })
+        .take(SCAN_TEXT_LINES);
+    for item in notable {
+        let verdict = item.verdict.map_or("", |v| v.localized(lang));
+        let summary = item.report.as_ref().map_or("", |r| r.summary.as_str());
+        text.push_str(&format!(
+            "\n- {} [{}]: {verdict}. {summary}",
+            item.value,
+            item.kind.name()
+        ));
+    }
+    for step in &report.recommendation {
+        text.push_str("\n* ");
+        text.push_str(step);
+    }
+    if let Some(note) = &report.note {
+        text.push('\n');
+        text.push_str(note);
+    }
+    let mut result = CallToolResult::structured(value);
+    result.content = vec![ContentBlock::text(text)];
+    result
+}
+
+/// Returns what a text costs against a key's rate and quota: one per indicator of it that
+/// is looked up, and at least one.
+fn text_cost(text: &str) -> u32 {
+    let mut extractor = tiq_extract::Extractor::new(tiq_engine::scan::extract_options());
+    extractor.feed(text.as_bytes());
+    crate::rest::scan_cost(&extractor.finish())
+}
+
 /// Withholds the reports of batch items whose type the caller's key has no scope for.
 fn withhold_batch(admission: &Admission, result: &mut CallToolResult) {
     let Some(caller) = admission.caller() else {
@@ -598,6 +736,10 @@ fn audit_query(tool: &str, arguments: Option<&rmcp::model::JsonObject>) -> Optio
         let count = arguments.get("items")?.as_array()?.len();
         return Some(format!("{count} items"));
     }
+    if tool == "analyze_text" {
+        let bytes = arguments.get("text")?.as_str()?.len();
+        return Some(format!("{bytes} bytes"));
+    }
     let field = match tool {
         "analyze_ip" => "ip",
         "analyze_domain" => "domain",
@@ -618,6 +760,10 @@ fn audit_verdict(result: &CallToolResult) -> Option<String> {
     let value = result.structured_content.as_ref()?;
     if let Some(verdict) = value.get("verdict").and_then(Value::as_str) {
         return Some(verdict.to_string());
+    }
+    if value.get("totals").is_some() {
+        let report = serde_json::from_value::<ScanReport>(value.clone()).ok()?;
+        return Some(report.audit_verdict());
     }
     if let Some(counts) = value.get("verdicts") {
         let counts = serde_json::from_value::<VerdictCounts>(counts.clone()).ok()?;
@@ -680,6 +826,31 @@ impl ServerHandler for TiqTools {
                 return Ok(rmcp::model::CallToolResponse::Complete(denied_result(
                     &denial, lang,
                 )));
+            }
+            // A text costs one request per indicator it looks up. The first was admitted
+            // above with the scope, so a key without it costs no extraction.
+            if tool == "analyze_text" {
+                let text = request
+                    .arguments
+                    .as_ref()
+                    .and_then(|arguments| arguments.get("text"))
+                    .and_then(Value::as_str)
+                    .filter(|text| text.len() <= self.max_text_bytes)
+                    .map(str::to_string);
+                let cost = match text {
+                    Some(text) => tokio::task::spawn_blocking(move || text_cost(&text))
+                        .await
+                        .unwrap_or(1),
+                    None => 1,
+                };
+                if cost > 1
+                    && let Err(denial) = admission.admit(scope, cost - 1)
+                {
+                    admission.record(&note, denial.status(), started);
+                    return Ok(rmcp::model::CallToolResponse::Complete(denied_result(
+                        &denial, lang,
+                    )));
+                }
             }
         }
         let context = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);

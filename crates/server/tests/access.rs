@@ -917,3 +917,58 @@ async fn every_surface_answers_every_key_case_alike() {
         }
     }
 }
+
+#[tokio::test]
+async fn scan_needs_text_scope_and_counts_lookups() {
+    let p = protected(AccessSettings::default()).await;
+    let log = format!("{LISTED} 192.0.2.201 www.example.org CVE-2021-44228");
+    let text = json!({"text": log});
+    let ip_only = bearer(&p.keys.ip_only);
+    let (status, _, body) = json_of(
+        p.post(
+            "/api/v1/scan",
+            &[("Authorization", ip_only.as_str())],
+            &text,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("missing_scope")),
+        "{body}"
+    );
+    assert!(body["message"].as_str().unwrap().contains("text"), "{body}");
+
+    let mut keys = Keys::open(p.server.data_path()).unwrap();
+    let mut limited = new_key("scanner", "text");
+    limited.daily_quota = Some(5);
+    let (_, key) = keys.create(&limited, p.clock.now_utc()).unwrap();
+    p.access.reload_keys();
+    let auth = [("X-API-Key", key.as_str())];
+    // The text costs three of the five daily lookups, because the CVE id is not looked up.
+    // A second scan passes the first request, the scope check, and is refused the rest.
+    let (status, _, body) = json_of(p.post("/api/v1/scan", &auth, &text).await).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, body) = json_of(p.post("/api/v1/scan", &auth, &text).await).await;
+    assert_eq!(
+        (status, body["limit"].as_str()),
+        (429, Some("daily_quota")),
+        "{body}"
+    );
+
+    let call = tool_call(1, "analyze_text", json!({"text": "192.0.2.9"}));
+    let answer = p.call_tool("/mcp", &auth, call).await;
+    assert_ne!(
+        answer["result"]["isError"], true,
+        "one lookup is left: {answer}"
+    );
+    let entries = p.audit();
+    let scans: Vec<_> = entries
+        .iter()
+        .filter(|e| e.tool == "analyze_text")
+        .collect();
+    assert_eq!(scans.len(), 4, "{scans:?}");
+    let size = format!("{} bytes", log.len());
+    assert_eq!(scans[1].query.as_deref(), Some(size.as_str()));
+}

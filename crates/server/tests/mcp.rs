@@ -132,6 +132,7 @@ async fn tools_list_has_schemas() {
         "analyze_url",
         "analyze_file_hash",
         "analyze_batch",
+        "analyze_text",
         "describe_threat",
         "search_vul",
     ] {
@@ -142,6 +143,7 @@ async fn tools_list_has_schemas() {
         let key_field = match tool["name"].as_str() {
             Some("describe_threat") => "found",
             Some("search_vul") | Some("analyze_batch") => "results",
+            Some("analyze_text") => "indicators",
             _ => "verdict",
         };
         assert!(
@@ -464,4 +466,38 @@ async fn unknown_session_is_not_found_rather_than_stateless() {
         .post(json!({"jsonrpc": "2.0", "id": 23, "method": "tools/list"}))
         .await;
     assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn analyze_text_errors_and_result_text() {
+    let mut server = start_with(|config| config.max_text_bytes = 1024).await;
+    server.initialize().await;
+    let params = json!({"name": "analyze_text", "arguments": {"text": "192.0.2.1 ".repeat(300)}});
+    let message = server.call(7, "tools/call", params).await;
+    assert!(message.get("error").is_none(), "protocol error: {message}");
+    assert_eq!(message["result"]["isError"], true, "{message}");
+    let text = message["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("3 KiB"), "{text}");
+    assert!(text.contains("1 KiB"), "{text}");
+    assert!(text.contains("tiq scan FILE"), "{text}");
+
+    let params = json!({"name": "analyze_text", "arguments": {"text": "192.0.2.1", "limit": 5000, "lang": "zh-CN"}});
+    let message = server.call(8, "tools/call", params).await;
+    assert_eq!(message["result"]["isError"], true, "{message}");
+    let text = message["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("limit 5000"), "{text}");
+    assert!(text.contains("超出范围"), "{text}");
+
+    let params = json!({"name": "analyze_text", "arguments": {"text": "hxxp://198.51.100[.]10/a and nothing else"}});
+    let message = server.call(9, "tools/call", params).await;
+    let result = &message["result"];
+    assert_ne!(result["isError"], true, "{message}");
+    let text = result["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("198.51.100.10 [ipv4]: malicious"), "{text}");
+    let totals = &result["structuredContent"]["totals"];
+    assert_eq!(
+        (totals["malicious"].as_u64(), totals["suspicious"].as_u64()),
+        (Some(1), Some(1)),
+        "{message}"
+    );
 }

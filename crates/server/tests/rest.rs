@@ -841,6 +841,7 @@ async fn openapi_lists_every_route() {
         "/api/v1/vul",
         "/api/v1/describe/{name}",
         "/api/v1/batch",
+        "/api/v1/scan",
         "/api/v1/status",
         "/api/v3/ti",
         "/healthz",
@@ -853,6 +854,8 @@ async fn openapi_lists_every_route() {
         "Report",
         "BatchReport",
         "BatchRequest",
+        "ScanReport",
+        "ScanRequest",
         "VulnSearch",
         "ThreatDescription",
         "ErrorBody",
@@ -869,4 +872,96 @@ async fn openapi_lists_every_route() {
             .unwrap_or_else(|| panic!("{target}"));
         assert!(schemas[name].is_object(), "dangling $ref {target}");
     }
+}
+
+/// Returns a short sshd log of an unlisted address guessing passwords, then a listed
+/// address and a benign domain.
+fn guessing_log() -> String {
+    let mut log = String::new();
+    for second in 0..5 {
+        log.push_str(&format!(
+            "Dec  5 10:00:0{second} gw sshd[7]: Failed password for root from 192.0.2.200 port 4000{second} ssh2\n"
+        ));
+    }
+    log.push_str(&format!("Outbound to {LISTED_IP} and www.example.org.\n"));
+    log
+}
+
+#[tokio::test]
+async fn scan_matches_analyze_text() {
+    let server = start().await;
+    let (status, rest) = server
+        .post_json("/api/v1/scan", &json!({"text": guessing_log()}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rest}");
+    assert_eq!(rest["totals"]["indicators"], 3, "{rest}");
+    assert_eq!(rest["indicators"][0]["value"], LISTED_IP);
+    assert_eq!(rest["indicators"][0]["block"], true);
+    assert_eq!(rest["indicators"][1]["value"], "192.0.2.200");
+    assert_eq!(rest["indicators"][1]["verdict"], "suspicious");
+    assert_eq!(
+        rest["indicators"][1]["activity"]["behaviours"][0]["kind"],
+        "failed_logins"
+    );
+
+    let mcp = server
+        .mcp_tool("analyze_text", json!({"text": guessing_log()}))
+        .await;
+    assert_eq!(mcp, rest);
+
+    let response = server
+        .client
+        .post(format!("{}/api/v1/scan?lang=zh-CN&limit=1", server.base))
+        .header("Content-Type", "text/plain; charset=utf-8")
+        .body(guessing_log())
+        .send()
+        .await
+        .unwrap();
+    let (status, plain) = json_of(response).await;
+    assert_eq!(status, StatusCode::OK, "{plain}");
+    assert_eq!(plain["indicators"].as_array().unwrap().len(), 1);
+    assert_eq!(plain["left_out"]["indicators"], 2);
+    assert!(
+        plain["summary"].as_str().unwrap().contains("恶意 1"),
+        "{plain}"
+    );
+}
+
+#[tokio::test]
+async fn scan_rejects_bad_requests() {
+    let server = support::start(|config| config.max_text_bytes = 1024).await;
+    let (status, body) = server
+        .post_json("/api/v1/scan", &json!({"text": "x".repeat(2048)}))
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["error"], "text_too_large");
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains("2 KiB"), "{message}");
+    assert!(message.contains("max_text_kb"), "{message}");
+
+    let (status, body) = server
+        .post_json("/api/v1/scan", &json!({"text": "192.0.2.1", "limit": 0}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("limit 0"),
+        "{body}"
+    );
+
+    let (status, body) = server
+        .post_json("/api/v1/scan", &json!({"lines": ["192.0.2.1"]}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("text"), "{body}");
+
+    let response = server
+        .client
+        .post(format!("{}/api/v1/scan", server.base))
+        .header("Content-Type", "application/xml")
+        .body("<text/>")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json_of(response).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
 }

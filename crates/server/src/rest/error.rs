@@ -70,6 +70,11 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }
 
+    /// Creates the 413 of a text over the scan limit; `message` names both sizes.
+    pub fn text_too_large(message: String) -> ApiError {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "text_too_large", message)
+    }
+
     /// Creates the error of a missing query parameter, named in the message.
     pub fn missing(name: &str, example: &str, lang: Lang) -> ApiError {
         let message = match lang {

@@ -22,11 +22,11 @@ pub use error::method_not_allowed;
 use error::not_found;
 pub use lang::from_accept_language as lang_of;
 pub use openapi::document as openapi_document;
-pub(crate) use v1::{batch_verdicts, withhold_unscoped};
+pub(crate) use v1::{batch_verdicts, scan_cost, withhold_unscoped};
 pub use v3::denial_body as v3_denial_body;
 
 /// Builds the REST routes, with the JSON 404 as the fallback of the whole application.
-pub fn router(engine: Arc<Engine>) -> Router {
+pub fn router(engine: Arc<Engine>, max_text_bytes: usize) -> Router {
     Router::new()
         .route("/api/v1/ping", get(v1::ping))
         .route("/api/v1/ip/{ip}", get(v1::ip))
@@ -36,9 +36,11 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/api/v1/vul", get(v1::vul))
         .route("/api/v1/describe/{name}", get(v1::describe))
         .route("/api/v1/batch", post(v1::batch))
+        .route("/api/v1/scan", post(v1::scan))
         .route("/api/v3/ti", post(v3::ti))
         .route("/openapi.json", get(openapi::openapi_json))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(error::MAX_BODY_BYTES))
+        .layer(axum::Extension(v1::MaxText(max_text_bytes)))
         .with_state(engine)
 }

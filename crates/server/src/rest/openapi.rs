@@ -12,6 +12,7 @@ use axum::Json;
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Map, Value};
 use tiq_model::batch::{BatchReport, BatchRequest};
+use tiq_model::scan::{ScanReport, ScanRequest};
 use tiq_model::{Report, ThreatDescription, VulnSearch};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::content::ContentBuilder;
@@ -40,6 +41,7 @@ use super::v3::{self, V3Request, V3Response};
         v1::vul,
         v1::describe,
         v1::batch,
+        v1::scan,
         v3::ti,
         crate::status::status,
         crate::health::healthz,
@@ -91,6 +93,7 @@ fn component_schemas() -> Map<String, Value> {
     responses.subschema_for::<VulnSearch>();
     responses.subschema_for::<ThreatDescription>();
     responses.subschema_for::<BatchReport>();
+    responses.subschema_for::<ScanReport>();
     responses.subschema_for::<V3Response>();
     responses.subschema_for::<ErrorBody>();
     responses.subschema_for::<Pong>();
@@ -98,6 +101,7 @@ fn component_schemas() -> Map<String, Value> {
 
     let mut requests = generator(SchemaSettings::draft2020_12().for_deserialize());
     requests.subschema_for::<BatchRequest>();
+    requests.subschema_for::<ScanRequest>();
     requests.subschema_for::<V3Request>();
     for (name, schema) in requests.take_definitions(true) {
         schemas.entry(name).or_insert(schema);
@@ -229,4 +233,14 @@ response_set!(
     "One result per item, as analyze_batch returns it",
     ("413", "The body is over 4 MiB"),
     ("415", "The body is not application/json")
+);
+response_set!(
+    ScanResponses,
+    "ScanReport",
+    "Every indicator found, malicious first, as analyze_text returns it",
+    (
+        "413",
+        "The text is over [server] max_text_kb, or the body over 4 MiB"
+    ),
+    ("415", "The body is neither application/json nor text/plain")
 );

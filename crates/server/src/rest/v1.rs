@@ -10,9 +10,11 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use tiq_engine::scan::ScanLimits;
 use tiq_engine::vuln::{VulnQuery, VulnSort};
 use tiq_engine::{AnalyzeError, Engine};
 use tiq_model::batch::{BatchReport, BatchRequest, VerdictCounts};
+use tiq_model::scan::{ScanRequest, scan_limit, text_too_large};
 use tiq_model::{IndicatorKind, Lang, Report, VulnSearch};
 use utoipa::IntoParams;
 
@@ -21,7 +23,9 @@ use tiq_access::Scope;
 
 use super::error::ApiError;
 use super::lang;
-use super::openapi::{BatchResponses, DescribeResponses, ReportResponses, VulResponses};
+use super::openapi::{
+    BatchResponses, DescribeResponses, ReportResponses, ScanResponses, VulResponses,
+};
 
 /// The optional `lang` query parameter of every route.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -494,4 +498,146 @@ pub(crate) fn batch_verdicts(counts: &VerdictCounts, errors: usize) -> String {
         "malicious={} suspicious={} benign={} unknown={} errors={errors}",
         counts.malicious, counts.suspicious, counts.benign, counts.unknown
     )
+}
+
+/// Maximum size of a text for `POST /api/v1/scan`, in bytes: the same limit as for
+/// `analyze_text`.
+#[derive(Debug, Clone, Copy)]
+pub struct MaxText(pub usize);
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/scan",
+    tag = "indicators",
+    summary = "Find and analyse every indicator in a text or log (the analyze_text tool)",
+    params(LangParam),
+    request_body(content = ref("#/components/schemas/ScanRequest"), content_type = "application/json",
+        description = "JSON with the text, or the text itself as text/plain (then lang and limit come from the query)"),
+    responses(ScanResponses)
+)]
+pub async fn scan(
+    admission: Admission,
+    State(engine): State<Arc<Engine>>,
+    axum::Extension(MaxText(max_text)): axum::Extension<MaxText>,
+    query: Result<Query<ScanParams>, QueryRejection>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let mut note = AuditNote::new("analyze_text", Some(format!("{} bytes", body.len())));
+    let mut text_bytes = None;
+    let result = async {
+        let fallback = lang::from_accept_language(&headers);
+        let Query(params) = query.map_err(|rejection| ApiError::from_query(rejection, fallback))?;
+        let lang = lang::resolve(params.lang.as_deref(), &headers)?;
+        let request = scan_request(&headers, &body, params.limit, lang)?;
+
+        // A `lang` in the JSON body takes precedence over the query and Accept-Language.
+        let lang = match request.lang.as_deref() {
+            Some(_) => lang::resolve(request.lang.as_deref(), &headers)?,
+            None => lang,
+        };
+        let limit = scan_limit(request.limit.or(params.limit), lang)
+            .map_err(|message| ApiError::bad_request("invalid_parameter", message))?;
+        if request.text.len() > max_text {
+            return Err(ApiError::text_too_large(text_too_large(
+                request.text.len(),
+                max_text,
+                lang,
+            )));
+        }
+        text_bytes = Some(request.text.len());
+
+        // The scope and the first request are checked before the extraction, so a key
+        // without the scope costs nothing. The rest of the cost depends on what the text
+        // contains, one request per indicator looked up.
+        admit(&admission, Scope::Text, 1, lang)?;
+        let text = request.text;
+        let extraction = blocking(lang, move || {
+            let mut extractor = tiq_extract::Extractor::new(tiq_engine::scan::extract_options());
+            extractor.feed(text.as_bytes());
+            extractor.finish()
+        })
+        .await?;
+        let cost = scan_cost(&extraction);
+        if cost > 1 {
+            admit(&admission, Scope::Text, cost - 1, lang)?;
+        }
+        let limits = ScanLimits {
+            max_listed: limit,
+            ..ScanLimits::default()
+        };
+        blocking(lang, move || engine.scan(extraction, limits, lang))
+            .await
+            .map(Json)
+    }
+    .await;
+
+    // For a text within the size limit, the audit log records the size of the text rather
+    // than of the body, as it does for analyze_text.
+    if let Some(bytes) = text_bytes {
+        note.query = Some(format!("{bytes} bytes"));
+    }
+    noted(note, result, |report| Some(report.audit_verdict()))
+}
+
+/// Reads the scan request from a JSON body, or from a `text/plain` body with `limit` from
+/// the query. A request without a Content-Type is read as JSON.
+fn scan_request(
+    headers: &HeaderMap,
+    body: &[u8],
+    query_limit: Option<usize>,
+    lang: Lang,
+) -> Result<ScanRequest, ApiError> {
+    let content_type = headers.get(axum::http::header::CONTENT_TYPE).map(|value| {
+        value
+            .to_str()
+            .unwrap_or("?")
+            .trim_start()
+            .to_ascii_lowercase()
+    });
+    let plain = content_type
+        .as_deref()
+        .is_some_and(|value| value.starts_with("text/plain"));
+    let json = content_type
+        .as_deref()
+        .is_none_or(|value| value.starts_with("application/json") || value.contains("+json"));
+    if !plain && !json {
+        return Err(super::error::unsupported_media_type(
+            "application/json or text/plain",
+            lang,
+        ));
+    }
+
+    if plain {
+        return Ok(ScanRequest {
+            text: String::from_utf8_lossy(body).into_owned(),
+            lang: None,
+            limit: query_limit,
+        });
+    }
+    let Json(request) = Json::<ScanRequest>::from_bytes(body)
+        .map_err(|rejection| ApiError::from_json(rejection, lang))?;
+    Ok(request)
+}
+
+/// Query parameters of `POST /api/v1/scan`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScanParams {
+    /// `en` or `zh-CN`, as on the other routes.
+    pub lang: Option<String>,
+    /// Maximum indicators listed: 1 to 1000, default 100. A `limit` in a JSON body takes
+    /// precedence.
+    pub limit: Option<usize>,
+}
+
+/// Returns the cost of a scan against a key's rate limit and quota: one per indicator it
+/// will look up (at least 1), as a batch counts each item.
+pub(crate) fn scan_cost(extraction: &tiq_extract::Extraction) -> u32 {
+    let lookups = extraction
+        .indicators
+        .iter()
+        .filter(|found| tiq_engine::scan::lookup_kind(found.kind).is_some())
+        .count();
+    u32::try_from(lookups).unwrap_or(u32::MAX).max(1)
 }

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every target in fuzz/fuzz_targets for SECONDS each, one after another, and prints one
+# summary line per target: ok or the saved failing input, and the last libFuzzer stats line.
+#
+# Usage: benches/fuzz.sh [SECONDS]
+#   SECONDS defaults to 600. Each target starts from fuzz/seeds/TARGET; new inputs go to a
+#   temporary corpus, so the seed folders keep only their written files. A failing input is
+#   saved under fuzz/artifacts/TARGET/. Exits 1 when any target failed.
+# Needs cargo-fuzz (cargo install cargo-fuzz); RUSTC_BOOTSTRAP=1 lets it use the stable toolchain.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+seconds="${1:-600}"
+command -v cargo-fuzz >/dev/null || { echo "missing cargo-fuzz: run cargo install cargo-fuzz" >&2; exit 1; }
+export RUSTC_BOOTSTRAP=1
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cd "$root"
+
+# One build for all targets, so that no timed run starts with a build.
+cargo fuzz build > "$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
+
+status=0
+for source in fuzz/fuzz_targets/*.rs; do
+    target="$(basename "$source" .rs)"
+    corpora=("$work/$target")
+    [[ -d "fuzz/seeds/$target" ]] && corpora+=("fuzz/seeds/$target")
+    mkdir -p "$work/$target"
+    log="$work/$target.log"
+    if cargo fuzz run "$target" "${corpora[@]}" -- -max_total_time="$seconds" > "$log" 2>&1; then
+        result="ok"
+    else
+        result="failed, input $(grep -m 1 -o 'fuzz/artifacts/[^ ]*' "$log" || echo 'not saved')"
+        status=1
+    fi
+    echo "$target: $result; $(grep -E '^#[0-9]+' "$log" | tail -n 1)"
+done
+exit "$status"
