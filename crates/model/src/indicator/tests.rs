@@ -320,3 +320,97 @@ fn url_canonical_form_drops_fragment_and_user() {
         "http://example.com/x"
     );
 }
+
+#[test]
+#[ignore = "known fault: parse_url checks numeric hosts before the URL parser normalises them"]
+fn url_numeric_host_rule_covers_every_spelling() {
+    // Each host is a hexadecimal, integer or shortened IPv4 form once the URL parser has
+    // dropped control characters, read `\` or a run of slashes as `/`, percent-decoded it
+    // or mapped it with IDNA, and parse_ip rejects all of them.
+    for bad in [
+        "http:0xc0.0.2.1",
+        "http:\\\\0xc0.0.2.1\\",
+        "http:3221225985/",
+        "https:92.//example.org:443/",
+        "//27.23",
+        "http://0xc0.0.2.%31/",
+        "http://0xc0.0.2.1\t/",
+        "http://0xc0.0.2.１/",
+        "http://0xc0.0.2.1。/",
+        "2\0\0\0",
+    ] {
+        let result = parse_url(bad);
+        assert!(result.is_err(), "{bad:?} was accepted as {result:?}");
+    }
+}
+
+#[test]
+#[ignore = "known fault: hosts without `//` or with `\\` skip the decimal rule"]
+fn url_leading_zero_host_is_decimal() {
+    for (form, canonical) in [
+        ("http://192.000.002.010/", "http://192.0.2.10/"),
+        ("http:192.000.002.010/", "http://192.0.2.10/"),
+        ("http:\\\\192.000.002.010\\x", "http://192.0.2.10/x"),
+    ] {
+        let url = parse_url(form).map(|u| u.url);
+        assert_eq!(url, Ok(canonical.to_string()), "{form:?}");
+    }
+    let encoded = parse_url("http://192.000.002.01%30/").map(|u| u.url);
+    assert_ne!(
+        encoded,
+        Ok("http://192.0.2.8/".to_string()),
+        "the host must not be read as octal"
+    );
+}
+
+#[test]
+#[ignore = "known fault: refanging the whole URL changes some canonical URLs"]
+fn url_canonical_form_is_fixed_point() {
+    for form in [
+        "http:example.0xyz/",
+        "/e[.]0Xet/payln",
+        "http://example.com/[[:]]",
+        "http://example.com/a[\n.]b",
+        "http://192.0.2.1/(\t.)",
+        "http://example.com/?q={\t.}",
+        "http://example.org/(.\n)",
+    ] {
+        // Rejecting the form is also correct: only an accepted URL needs a fixed point.
+        let Ok(parsed) = parse_url(form) else {
+            continue;
+        };
+        let canonical = parsed.url;
+        let again = parse_url(&canonical).map(|u| u.url);
+        assert_eq!(
+            again,
+            Ok(canonical.clone()),
+            "{form:?} became {canonical:?}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "known fault: `(.)` and `{.}` in a host are refanged after the URL parser read it"]
+fn url_host_is_its_domain() {
+    for form in [
+        "http://example({.})com/",
+        "http://example(\t.)com/",
+        "http://example.com({.})example.net/",
+        "C0Nle.lee(\r.)fr",
+    ] {
+        // Rejecting the form is also correct: only an accepted URL must agree with its host.
+        let Ok(parsed) = parse_url(form) else {
+            continue;
+        };
+        let UrlHost::Domain(domain) = &parsed.host else {
+            panic!("{form:?}: the host of {:?} is not a domain", parsed.url);
+        };
+        let prefix = format!("http://{}/", domain.name);
+        assert!(
+            parsed.url.starts_with(&prefix),
+            "{form:?}: {:?} is not on its domain {:?}",
+            parsed.url,
+            domain.name
+        );
+    }
+}
