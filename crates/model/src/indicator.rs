@@ -533,32 +533,41 @@ fn parse_ipv4_decimal(value: &str) -> Result<Ipv4Addr, Reason> {
 /// Parses a domain name: lower-case, trailing dot removed, IDN converted to punycode.
 pub fn parse_domain(input: &str) -> Result<Domain, ParseError> {
     let value = refanged(check_input(input, Some(IndicatorKind::Domain))?);
-    let fail = |reason| ParseError::new(input, Some(IndicatorKind::Domain), reason);
-    let value = value.strip_suffix('.').unwrap_or(&value);
+    domain_from_text(&value)
+        .map_err(|reason| ParseError::new(input, Some(IndicatorKind::Domain), reason))
+}
+
+/// Checks a refanged domain name and returns its canonical form.
+fn domain_from_text(value: &str) -> Result<Domain, Reason> {
+    let value = value.strip_suffix('.').unwrap_or(value);
     if value.contains("://") || value.contains('/') {
-        return Err(fail(Reason::BadDomainChar('/')));
+        return Err(Reason::BadDomainChar('/'));
     }
     if let Some(bad) = value
         .chars()
         .find(|c| c.is_whitespace() || "@:[]()<>\"',;\\".contains(*c))
     {
-        return Err(fail(Reason::BadDomainChar(bad)));
+        return Err(Reason::BadDomainChar(bad));
     }
 
     let ascii = if value.is_ascii() {
         value.to_ascii_lowercase()
     } else {
-        idna::domain_to_ascii(value).map_err(|_| fail(Reason::BadIdn))?
+        idna::domain_to_ascii(value).map_err(|_| Reason::BadIdn)?
     };
-    check_domain_shape(&ascii).map_err(fail)?;
-    let has_punycode = ascii.split('.').any(|label| label.starts_with("xn--"));
-    if has_punycode && idna::domain_to_unicode(&ascii).1.is_err() {
-        return Err(fail(Reason::BadIdn));
+    check_domain_shape(&ascii)?;
+    if ascii.split('.').any(|label| label.starts_with("xn--")) {
+        // A label that decodes to another `xn--` label would show a second, different
+        // spelling of the name, so it is refused like any other broken punycode.
+        let (unicode, result) = idna::domain_to_unicode(&ascii);
+        if result.is_err() || unicode.split('.').any(|label| label.starts_with("xn--")) {
+            return Err(Reason::BadIdn);
+        }
     }
     if ascii.parse::<Ipv4Addr>().is_ok() {
-        return Err(fail(Reason::NumericTld(
+        return Err(Reason::NumericTld(
             ascii.rsplit('.').next().unwrap_or("").to_string(),
-        )));
+        ));
     }
 
     let suffix = psl::suffix_str(&ascii)
@@ -606,23 +615,37 @@ fn check_domain_shape(name: &str) -> Result<(), Reason> {
 /// Parses an http or https URL; a value without a scheme gets `http://`.
 ///
 /// A numeric host follows the IPv4 rules of [`parse_ip`] rather than the WHATWG URL
-/// Standard, so `http://010.1.1.1/` is `10.1.1.1` and `http://0x7f.1/` is rejected.
+/// Standard, so `http://010.1.1.1/` is `10.1.1.1` and `http://0x7f.1/` is rejected. The rule
+/// applies to the host as the URL Standard reads it: after control characters, tabs and
+/// newlines are dropped, `\` and runs of slashes are read as `/`, and the host is
+/// percent-decoded and mapped with IDNA.
 pub fn parse_url(input: &str) -> Result<UrlIndicator, ParseError> {
-    let value = refang(check_input(input, Some(IndicatorKind::Url))?);
+    let checked = check_input(input, Some(IndicatorKind::Url))?;
     let fail = |reason| ParseError::new(input, Some(IndicatorKind::Url), reason);
+    // The URL parser drops these too; dropping them first lets refanging see `[.]` split by
+    // a line break.
+    let cleaned: String = checked
+        .trim_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    let value = refanged(&cleaned);
     let lower = value.to_ascii_lowercase();
     let http_without_slashes = lower.starts_with("http:") || lower.starts_with("https:");
-    let with_scheme = match value.split_once("://") {
-        Some(_) => value.clone(),
-        None if http_without_slashes => value.clone(),
-        None => {
-            if let Some(scheme) = scheme_without_slashes(&value) {
-                return Err(fail(Reason::BadScheme(scheme.to_string())));
-            }
-            format!("http://{value}")
+    let mut with_scheme = if value.contains("://") || http_without_slashes {
+        value.into_owned()
+    } else {
+        if let Some(scheme) = scheme_without_slashes(&value) {
+            return Err(fail(Reason::BadScheme(scheme.to_string())));
         }
+        format!("http://{value}")
     };
-    let with_scheme = canonical_numeric_host(&with_scheme).map_err(fail)?;
+    if let Some(range) = http_host_range(&with_scheme) {
+        let host = &with_scheme[range.clone()];
+        if let Some(address) = decimal_url_host(host).map_err(fail)? {
+            with_scheme.replace_range(range, &address.to_string());
+        }
+    }
 
     let mut parsed =
         url::Url::parse(&with_scheme).map_err(|e| fail(Reason::BadUrl(e.to_string())))?;
@@ -636,14 +659,11 @@ pub fn parse_url(input: &str) -> Result<UrlIndicator, ParseError> {
     let host = match parsed.host() {
         Some(url::Host::Ipv4(v4)) => UrlHost::Ip(IpAddr::V4(v4)),
         Some(url::Host::Ipv6(v6)) => UrlHost::Ip(IpAddr::V6(v6)),
-        Some(url::Host::Domain(name)) => {
-            let domain = parse_domain(name).map_err(|e| fail(e.reason))?;
-            UrlHost::Domain(domain)
-        }
+        Some(url::Host::Domain(name)) => UrlHost::Domain(domain_from_text(name).map_err(fail)?),
         None => return Err(fail(Reason::NoHost)),
     };
     Ok(UrlIndicator {
-        url: parsed.to_string(),
+        url: escape_defanged_spellings(parsed.as_str()),
         host,
     })
 }
@@ -686,45 +706,78 @@ fn scheme_without_slashes(value: &str) -> Option<&str> {
     (is_scheme && !is_port).then_some(scheme)
 }
 
-/// Rewrites a numeric URL host as its canonical dotted quad, or rejects the forms the
-/// WHATWG parser would silently read as octal, hexadecimal or shortened IPv4.
-fn canonical_numeric_host(url: &str) -> Result<String, Reason> {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return Ok(url.to_string());
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let (userinfo, host_port) = match authority.rsplit_once('@') {
-        Some((user, host)) => (Some(user), host),
-        None => (None, authority),
-    };
-    if host_port.starts_with('[') {
-        return Ok(url.to_string());
+/// Finds the host of an http or https URL the way the URL Standard splits it: any run of `/`
+/// or `\` after the scheme, the authority up to the first `/`, `\`, `?` or `#`, the host
+/// after the last `@` and before a port. The value must already be free of tabs, newlines and
+/// surrounding control characters. IPv6 literals and other schemes give `None`.
+fn http_host_range(url: &str) -> Option<std::ops::Range<usize>> {
+    let (scheme, _) = url.split_once(':')?;
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return None;
     }
-    let (host, port) = match host_port.rsplit_once(':') {
-        Some((host, port)) => (host, Some(port)),
-        None => (host_port, None),
-    };
-    let last_label = host.trim_end_matches('.').rsplit('.').next().unwrap_or("");
-    let all_digits = !last_label.is_empty() && last_label.bytes().all(|b| b.is_ascii_digit());
-    if !all_digits && !last_label.to_ascii_lowercase().starts_with("0x") {
-        return Ok(url.to_string());
+    let after_scheme = scheme.len() + 1;
+    let start = url[after_scheme..]
+        .find(|c| c != '/' && c != '\\')
+        .map_or(url.len(), |offset| after_scheme + offset);
+    let end = url[start..]
+        .find(['/', '\\', '?', '#'])
+        .map_or(url.len(), |offset| start + offset);
+    let host_start = url[start..end]
+        .rfind('@')
+        .map_or(start, |at| start + at + 1);
+    if url[host_start..end].starts_with('[') {
+        return None;
     }
+    let host_end = url[host_start..end]
+        .find(':')
+        .map_or(end, |colon| host_start + colon);
+    Some(host_start..host_end)
+}
 
-    let address = parse_ipv4_decimal(host.trim_end_matches('.'))
-        .map_err(|_| Reason::BadUrlAddress(host.to_string()))?;
-    let mut rebuilt = format!("{scheme}://");
-    if let Some(user) = userinfo {
-        rebuilt.push_str(user);
-        rebuilt.push('@');
+/// Reads a URL host that the URL Standard takes for an IPv4 address, after percent-decoding
+/// and IDNA mapping, with the decimal rules of [`parse_ip`]. A host that is not numeric gives
+/// `None`; one that is numeric in any other spelling (octal, hexadecimal, an integer or fewer
+/// than four parts) is rejected, since browsers and the URL Standard disagree with people on
+/// what it means.
+fn decimal_url_host(host: &str) -> Result<Option<Ipv4Addr>, Reason> {
+    let decoded: Cow<'_, [u8]> = percent_encoding::percent_decode(host.as_bytes()).into();
+    let Ok(ascii) = idna::domain_to_ascii_from_cow(decoded, idna::AsciiDenyList::URL) else {
+        // The URL parser rejects the host too, with its own message.
+        return Ok(None);
+    };
+    let trimmed = ascii.strip_suffix('.').unwrap_or(&ascii);
+    let last = trimmed.rsplit('.').next().unwrap_or("");
+    let hex = last
+        .strip_prefix("0x")
+        .or_else(|| last.strip_prefix("0X"))
+        .is_some_and(|digits| digits.bytes().all(|b| b.is_ascii_hexdigit()));
+    let digits = !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit());
+    if !hex && !digits {
+        return Ok(None);
     }
-    rebuilt.push_str(&address.to_string());
-    if let Some(port) = port {
-        rebuilt.push(':');
-        rebuilt.push_str(port);
+    parse_ipv4_decimal(trimmed)
+        .map(Some)
+        .map_err(|_| Reason::BadUrlAddress(host.to_string()))
+}
+
+/// Escapes the `[`, `(` or `{` of a defanged spelling left in a canonical URL, such as the
+/// `[:]` that refanging leaves of `[[:]]`, so that the canonical form parses back to itself.
+fn escape_defanged_spellings(url: &str) -> String {
+    const SPELLINGS: [(&str, &str); 5] = [
+        ("[.]", "%5B.]"),
+        ("(.)", "%28.)"),
+        ("{.}", "%7B.}"),
+        ("[://]", "%5B://]"),
+        ("[:]", "%5B:]"),
+    ];
+    let mut out = url.to_string();
+    while let Some((spelling, escaped)) = SPELLINGS
+        .iter()
+        .find(|(spelling, _)| out.contains(spelling))
+    {
+        out = out.replace(spelling, escaped);
     }
-    rebuilt.push_str(tail);
-    Ok(rebuilt)
+    out
 }
 
 /// Parses an MD5, SHA-1 or SHA-256 digest in any case into lower-case hex.
