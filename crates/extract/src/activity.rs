@@ -142,23 +142,31 @@ pub struct Activity {
 struct Tally {
     values: Vec<(String, u64)>,
     /// The hash of each value, compared before the value.
-    keys: Vec<u64>,
+    keys: [u64; MAX_DISTINCT],
+    /// One bit per value, chosen by its hash, so that most values not in the tally are
+    /// ruled out without reading `keys`.
+    bits: u64,
     other: u64,
 }
 
 impl Tally {
     fn add(&mut self, value: &str) {
         let key = HASHER.hash_one(value);
-        let found = self
-            .keys
-            .iter()
-            .zip(&self.values)
-            .position(|(k, (v, _))| *k == key && v == value);
+        let bit = 1u64 << (key % 64);
+        let found = if self.bits & bit == 0 {
+            None
+        } else {
+            self.keys[..self.values.len()]
+                .iter()
+                .zip(&self.values)
+                .position(|(k, (v, _))| *k == key && v == value)
+        };
         if let Some(index) = found {
             self.values[index].1 += 1;
         } else if self.values.len() < MAX_DISTINCT {
+            self.keys[self.values.len()] = key;
             self.values.push((value.to_string(), 1));
-            self.keys.push(key);
+            self.bits |= bit;
         } else {
             self.other += 1;
         }
@@ -314,7 +322,8 @@ impl Tracker {
             self.requests += 1;
             self.methods.add(method);
             if let Some(path) = &info.path {
-                let path = path.split(['?', '#']).next().unwrap_or(path);
+                let path =
+                    &path[..memchr::memchr2(b'?', b'#', path.as_bytes()).unwrap_or(path.len())];
                 self.paths.add(path);
                 if method == "POST" && is_login_path(path) {
                     self.login_posts

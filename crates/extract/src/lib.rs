@@ -17,6 +17,7 @@ pub mod refang;
 mod scan;
 mod timefmt;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// The maps probed once per occurrence use foldhash, several times faster than SipHash on
@@ -200,6 +201,7 @@ pub struct Extractor {
     entries: Vec<Entry>,
     activity: Map<IpAddr, activity::Tracker>,
     dropped: u64,
+    memo: scan::WordMemo,
 }
 
 impl Extractor {
@@ -215,6 +217,7 @@ impl Extractor {
             entries: Vec::new(),
             activity: Map::default(),
             dropped: 0,
+            memo: scan::WordMemo::default(),
         }
     }
 
@@ -324,7 +327,11 @@ impl Extractor {
             self.lines += 1;
         }
         self.continued = !ends_line;
-        let text = String::from_utf8_lossy(bytes);
+        // Validating first is faster than the lossy conversion, and most input is valid.
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(bytes),
+        };
         self.line(&text, starts_line);
     }
 
@@ -339,19 +346,15 @@ impl Extractor {
         let line_number = self.lines;
         let text = refang::refang(line);
 
-        let mut record = |kind: Kind, value: &str| {
-            record(
-                &mut self.index,
-                &mut self.entries,
-                &mut self.dropped,
-                self.options.max_indicators,
-                kind,
-                value,
-                line_number,
-                time,
-            )
+        let mut sink = Recorder {
+            index: &mut self.index,
+            entries: &mut self.entries,
+            dropped: &mut self.dropped,
+            max: self.options.max_indicators,
+            line: line_number,
+            time,
         };
-        scan::Scanner::new(&mut record).line(&text);
+        scan::Scanner::with_memo(&mut sink, &mut self.memo).line(&text);
 
         if let Some(client) = info.client {
             let client = match client {
@@ -371,41 +374,49 @@ impl Extractor {
     }
 }
 
-/// Counts one occurrence of `value`, adding an entry for it unless `max` entries exist.
-#[allow(clippy::too_many_arguments)]
-fn record(
-    index: &mut [Map<Box<str>, usize>; Kind::ALL.len()],
-    entries: &mut Vec<Entry>,
-    dropped: &mut u64,
+/// The sink that counts what the scanner finds in one line into the extractor's entries.
+struct Recorder<'a> {
+    index: &'a mut [Map<Box<str>, usize>; Kind::ALL.len()],
+    entries: &'a mut Vec<Entry>,
+    dropped: &'a mut u64,
     max: usize,
-    kind: Kind,
-    value: &str,
     line: u64,
     time: Option<i64>,
-) {
-    let map = &mut index[kind.index()];
-    if let Some(&at) = map.get(value) {
-        let entry = &mut entries[at];
+}
+
+impl scan::Sink for Recorder<'_> {
+    /// Counts one occurrence of `value`, adding an entry for it unless `max` entries exist.
+    /// The handle is the entry's position, which never changes.
+    fn found(&mut self, kind: Kind, value: &str) -> Option<usize> {
+        if let Some(&at) = self.index[kind.index()].get(value) {
+            self.again(at);
+            return Some(at);
+        }
+        if self.entries.len() >= self.max {
+            *self.dropped += 1;
+            return None;
+        }
+        let at = self.entries.len();
+        self.index[kind.index()].insert(value.into(), at);
+        self.entries.push(Entry {
+            kind,
+            value: value.into(),
+            count: 1,
+            first_line: self.line,
+            first_time: self.time,
+            last_time: self.time,
+        });
+        Some(at)
+    }
+
+    fn again(&mut self, handle: usize) {
+        let entry = &mut self.entries[handle];
         entry.count += 1;
-        if let Some(time) = time {
+        if let Some(time) = self.time {
             entry.first_time = Some(entry.first_time.map_or(time, |t| t.min(time)));
             entry.last_time = Some(entry.last_time.map_or(time, |t| t.max(time)));
         }
-        return;
     }
-    if entries.len() >= max {
-        *dropped += 1;
-        return;
-    }
-    map.insert(value.into(), entries.len());
-    entries.push(Entry {
-        kind,
-        value: value.into(),
-        count: 1,
-        first_line: line,
-        first_time: time,
-        last_time: time,
-    });
 }
 
 #[cfg(test)]

@@ -57,6 +57,9 @@ const BRACKETED: [(&str, &str); 20] = [
 pub fn refang(line: &str) -> Cow<'_, str> {
     let bytes = line.as_bytes();
     let mut out: Option<String> = None;
+    if !has_spelling(bytes) {
+        return Cow::Borrowed(line);
+    }
     let mut copied = 0;
     let mut at = 0;
     while at < bytes.len() {
@@ -82,6 +85,16 @@ pub fn refang(line: &str) -> Cow<'_, str> {
             Cow::Owned(out)
         }
     }
+}
+
+/// Tells whether `bytes` contains a defanged spelling, jumping between the bytes that can start
+/// one, since most lines have none.
+fn has_spelling(bytes: &[u8]) -> bool {
+    memchr::memchr3_iter(b'[', b'(', b'{', bytes)
+        .chain(memchr::memchr_iter(b'\\', bytes))
+        .any(|at| spelling_at(bytes, at).is_some())
+        || memchr::memchr2_iter(b'x', b'X', bytes)
+            .any(|at| at > 0 && spelling_at(bytes, at - 1).is_some())
 }
 
 /// Returns the length of the defanged spelling at `at` and its replacement.

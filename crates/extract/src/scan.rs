@@ -16,6 +16,7 @@
 //! indicators. The one exception is Squid's hierarchy code, as in `HIER_DIRECT/203.0.113.9`:
 //! an address after an upper-case code that contains `_`.
 
+use std::hash::BuildHasher;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::Kind;
@@ -176,25 +177,216 @@ fn for_each_word(line: &str, mut word: impl FnMut(&str)) {
     flush(&mut start, bytes.len());
 }
 
-/// Indicator finder for one line at a time, which hands each occurrence to `found`.
-pub(crate) struct Scanner<'f, F: FnMut(Kind, &str)> {
-    found: &'f mut F,
+/// Slots of a [`WordMemo`].
+const MEMO_SLOTS: usize = 1 << 13;
+/// Longest word a [`WordMemo`] keeps. Longer words are rare and seldom repeat.
+const MEMO_MAX_WORD: usize = 160;
+
+/// What reading one word gave, kept so that the next occurrence of the same word is not
+/// read again.
+#[derive(Debug, Default)]
+struct MemoSlot {
+    /// The word, empty while the slot is unused.
+    word: SlotWord,
+    /// Whether the word followed a host key.
+    after_host_key: bool,
+    found: Vec<Occurrence>,
+    /// Whether the word ended in a host key.
+    ends_in_host_key: bool,
+}
+
+/// Maximum length of the words a [`SlotWord`] keeps in place. Most words of a log are
+/// shorter, and comparing them then reads no other memory than the slot's.
+const SHORT_WORD: usize = 32;
+
+/// A word kept in a memo slot: in place when short, on the heap when long.
+#[derive(Debug, Default)]
+struct SlotWord {
+    len: u8,
+    short: [u8; SHORT_WORD],
+    long: Vec<u8>,
+}
+
+impl SlotWord {
+    fn is(&self, word: &[u8]) -> bool {
+        if word.len() <= SHORT_WORD {
+            // Compared eight bytes at a time: short words are too many for a call to
+            // `memcmp` each.
+            if usize::from(self.len) != word.len() {
+                return false;
+            }
+            let mut chunks = word.chunks_exact(8);
+            let mut at = 0;
+            for chunk in chunks.by_ref() {
+                let ours =
+                    u64::from_ne_bytes(self.short[at..at + 8].try_into().unwrap_or_default());
+                let theirs = u64::from_ne_bytes(chunk.try_into().unwrap_or_default());
+                if ours != theirs {
+                    return false;
+                }
+                at += 8;
+            }
+            chunks
+                .remainder()
+                .iter()
+                .zip(&self.short[at..])
+                .all(|(a, b)| a == b)
+        } else {
+            self.long == word
+        }
+    }
+
+    fn set(&mut self, word: &[u8]) {
+        if word.len() <= SHORT_WORD {
+            self.len = word.len() as u8;
+            self.short[..word.len()].copy_from_slice(word);
+            self.long.clear();
+        } else {
+            self.len = 0;
+            self.long.clear();
+            self.long.extend_from_slice(word);
+        }
+    }
+}
+
+/// Results of recently read words, in a fixed number of slots chosen by hash, so memory
+/// stays bounded. Logs repeat most of their words (user agents, methods, paths, referrers),
+/// and a repeated word costs one hash and one comparison instead of a full reading.
+#[derive(Debug)]
+pub(crate) struct WordMemo {
+    slots: Box<[MemoSlot]>,
+    /// Indicators of the word being read, moved into its slot afterwards.
+    captured: Vec<Occurrence>,
+}
+
+/// One indicator found in a memoised word, with the sink's handle for counting it again.
+#[derive(Debug)]
+struct Occurrence {
+    kind: Kind,
+    value: Box<str>,
+    handle: Option<usize>,
+}
+
+/// Where a [`Scanner`] sends what it finds.
+pub(crate) trait Sink {
+    /// Takes one occurrence of an indicator, and may return a handle with which
+    /// [`Sink::again`] counts another occurrence of the same indicator.
+    fn found(&mut self, kind: Kind, value: &str) -> Option<usize>;
+
+    /// Counts another occurrence of the indicator behind `handle`.
+    fn again(&mut self, handle: usize);
+}
+
+impl<F: FnMut(Kind, &str)> Sink for F {
+    fn found(&mut self, kind: Kind, value: &str) -> Option<usize> {
+        self(kind, value);
+        None
+    }
+
+    fn again(&mut self, _handle: usize) {}
+}
+
+impl Default for WordMemo {
+    fn default() -> Self {
+        WordMemo {
+            slots: (0..MEMO_SLOTS).map(|_| MemoSlot::default()).collect(),
+            captured: Vec::new(),
+        }
+    }
+}
+
+/// The hasher of memo words. The memo only caches, so a collision costs a reading, never a
+/// wrong result, and a fixed seed is safe.
+static MEMO_HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x6d65_6d6f);
+
+/// Indicator finder for one line at a time, which hands each occurrence to `sink`.
+pub(crate) struct Scanner<'f, S: Sink> {
+    sink: &'f mut S,
     /// Whether the previous piece was a host key (`Host:`, `domain=`), which makes the next
     /// piece a host.
     after_host_key: bool,
+    memo: Option<&'f mut WordMemo>,
+    /// Whether found indicators are also kept in the memo's `captured`.
+    capturing: bool,
 }
 
-impl<'f, F: FnMut(Kind, &str)> Scanner<'f, F> {
-    pub(crate) fn new(found: &'f mut F) -> Self {
+impl<'f, S: Sink> Scanner<'f, S> {
+    pub(crate) fn new(sink: &'f mut S) -> Self {
         Scanner {
-            found,
+            sink,
             after_host_key: false,
+            memo: None,
+            capturing: false,
+        }
+    }
+
+    /// Returns a scanner that looks words up in `memo` before reading them.
+    pub(crate) fn with_memo(sink: &'f mut S, memo: &'f mut WordMemo) -> Self {
+        Scanner {
+            memo: Some(memo),
+            ..Scanner::new(sink)
         }
     }
 
     pub(crate) fn line(&mut self, line: &str) {
         self.after_host_key = false;
-        for_each_word(line, |word| self.word(word));
+        if self.memo.is_none() {
+            for_each_word(line, |word| self.word(word));
+            return;
+        }
+        for_each_word(line, |word| self.memoised_word(word));
+    }
+
+    fn emit(&mut self, kind: Kind, value: &str) {
+        let handle = self.sink.found(kind, value);
+        if self.capturing
+            && let Some(memo) = self.memo.as_deref_mut()
+        {
+            memo.captured.push(Occurrence {
+                kind,
+                value: value.into(),
+                handle,
+            });
+        }
+    }
+
+    /// Reads `word`, or replays what the memo kept for it.
+    fn memoised_word(&mut self, word: &str) {
+        if word.len() > MEMO_MAX_WORD {
+            self.word(word);
+            return;
+        }
+        let bytes = word.as_bytes();
+        let context = self.after_host_key;
+        // Both contexts of a word share a hash and sit in neighbouring slots.
+        let index = (MEMO_HASHER.hash_one(bytes) as usize ^ usize::from(context)) % MEMO_SLOTS;
+        if let Some(memo) = self.memo.as_deref_mut() {
+            let slot = &memo.slots[index];
+            if slot.after_host_key == context && slot.word.is(bytes) {
+                for occurrence in &slot.found {
+                    match occurrence.handle {
+                        Some(handle) => self.sink.again(handle),
+                        None => {
+                            self.sink.found(occurrence.kind, &occurrence.value);
+                        }
+                    }
+                }
+                self.after_host_key = slot.ends_in_host_key;
+                return;
+            }
+            memo.captured.clear();
+        }
+        self.capturing = true;
+        self.word(word);
+        self.capturing = false;
+        let ends_in_host_key = self.after_host_key;
+        if let Some(memo) = self.memo.as_deref_mut() {
+            let slot = &mut memo.slots[index];
+            slot.word.set(bytes);
+            slot.after_host_key = context;
+            slot.ends_in_host_key = ends_in_host_key;
+            std::mem::swap(&mut slot.found, &mut memo.captured);
+        }
     }
 
     fn word(&mut self, word: &str) {
@@ -240,7 +432,7 @@ impl<'f, F: FnMut(Kind, &str)> Scanner<'f, F> {
                 128 => Kind::Sha512,
                 3 if run.eq_ignore_ascii_case("cve") => {
                     if let Some((id, end)) = cve_at(bytes, at) {
-                        (self.found)(Kind::Cve, &id);
+                        self.emit(Kind::Cve, &id);
                         at = end;
                     }
                     continue;
@@ -249,9 +441,9 @@ impl<'f, F: FnMut(Kind, &str)> Scanner<'f, F> {
             };
             if hex {
                 if run.bytes().any(|b| b.is_ascii_uppercase()) {
-                    (self.found)(kind, &run.to_ascii_lowercase());
+                    self.emit(kind, &run.to_ascii_lowercase());
                 } else {
-                    (self.found)(kind, run);
+                    self.emit(kind, run);
                 }
             }
         }
@@ -338,7 +530,7 @@ impl<'f, F: FnMut(Kind, &str)> Scanner<'f, F> {
         }
         value.push_str(tail);
 
-        (self.found)(Kind::Url, &value);
+        self.emit(Kind::Url, &value);
         self.host(&host);
         if let Some((_, query)) = tail.split_once('?') {
             let query = query.split('#').next().unwrap_or(query);
@@ -351,14 +543,14 @@ impl<'f, F: FnMut(Kind, &str)> Scanner<'f, F> {
     fn host(&mut self, host: &Host) {
         match host {
             Host::Ip(ip) => self.address(*ip),
-            Host::Domain(name) => (self.found)(Kind::Domain, name),
+            Host::Domain(name) => self.emit(Kind::Domain, name),
         }
     }
 
     fn address(&mut self, ip: IpAddr) {
         match ip {
-            IpAddr::V4(v4) => (self.found)(Kind::Ipv4, &v4.to_string()),
-            IpAddr::V6(v6) => (self.found)(Kind::Ipv6, &v6.to_string()),
+            IpAddr::V4(v4) => self.emit(Kind::Ipv4, &v4.to_string()),
+            IpAddr::V6(v6) => self.emit(Kind::Ipv6, &v6.to_string()),
         }
     }
 
@@ -396,22 +588,22 @@ impl<'f, F: FnMut(Kind, &str)> Scanner<'f, F> {
                 return;
             }
             if let Some((ip, prefix)) = cidr(head, tail) {
-                (self.found)(Kind::Cidr, &format!("{ip}/{prefix}"));
+                self.emit(Kind::Cidr, &format!("{ip}/{prefix}"));
                 return;
             }
             let proxy_code =
                 head.contains('_') && head.bytes().all(|b| b.is_ascii_uppercase() || b == b'_');
             if proxy_code {
                 if let Some(v4) = ipv4(tail.split('/').next().unwrap_or(tail)) {
-                    (self.found)(Kind::Ipv4, &v4.to_string());
+                    self.emit(Kind::Ipv4, &v4.to_string());
                 }
                 return;
             }
             if has_www_prefix(head) {
                 if let Some(name) = domain(head, true) {
                     let url = format!("http://{name}/{}", trim_url_end(tail));
-                    (self.found)(Kind::Url, &url);
-                    (self.found)(Kind::Domain, &name);
+                    self.emit(Kind::Url, &url);
+                    self.emit(Kind::Domain, &name);
                 }
                 return;
             }
@@ -464,14 +656,14 @@ impl<'f, F: FnMut(Kind, &str)> Scanner<'f, F> {
         if bytes.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
             let trimmed = piece.trim_end_matches('.');
             if let Some(v4) = ipv4(trimmed) {
-                (self.found)(Kind::Ipv4, &v4.to_string());
+                self.emit(Kind::Ipv4, &v4.to_string());
             }
             return;
         }
         if bytes.contains(&b'.')
             && let Some(name) = domain(piece, host_context)
         {
-            (self.found)(Kind::Domain, &name);
+            self.emit(Kind::Domain, &name);
         }
     }
 
@@ -494,8 +686,8 @@ impl<'f, F: FnMut(Kind, &str)> Scanner<'f, F> {
         }
         if let Some(name) = domain(host, true) {
             let address = format!("{}@{name}", local.to_ascii_lowercase());
-            (self.found)(Kind::Email, &address);
-            (self.found)(Kind::Domain, &name);
+            self.emit(Kind::Email, &address);
+            self.emit(Kind::Domain, &name);
         }
     }
 }
@@ -782,6 +974,49 @@ mod tests {
         let mut found = |kind: Kind, value: &str| out.push((kind, value.to_string()));
         Scanner::new(&mut found).line(line);
         out
+    }
+
+    /// Scans each line once without a memo, and twice with one, so that the second pass
+    /// replays what the first kept.
+    fn scan_with_and_without_memo(lines: &[&str]) {
+        let mut memo = WordMemo::default();
+        for pass in 0..2 {
+            for line in lines {
+                let plain = scan(line);
+                let mut memoised = Vec::new();
+                let mut found = |kind: Kind, value: &str| memoised.push((kind, value.to_string()));
+                Scanner::with_memo(&mut found, &mut memo).line(line);
+                assert_eq!(memoised, plain, "pass {pass}: {line:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn memo_gives_the_same_indicators() {
+        let corpus = include_str!("../tests/corpus.jsonl");
+        let texts: Vec<String> = corpus
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| {
+                let case: serde_json::Value = serde_json::from_str(line).unwrap();
+                case["text"].as_str().unwrap().to_string()
+            })
+            .collect();
+        let lines: Vec<&str> = texts.iter().flat_map(|text| text.lines()).collect();
+        assert!(lines.len() > 300, "{} corpus lines", lines.len());
+        scan_with_and_without_memo(&lines);
+    }
+
+    #[test]
+    fn memo_keeps_host_key_context() {
+        // The same words after a host key and elsewhere, in quoted fields and bare.
+        scan_with_and_without_memo(&[
+            r#"{"host":"files.example.zip","path":"update.zip"}"#,
+            r#"{"path":"update.zip","host":"files.example.zip"}"#,
+            "Host: update.zip and update.zip",
+            "update.zip Host: update.zip",
+            r#"sni="update.zip" "update.zip""#,
+        ]);
     }
 
     #[test]
