@@ -951,6 +951,13 @@ pub(crate) fn domain(text: &str, host_context: bool) -> Option<String> {
     if !labels_ok {
         return None;
     }
+    if name.split('.').any(|label| label.starts_with("xn--")) {
+        // Punycode must decode, and not to another `xn--` label, as tiq's analysis requires.
+        let (unicode, result) = idna::domain_to_unicode(&name);
+        if result.is_err() || unicode.split('.').any(|label| label.starts_with("xn--")) {
+            return None;
+        }
+    }
 
     let suffix = psl::suffix(name.as_bytes())?;
     if !suffix.is_known() || psl::domain(name.as_bytes()).is_none() {
@@ -1057,6 +1064,16 @@ mod tests {
                 "{input}: {found:?}"
             );
         }
+    }
+
+    #[test]
+    fn broken_punycode_is_no_host() {
+        let line = "C2 at hxxps://bad[.]xn--example[.]net:8443/gate.php and bad.xn--example.net";
+        assert!(scan(&crate::refang::refang(line)).is_empty());
+        assert_eq!(
+            scan("xn--bcher-kva.com and xn--xn--fdxn--xn--fdl.com"),
+            [(Kind::Domain, "xn--bcher-kva.com".to_string())]
+        );
     }
 
     #[test]
