@@ -5,6 +5,7 @@
 
 use std::net::IpAddr;
 
+use tiq_extract::{Extraction, Extractor, Kind, Options};
 use tiq_model::indicator::{
     self, Domain, HashKind, Indicator, IndicatorKind, ParseError, UrlHost, UrlIndicator,
 };
@@ -197,10 +198,10 @@ fn check_domain_value(input: &str, domain: &Domain) {
         );
     }
 
-    // Every accepted domain can be the host of a URL, except one whose top-level label starts
-    // with 0x: parse_url rejects such a host as a hexadecimal IPv4 form.
+    // Every accepted domain can be the host of a URL, except one whose top-level label is a
+    // hexadecimal number such as `0xc0`: parse_url rejects such a host as an IPv4 form.
     let tld = labels[labels.len() - 1];
-    if !tld.starts_with("0x") {
+    if !is_hex_number(tld) {
         let text = format!("http://{name}/");
         let expected = UrlIndicator {
             url: text.clone(),
@@ -223,8 +224,16 @@ fn check_url_value(input: &str, parsed: &UrlIndicator) {
         matches!(url.scheme(), "http" | "https"),
         "{input:?}: {text:?} is not http or https"
     );
-    assert_eq!(url.fragment(), None, "{input:?}: {text:?} kept its fragment");
-    assert_ne!(url.query(), Some(""), "{input:?}: {text:?} kept an empty query");
+    assert_eq!(
+        url.fragment(),
+        None,
+        "{input:?}: {text:?} kept its fragment"
+    );
+    assert_ne!(
+        url.query(),
+        Some(""),
+        "{input:?}: {text:?} kept an empty query"
+    );
     assert!(
         url.username().is_empty() && url.password().is_none(),
         "{input:?}: {text:?} kept its user info"
@@ -256,17 +265,11 @@ fn check_url_value(input: &str, parsed: &UrlIndicator) {
             // The URL keeps a trailing dot on its host, and the domain drops it.
             let url_host = url.host_str().unwrap_or("");
             let url_host = url_host.strip_suffix('.').unwrap_or(url_host);
-            // NOTE: the URL parser accepts `(.)` and `{.}` in a host, where `({.})` or `(\t.)`
-            // in the input leaves them, and parse_url then refangs the host into another domain
-            // than the URL's. The test `url_host_is_its_domain` fails on these, and they are
-            // skipped here until it passes.
-            if !BRACKET_FORMS.iter().any(|form| url_host.contains(form)) {
-                assert_eq!(
-                    url_host, domain.name,
-                    "{input:?}: domain {:?} is not the host of {text:?}",
-                    domain.name
-                );
-            }
+            assert_eq!(
+                url_host, domain.name,
+                "{input:?}: domain {:?} is not the host of {text:?}",
+                domain.name
+            );
             assert_eq!(
                 indicator::parse_domain(&domain.name).as_ref(),
                 Ok(domain),
@@ -275,60 +278,45 @@ fn check_url_value(input: &str, parsed: &UrlIndicator) {
         }
     }
 
-    // NOTE: two kinds of canonical URL do not parse back to themselves, and the test
-    // `url_canonical_form_is_fixed_point` fails on both. parse_url refangs the whole text before
-    // the URL parser drops tabs and newlines, so `(.\n)` in a path becomes `(.)` and is refanged
-    // on the next parse. And parse_url rejects a host whose last label starts with 0x, but the
-    // inputs that skip its numeric-host rule (see `check_numeric_url_host`) keep such a host.
-    // Both are skipped here so that fuzzing goes on to other faults, until that test passes.
-    let last_label = url
-        .host_str()
-        .and_then(|host| host.trim_end_matches('.').rsplit('.').next())
-        .unwrap_or("");
-    let has_bracket_form = BRACKET_FORMS.iter().any(|form| text.contains(form));
-    if !last_label.starts_with("0x") && !has_bracket_form {
-        check_fixed_point(input, &Indicator::Url(parsed.clone()));
-    }
+    let refanged_again = refang(text);
+    assert_eq!(
+        &refanged_again, text,
+        "{input:?}: the canonical URL {text:?} still contains a defanged spelling"
+    );
+    check_fixed_point(input, &Indicator::Url(parsed.clone()));
 }
 
 /// Checks that an IPv4 URL host was written as `parse_ip` reads addresses: four decimal octets
 /// with leading zeros read as decimal, never the octal, hexadecimal or shortened forms of the
 /// URL Standard.
 ///
-/// The host text is taken from the input the way the URL Standard splits an http URL: tabs and
-/// newlines removed, any run of `/` or `\` after the scheme, the authority up to the first
-/// `/`, `\`, `?` or `#`, user info up to the last `@`, then percent-decoding and IDNA mapping.
+/// The host text is taken from the input the way the URL Standard splits an http URL. Control
+/// characters and spaces are trimmed, tabs and newlines dropped, and any run of `/` or `\`
+/// after the scheme skipped. The authority ends at the first `/`, `\`, `?` or `#`, the host
+/// follows the last `@`, and it is then percent-decoded and mapped with IDNA.
 fn check_numeric_url_host(input: &str, address: std::net::Ipv4Addr) {
-    let cleaned: String = refang(input)
+    let cleaned: String = input
         .trim_matches(|c: char| c <= ' ')
         .chars()
         .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
         .collect();
+    let cleaned = refang(&cleaned);
     let after_scheme = ["http:", "https:"]
         .iter()
         .find(|scheme| starts_with_ignore_ascii_case(&cleaned, scheme))
         .map_or(cleaned.as_str(), |scheme| &cleaned[scheme.len()..]);
     let rest = after_scheme.trim_start_matches(['/', '\\']);
     let authority = rest.split(['/', '\\', '?', '#']).next().unwrap_or("");
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host_port = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
     if host_port.starts_with('[') {
         // An IPv6 literal, such as an IPv4-mapped address.
         return;
     }
-    let host = host_port.split_once(':').map_or(host_port, |(host, _)| host);
-
-    // NOTE: parse_url applies the rule to the host text after the first `://`, up to `/`, `?`
-    // or `#`. The URL parser reads the host differently when it drops control characters,
-    // takes `\` or a run of slashes as one `/`, needs no `//` after `http:`, percent-decodes the
-    // host or maps it with IDNA, and then its own IPv4 rules apply. Such inputs fail the test
-    // `url_numeric_host_rule_covers_every_spelling`, and are skipped here so that fuzzing goes
-    // on to other faults. Drop this skip once that test passes.
-    let host_read_differently = host_checked_by_parse_url(input).as_deref() != Some(host)
-        || host.contains('%')
-        || !host.is_ascii();
-    if host_read_differently {
-        return;
-    }
+    let host = host_port
+        .split_once(':')
+        .map_or(host_port, |(host, _)| host);
 
     let decoded: Vec<u8> = percent_encoding::percent_decode_str(host).collect();
     let Ok(mapped) = idna::domain_to_ascii_cow(&decoded, idna::AsciiDenyList::URL) else {
@@ -342,34 +330,20 @@ fn check_numeric_url_host(input: &str, address: std::net::Ipv4Addr) {
     );
 }
 
-/// Returns the host text that `parse_url` checks against the IPv4 rules, split the way it
-/// splits it, or `None` when it checks none.
-fn host_checked_by_parse_url(input: &str) -> Option<String> {
-    let value = refang(input);
-    let has_http_scheme = ["http:", "https:"]
-        .iter()
-        .any(|scheme| starts_with_ignore_ascii_case(&value, scheme));
-    let with_scheme = if value.contains("://") || has_http_scheme {
-        value
-    } else {
-        format!("http://{value}")
-    };
-    let (_, rest) = with_scheme.split_once("://")?;
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-    let host = host_port.rsplit_once(':').map_or(host_port, |(host, _)| host);
-    Some(host.to_string())
-}
-
 fn check_hash_value(input: &str, kind: HashKind, hex: &str) {
     let expected_len = match kind {
         HashKind::Md5 => 32,
         HashKind::Sha1 => 40,
         HashKind::Sha256 => 64,
     };
-    assert_eq!(hex.len(), expected_len, "{input:?}: {hex:?} is not a {kind:?} length");
+    assert_eq!(
+        hex.len(),
+        expected_len,
+        "{input:?}: {hex:?} is not a {kind:?} length"
+    );
     assert!(
-        hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        hex.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
         "{input:?}: {hex:?} is not lower-case hex"
     );
     assert_eq!(
@@ -443,6 +417,14 @@ fn is_label_suffix(name: &str, suffix: &str) -> bool {
     name == suffix || name.ends_with(&format!(".{suffix}"))
 }
 
+/// Tells whether a label is a hexadecimal number in the URL Standard's IPv4 spelling.
+fn is_hex_number(label: &str) -> bool {
+    label
+        .strip_prefix("0x")
+        .or_else(|| label.strip_prefix("0X"))
+        .is_some_and(|digits| digits.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 fn starts_with_ignore_ascii_case(value: &str, prefix: &str) -> bool {
     value
         .as_bytes()
@@ -455,4 +437,121 @@ fn unmap_ipv4(address: IpAddr) -> IpAddr {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
         IpAddr::V4(_) => address,
     }
+}
+
+/// Checks the streaming extractor on any bytes: the result does not depend on where the input
+/// is cut into chunks, every value is in the canonical form of its parser, the counts and times
+/// agree with each other, and small limits are kept.
+pub fn check_extract(data: &[u8]) {
+    let whole = extract_in_chunks(data, &[data.len()], Options::default());
+    assert_eq!(whole.bytes, data.len() as u64, "{data:?}: bytes read");
+    // The first byte picks a cut, so libFuzzer can steer it.
+    let cut = data
+        .first()
+        .map_or(0, |b| usize::from(*b) % (data.len() + 1));
+    let split = extract_in_chunks(data, &[cut, data.len() - cut], Options::default());
+    assert_eq!(
+        whole, split,
+        "{data:?}: cutting at byte {cut} changed the result"
+    );
+    let bytewise = extract_in_chunks(data, &vec![1; data.len()], Options::default());
+    assert_eq!(
+        whole, bytewise,
+        "{data:?}: reading byte by byte changed the result"
+    );
+
+    let mut seen = std::collections::HashSet::new();
+    for found in &whole.indicators {
+        assert!(
+            seen.insert((found.kind, found.value.as_str())),
+            "{data:?}: {:?} {:?} is listed twice",
+            found.kind,
+            found.value
+        );
+        assert!(found.count >= 1, "{data:?}: {found:?} has no occurrence");
+        assert!(
+            (1..=whole.lines.max(1)).contains(&found.first_line),
+            "{data:?}: {found:?} is on a line past the {} read",
+            whole.lines
+        );
+        if let (Some(first), Some(last)) = (&found.first_seen, &found.last_seen) {
+            assert!(
+                first <= last,
+                "{data:?}: {found:?} was last seen before it was first"
+            );
+        }
+        check_extracted_value(data, found.kind, &found.value);
+    }
+
+    let limited = Options {
+        max_line: 16,
+        max_indicators: 2,
+        ..Options::default()
+    };
+    let small = extract_in_chunks(data, &[cut, data.len() - cut], limited);
+    assert!(
+        small.indicators.len() <= 2,
+        "{data:?}: {} indicators kept with a limit of 2",
+        small.indicators.len()
+    );
+}
+
+fn extract_in_chunks(data: &[u8], sizes: &[usize], options: Options) -> Extraction {
+    let mut extractor = Extractor::new(options);
+    let mut rest = data;
+    for size in sizes {
+        let (chunk, tail) = rest.split_at((*size).min(rest.len()));
+        extractor.feed(chunk);
+        rest = tail;
+    }
+    extractor.feed(rest);
+    extractor.finish()
+}
+
+fn check_extracted_value(data: &[u8], kind: Kind, value: &str) {
+    let canonical = match kind {
+        Kind::Ipv4 | Kind::Ipv6 => indicator::parse_ip(value).map(|address| address.to_string()),
+        Kind::Domain => indicator::parse_domain(value).map(|domain| domain.name),
+        Kind::Url => {
+            // The extractor keeps a URL as written, user info and fragment included, so only
+            // its being a URL is checked.
+            let parsed = indicator::parse_url(value);
+            assert!(
+                parsed.is_ok(),
+                "{data:?}: extracted URL {value:?}: {parsed:?}"
+            );
+            return;
+        }
+        Kind::Md5 | Kind::Sha1 | Kind::Sha256 => indicator::parse_hash(value).map(|(_, hex)| hex),
+        Kind::Cve => indicator::parse_cve(value),
+        Kind::Cidr => {
+            let network = value.parse::<ipnet::IpNet>();
+            assert!(network.is_ok(), "{data:?}: range {value:?} does not parse");
+            return;
+        }
+        Kind::Email => {
+            let domain = value.rsplit_once('@').map(|(_, domain)| domain);
+            let parsed = domain.map(indicator::parse_domain);
+            assert!(
+                matches!(&parsed, Some(Ok(d)) if Some(d.name.as_str()) == domain),
+                "{data:?}: the domain of e-mail address {value:?} is not canonical"
+            );
+            return;
+        }
+        Kind::Sha512 => {
+            assert!(
+                value.len() == 128
+                    && value
+                        .bytes()
+                        .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+                "{data:?}: {value:?} is not a SHA-512 digest in lower-case hex"
+            );
+            return;
+        }
+    };
+    assert_eq!(
+        canonical.as_deref(),
+        Ok(value),
+        "{data:?}: extracted {kind:?} {value:?} is not in canonical form"
+    );
 }
