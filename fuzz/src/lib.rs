@@ -439,9 +439,9 @@ fn unmap_ipv4(address: IpAddr) -> IpAddr {
     }
 }
 
-/// Checks the streaming extractor on any bytes: the result does not depend on where the input
-/// is cut into chunks, every value is in the canonical form of its parser, the counts and times
-/// agree with each other, and small limits are kept.
+/// Checks the streaming extractor on any bytes. The result must not depend on where the input
+/// is cut into chunks, and every value must be in the canonical form of its parser. The counts
+/// and times must agree with each other, and small limits must be kept.
 pub fn check_extract(data: &[u8]) {
     let whole = extract_in_chunks(data, &[data.len()], Options::default());
     assert_eq!(whole.bytes, data.len() as u64, "{data:?}: bytes read");

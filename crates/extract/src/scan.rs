@@ -179,11 +179,12 @@ fn for_each_word(line: &str, mut word: impl FnMut(&str)) {
 
 /// Slots of a [`WordMemo`].
 const MEMO_SLOTS: usize = 1 << 13;
-/// Longest word a [`WordMemo`] keeps. Longer words are rare and seldom repeat.
+/// Maximum length of a word that a [`WordMemo`] keeps. Longer words are rare and seldom
+/// repeat.
 const MEMO_MAX_WORD: usize = 160;
 
-/// What reading one word gave, kept so that the next occurrence of the same word is not
-/// read again.
+/// The indicators found in one word, kept so that the next occurrence of the same word is
+/// not read again.
 #[derive(Debug, Default)]
 struct MemoSlot {
     /// The word, empty while the slot is unused.
@@ -267,7 +268,7 @@ struct Occurrence {
     handle: Option<usize>,
 }
 
-/// Where a [`Scanner`] sends what it finds.
+/// Receiver of the indicators a [`Scanner`] finds.
 pub(crate) trait Sink {
     /// Takes one occurrence of an indicator, and may return a handle with which
     /// [`Sink::again`] counts another occurrence of the same indicator.

@@ -253,3 +253,27 @@ fn other_schemes_give_hosts_not_emails() {
         [(Kind::Domain, "files.example.com".to_string())]
     );
 }
+
+#[test]
+fn fuzz_input_with_broken_punycode() {
+    // The input on which fuzzing found a host with punycode that does not decode.
+    let text = "C2 at hxxps://bad[.]xn--example[.]net:8443/gate.ffffffffffffffffffffphp, drops \
+                d41d8cd98f00b204e9800998ecf8427e; see CVE-2026-12345 and admin[at]example[dot]org; \
+                range 198.51.100.0/24, hostort.pdf are not indicators+ sha1 \
+                da39a3ee5e6b4b0d3255bfef95601890afd80709.\n";
+    let found = items(text);
+    assert!(
+        found
+            .iter()
+            .all(|(_, value)| !value.contains("xn--example")),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(Kind::Email, "admin@example.org".to_string())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(Kind::Cidr, "198.51.100.0/24".to_string())),
+        "{found:?}"
+    );
+}

@@ -557,8 +557,8 @@ fn domain_from_text(value: &str) -> Result<Domain, Reason> {
     };
     check_domain_shape(&ascii)?;
     if ascii.split('.').any(|label| label.starts_with("xn--")) {
-        // A label that decodes to another `xn--` label would show a second, different
-        // spelling of the name, so it is refused like any other broken punycode.
+        // A label that decodes to another `xn--` label would give the name a second
+        // spelling, so it is rejected like any other broken punycode.
         let (unicode, result) = idna::domain_to_unicode(&ascii);
         if result.is_err() || unicode.split('.').any(|label| label.starts_with("xn--")) {
             return Err(Reason::BadIdn);
@@ -622,8 +622,8 @@ fn check_domain_shape(name: &str) -> Result<(), Reason> {
 pub fn parse_url(input: &str) -> Result<UrlIndicator, ParseError> {
     let checked = check_input(input, Some(IndicatorKind::Url))?;
     let fail = |reason| ParseError::new(input, Some(IndicatorKind::Url), reason);
-    // The URL parser drops these too; dropping them first lets refanging see `[.]` split by
-    // a line break.
+    // The URL parser drops these too. Dropping them first lets refanging see a `[.]` split
+    // by a line break.
     let cleaned: String = checked
         .trim_matches(|c: char| c <= ' ')
         .chars()
@@ -706,9 +706,9 @@ fn scheme_without_slashes(value: &str) -> Option<&str> {
     (is_scheme && !is_port).then_some(scheme)
 }
 
-/// Finds the host of an http or https URL the way the URL Standard splits it: any run of `/`
-/// or `\` after the scheme, the authority up to the first `/`, `\`, `?` or `#`, the host
-/// after the last `@` and before a port. The value must already be free of tabs, newlines and
+/// Finds the host of an http or https URL the way the URL Standard splits it. A run of `/` or
+/// `\` follows the scheme, the authority ends at the first `/`, `\`, `?` or `#`, and the host
+/// follows the last `@` and ends at a port. The URL must contain no tabs, newlines or
 /// surrounding control characters. IPv6 literals and other schemes give `None`.
 fn http_host_range(url: &str) -> Option<std::ops::Range<usize>> {
     let (scheme, _) = url.split_once(':')?;
@@ -736,9 +736,8 @@ fn http_host_range(url: &str) -> Option<std::ops::Range<usize>> {
 
 /// Reads a URL host that the URL Standard takes for an IPv4 address, after percent-decoding
 /// and IDNA mapping, with the decimal rules of [`parse_ip`]. A host that is not numeric gives
-/// `None`; one that is numeric in any other spelling (octal, hexadecimal, an integer or fewer
-/// than four parts) is rejected, since browsers and the URL Standard disagree with people on
-/// what it means.
+/// `None`. A numeric host in another spelling (octal, hexadecimal, an integer or fewer than
+/// four parts) is rejected, because browsers read it differently from people.
 fn decimal_url_host(host: &str) -> Result<Option<Ipv4Addr>, Reason> {
     let decoded: Cow<'_, [u8]> = percent_encoding::percent_decode(host.as_bytes()).into();
     let Ok(ascii) = idna::domain_to_ascii_from_cow(decoded, idna::AsciiDenyList::URL) else {
