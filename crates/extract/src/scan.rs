@@ -177,7 +177,10 @@ fn for_each_word(line: &str, mut word: impl FnMut(&str)) {
     flush(&mut start, bytes.len());
 }
 
-/// Slots of a [`WordMemo`].
+/// Slots of a [`WordMemo`] at first, so that a short text costs little to set up.
+const MEMO_FIRST_SLOTS: usize = 1 << 8;
+/// Slots of a [`WordMemo`] at most. Past the first, the table grows fourfold each time it
+/// has missed four times as many words as it has slots.
 const MEMO_SLOTS: usize = 1 << 13;
 /// Maximum length of a word that a [`WordMemo`] keeps. Longer words are rare and seldom
 /// repeat.
@@ -255,7 +258,10 @@ impl SlotWord {
 /// and a repeated word costs one hash and one comparison instead of a full reading.
 #[derive(Debug)]
 pub(crate) struct WordMemo {
+    /// A power of two in number.
     slots: Box<[MemoSlot]>,
+    /// Words missed since the table last grew.
+    misses: usize,
     /// Indicators of the word being read, moved into its slot afterwards.
     captured: Vec<Occurrence>,
 }
@@ -290,10 +296,27 @@ impl<F: FnMut(Kind, &str)> Sink for F {
 impl Default for WordMemo {
     fn default() -> Self {
         WordMemo {
-            slots: (0..MEMO_SLOTS).map(|_| MemoSlot::default()).collect(),
+            slots: empty_slots(MEMO_FIRST_SLOTS),
+            misses: 0,
             captured: Vec::new(),
         }
     }
+}
+
+impl WordMemo {
+    /// Counts a missed word, and replaces the table by an empty one four times as large once
+    /// misses show that the input has more distinct words than slots.
+    fn missed(&mut self) {
+        self.misses += 1;
+        if self.misses > 4 * self.slots.len() && self.slots.len() < MEMO_SLOTS {
+            self.slots = empty_slots((4 * self.slots.len()).min(MEMO_SLOTS));
+            self.misses = 0;
+        }
+    }
+}
+
+fn empty_slots(count: usize) -> Box<[MemoSlot]> {
+    (0..count).map(|_| MemoSlot::default()).collect()
 }
 
 /// The hasher of memo words. The memo only caches, so a collision costs a reading, never a
@@ -359,9 +382,10 @@ impl<'f, S: Sink> Scanner<'f, S> {
         }
         let bytes = word.as_bytes();
         let context = self.after_host_key;
-        // Both contexts of a word share a hash and sit in neighbouring slots.
-        let index = (MEMO_HASHER.hash_one(bytes) as usize ^ usize::from(context)) % MEMO_SLOTS;
+        let hash = MEMO_HASHER.hash_one(bytes) as usize;
         if let Some(memo) = self.memo.as_deref_mut() {
+            // Both contexts of a word share a hash and sit in neighbouring slots.
+            let index = (hash ^ usize::from(context)) & (memo.slots.len() - 1);
             let slot = &memo.slots[index];
             if slot.after_host_key == context && slot.word.is(bytes) {
                 for occurrence in &slot.found {
@@ -376,12 +400,14 @@ impl<'f, S: Sink> Scanner<'f, S> {
                 return;
             }
             memo.captured.clear();
+            memo.missed();
         }
         self.capturing = true;
         self.word(word);
         self.capturing = false;
         let ends_in_host_key = self.after_host_key;
         if let Some(memo) = self.memo.as_deref_mut() {
+            let index = (hash ^ usize::from(context)) & (memo.slots.len() - 1);
             let slot = &mut memo.slots[index];
             slot.word.set(bytes);
             slot.after_host_key = context;
@@ -985,8 +1011,8 @@ mod tests {
     }
 
     /// Scans each line once without a memo, and twice with one, so that the second pass
-    /// replays what the first kept.
-    fn scan_with_and_without_memo(lines: &[&str]) {
+    /// replays what the first kept. Returns the memo.
+    fn scan_with_and_without_memo(lines: &[&str]) -> WordMemo {
         let mut memo = WordMemo::default();
         for pass in 0..2 {
             for line in lines {
@@ -997,6 +1023,19 @@ mod tests {
                 assert_eq!(memoised, plain, "pass {pass}: {line:?}");
             }
         }
+        memo
+    }
+
+    #[test]
+    fn memo_grows_with_distinct_words() {
+        let lines: Vec<String> = (0..10_000)
+            .map(|n| format!("host{n}.example.com 198.51.100.{} id{n}", n % 250))
+            .collect();
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let memo = scan_with_and_without_memo(&lines);
+        assert_eq!(memo.slots.len(), MEMO_SLOTS);
+        let small = scan_with_and_without_memo(&lines[..10]);
+        assert_eq!(small.slots.len(), MEMO_FIRST_SLOTS);
     }
 
     #[test]
