@@ -76,6 +76,14 @@ pub fn extract(args: &ExtractArgs, lang: Lang) -> anyhow::Result<ExitCode> {
         }
     }
     write_output(None, &out, lang)?;
+    if extraction.dropped > 0 && !matches!(args.format, ExtractFormat::Table) {
+        // The table shows the note in its last line, and other formats show records only.
+        eprintln!(
+            "{}: {}",
+            lang.pick("warning", "警告"),
+            cap_note(extraction.dropped, lang)
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -106,18 +114,20 @@ fn extraction_footer(extraction: &Extraction, lang: Lang) -> String {
         ),
     };
     if extraction.dropped > 0 {
-        text.push_str(&match lang {
-            Lang::En => format!(
-                "; {} occurrences of further indicators were not kept (the cap is 100,000 distinct)",
-                extraction.dropped
-            ),
-            Lang::ZhCn => format!(
-                "；另有 {} 次新指标出现未保留（不同指标上限为 100,000）",
-                extraction.dropped
-            ),
-        });
+        text.push_str(lang.pick("; ", "；"));
+        text.push_str(&cap_note(extraction.dropped, lang));
     }
     text
+}
+
+/// Returns the note on the occurrences of new indicators that the cap left out.
+fn cap_note(dropped: u64, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!(
+            "{dropped} occurrences of further indicators were not kept (the cap is 100,000 distinct)"
+        ),
+        Lang::ZhCn => format!("另有 {dropped} 次新指标出现未保留（不同指标上限为 100,000）"),
+    }
 }
 
 /// Runs `tiq scan`: reads a file, analyses every indicator, and prints a ranked table, JSON,

@@ -968,3 +968,33 @@ fn extract_prints_formats_without_data() {
         stdout(&csv)
     );
 }
+
+#[test]
+fn extract_warns_when_the_cap_drops_indicators() {
+    let empty = tempfile::tempdir().unwrap();
+    // One name more than the 100,000 distinct indicators an extraction keeps.
+    let text: String = (0..100_001)
+        .map(|n| format!("d{n}.example.com\n"))
+        .collect();
+    let jsonl = tiq_stdin(
+        empty.path(),
+        &["extract", "-", "--format", "jsonl"],
+        &text,
+        &[],
+    );
+    assert!(jsonl.status.success(), "{}", stderr(&jsonl));
+    assert_eq!(stdout(&jsonl).lines().count(), 100_000);
+    assert!(
+        stderr(&jsonl).contains("warning: 1 occurrences of further indicators were not kept"),
+        "{}",
+        stderr(&jsonl)
+    );
+
+    let table = tiq_stdin(empty.path(), &["extract", "-"], &text, &[]);
+    assert!(
+        stdout(&table).contains("were not kept"),
+        "{}",
+        stderr(&table)
+    );
+    assert!(!stderr(&table).contains("warning"), "{}", stderr(&table));
+}

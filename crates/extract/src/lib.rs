@@ -326,6 +326,11 @@ impl Extractor {
         if starts_line {
             self.lines += 1;
         }
+        // Text exported on Windows often starts with a UTF-8 byte order mark.
+        let bytes = match bytes.strip_prefix(b"\xef\xbb\xbf") {
+            Some(rest) if starts_line && self.lines == 1 => rest,
+            _ => bytes,
+        };
         self.continued = !ends_line;
         // Validating first is faster than the lossy conversion, and most input is valid.
         let text = match std::str::from_utf8(bytes) {

@@ -1111,7 +1111,7 @@ mod tests {
         let line = "C2 at hxxps://bad[.]xn--example[.]net:8443/gate.php and bad.xn--example.net";
         assert!(scan(&crate::refang::refang(line)).is_empty());
         assert_eq!(
-            scan("xn--bcher-kva.com and xn--xn--fdxn--xn--fdl.com"),
+            scan("xn--bcher-kva.com and xn--xn--fdxn--xn--fdl.com xn--a.com"),
             [(Kind::Domain, "xn--bcher-kva.com".to_string())]
         );
     }

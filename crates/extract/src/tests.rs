@@ -255,6 +255,19 @@ fn other_schemes_give_hosts_not_emails() {
 }
 
 #[test]
+fn byte_order_mark_is_skipped() {
+    let line = "192.0.2.4 - - [05/Dec/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"-\"\n";
+    let plain = run(line, 4096);
+    let marked = run(&format!("\u{feff}{line}"), 1);
+    assert_eq!(marked.indicators, plain.indicators);
+    assert_eq!(marked.formats, plain.formats);
+    assert_eq!(marked.bytes, plain.bytes + 3);
+    // Only the start of the input is a byte order mark.
+    let later = items("198.51.100.1\n\u{feff}192.0.2.4\n");
+    assert_eq!(later, [(Kind::Ipv4, "198.51.100.1".to_string())]);
+}
+
+#[test]
 fn fuzz_input_with_broken_punycode() {
     // The input on which fuzzing found a host with punycode that does not decode.
     let text = "C2 at hxxps://bad[.]xn--example[.]net:8443/gate.ffffffffffffffffffffphp, drops \
