@@ -148,6 +148,12 @@ async fn send(mut request: reqwest::RequestBuilder, headers: &[(&str, &str)]) ->
     request.send().await.unwrap()
 }
 
+/// Returns `key` with its last character changed, to a letter it cannot already be.
+fn altered(key: &str) -> String {
+    let (front, last) = key.split_at(key.len() - 1);
+    format!("{front}{}", if last == "x" { "y" } else { "x" })
+}
+
 fn bearer(key: &str) -> String {
     format!("Bearer {key}")
 }
@@ -180,7 +186,7 @@ async fn rest_rejects_bad_keys_accepts_both_headers() {
         "{body}"
     );
 
-    let wrong = format!("{}x", &p.keys.full[..p.keys.full.len() - 1]);
+    let wrong = altered(&p.keys.full);
     for (key, code) in [
         (wrong.as_str(), "invalid_key"),
         ("not-a-key", "invalid_key"),
@@ -860,7 +866,7 @@ async fn every_surface_answers_every_key_case_alike() {
     };
     let p = protected(settings).await;
     p.clock.advance(Duration::from_secs(61));
-    let wrong = format!("{}x", &p.keys.full[..p.keys.full.len() - 1]);
+    let wrong = altered(&p.keys.full);
     let bad = [
         (None, "missing_key"),
         (Some(wrong.as_str()), "invalid_key"),
