@@ -30,7 +30,10 @@ if (( ${#targets[@]} == 0 )); then
     done
 fi
 for target in "${targets[@]}"; do
-    [[ -f "fuzz/fuzz_targets/$target.rs" ]] || { echo "unknown fuzz target: $target (see fuzz/fuzz_targets)" >&2; exit 2; }
+    if [[ ! -f "fuzz/fuzz_targets/$target.rs" ]]; then
+        echo "unknown fuzz target: $target; the targets are the file names in fuzz/fuzz_targets" >&2
+        exit 2
+    fi
 done
 
 status=0

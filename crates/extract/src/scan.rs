@@ -177,10 +177,10 @@ fn for_each_word(line: &str, mut word: impl FnMut(&str)) {
     flush(&mut start, bytes.len());
 }
 
-/// Slots of a [`WordMemo`] at first, so that a short text costs little to set up.
+/// Initial number of slots of a [`WordMemo`], small so that a short text costs little.
 const MEMO_FIRST_SLOTS: usize = 1 << 8;
-/// Slots of a [`WordMemo`] at most. Past the first, the table grows fourfold each time it
-/// has missed four times as many words as it has slots.
+/// Maximum number of slots of a [`WordMemo`]. The table grows fourfold each time it has
+/// missed four times as many words as it has slots.
 const MEMO_SLOTS: usize = 1 << 13;
 /// Maximum length of a word that a [`WordMemo`] keeps. Longer words are rare and seldom
 /// repeat.
