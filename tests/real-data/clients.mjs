@@ -134,9 +134,10 @@ async function checkTools(runner, label, client) {
     }
     const validate = ajv.compile(tool.outputSchema ?? {});
     const args = expandTemplate(toolCase.arguments, indicators);
-    await runner.check(`${label} tools/call ${tool.name} ${excerpt(args, 120)}: ${excerpt(toolCase.expect, 160)}`, async () => {
+    const expected = expandTemplate(toolCase.expect, indicators);
+    await runner.check(`${label} tools/call ${tool.name} ${excerpt(args, 120)}: ${excerpt(expected, 160)}`, async () => {
       const result = await client.callTool({ name: tool.name, arguments: args }, undefined, REQUEST_OPTIONS);
-      checkToolResult(tool, validate, result, toolCase.expect);
+      checkToolResult(tool, validate, result, expected);
     });
 
     const invalid = expandTemplate(toolCase.invalid, indicators);

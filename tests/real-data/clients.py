@@ -236,10 +236,11 @@ class TransportChecks:
         name = tool["name"]
         arguments = expand_template(tool_case["arguments"], self.indicators)
         invalid = expand_template(tool_case["invalid"], self.indicators)
+        expected = expand_template(tool_case["expect"], self.indicators)
 
         async def call_valid() -> None:
             result = wire(await self.session.call_tool(name, arguments))
-            check_tool_result(tool, result, tool_case["expect"])
+            check_tool_result(tool, result, expected)
 
         async def call_invalid() -> None:
             result = wire(await self.session.call_tool(name, invalid))
@@ -248,7 +249,7 @@ class TransportChecks:
             if tool_case["error_names"] not in text_of(result):
                 raise CheckError(f"error text does not name {tool_case['error_names']}: {excerpt(text_of(result))}")
 
-        await self.runner.check(f"{self.label} tools/call {name} {excerpt(arguments, 120)}: {excerpt(tool_case['expect'], 160)}", call_valid)
+        await self.runner.check(f"{self.label} tools/call {name} {excerpt(arguments, 120)}: {excerpt(expected, 160)}", call_valid)
         await self.runner.check(f"{self.label} tools/call {name} {excerpt(invalid, 120)}: isError naming {tool_case['error_names']}", call_invalid)
 
     async def check_prompts(self, offered: bool) -> None:
