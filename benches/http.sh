@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Whole-server figures over loopback HTTP with wrk, on the real feed data:
 #   - REST single lookups (GET /api/v1/ip/ADDR) against the bare GET /api/v1/ping of the
-#     same binary, alternated round by round so both see the same machine;
+#     same binary, alternated round by round so both see the same machine: the same
+#     address again and again (served from the engine's memo after the second request),
+#     and 20,000 listed addresses in turn (each analysed afresh);
 #   - MCP tools/call over streamable HTTP, inside one session and without one;
 #   - the server's resident memory once everything is loaded, and its peak.
 #
@@ -86,14 +88,37 @@ wrk.body = '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"anal
 EOF
 sed "s/^wrk.body/wrk.headers[\"Mcp-Session-Id\"] = \"$session\"\nwrk.body/" "$work/call.lua" >"$work/session.lua"
 
+# Distinct lookups: each request names another listed address, 20,000 in turn, so the
+# engine's memo of recent reports (4,096 entries) answers none of them. The two wrk threads
+# start half the list apart.
+awk '!/^#/ && NF >= 2 && count < 20000 { print $1; count++ }' "$feeds/01-malicious-ip/ipsum/ipsum.txt" \
+    >"$work/addresses.txt"
+cat >"$work/distinct.lua" <<EOF
+local addresses = {}
+for line in io.lines("$work/addresses.txt") do addresses[#addresses + 1] = line end
+local threads = 0
+function setup(thread)
+    thread:set("first", threads * math.floor(#addresses / 2))
+    threads = threads + 1
+end
+function init(args)
+    position = first or 0
+end
+function request()
+    position = position % #addresses + 1
+    return wrk.format("GET", "/api/v1/ip/" .. addresses[position])
+end
+EOF
+
 declare -A rps p50 p99 errors
-names=(ping ip mcp-session mcp-stateless)
+names=(ping ip ip-distinct mcp-session mcp-stateless)
 for name in "${names[@]}"; do rps[$name]=""; p50[$name]=""; p99[$name]=""; errors[$name]=0; done
 for round in $(seq "$rounds"); do
     for name in "${names[@]}"; do
         case "$name" in
             ping) figures="$(run_wrk "$base/api/v1/ping")" ;;
             ip) figures="$(run_wrk "$base/api/v1/ip/$address")" ;;
+            ip-distinct) figures="$(run_wrk -s "$work/distinct.lua" "$base")" ;;
             mcp-session) figures="$(run_wrk -s "$work/session.lua" "$base/mcp")" ;;
             mcp-stateless) figures="$(run_wrk -s "$work/call.lua" "$base/mcp")" ;;
         esac
@@ -114,6 +139,8 @@ for name in "${names[@]}"; do
 done
 ping_rps="$(tr ' ' '\n' <<<"${rps[ping]}" | grep . | median)"
 ip_rps="$(tr ' ' '\n' <<<"${rps[ip]}" | grep . | median)"
+distinct_rps="$(tr ' ' '\n' <<<"${rps[ip-distinct]}" | grep . | median)"
 echo "ratio of lookup to bare endpoint (medians): $(awk -v a="$ip_rps" -v b="$ping_rps" 'BEGIN { printf "%.2f", a / b }')"
+echo "ratio of distinct lookups to bare endpoint (medians): $(awk -v a="$distinct_rps" -v b="$ping_rps" 'BEGIN { printf "%.2f", a / b }')"
 echo "server memory after the runs: $(awk '/^VmRSS/ { printf "%.0f MiB", $2 / 1024 }' "/proc/$server/status") resident, peak $(awk '/^VmHWM/ { printf "%.0f MiB", $2 / 1024 }' "/proc/$server/status")"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

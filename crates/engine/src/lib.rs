@@ -22,6 +22,7 @@ mod ip_index;
 pub mod knowledge;
 mod loaded;
 mod lookup;
+mod memo;
 pub mod scan;
 mod scope;
 pub mod score;
@@ -242,15 +243,31 @@ impl Engine {
         &self.data_dir
     }
 
-    /// Parses `input` as an indicator of `kind` and returns its report.
+    /// Parses `input` as an indicator of `kind` and returns its report. A request repeated on
+    /// the same day returns the memo's copy until the data changes and the engine reloads.
     pub fn analyze(
         &self,
         kind: IndicatorKind,
         input: &str,
         lang: Lang,
     ) -> Result<Report, AnalyzeError> {
+        let loaded = self.loaded();
+        let today = time::OffsetDateTime::now_utc().date();
+        let question = memo::Question::new(kind, lang, input);
+        if let Some(report) = question
+            .as_ref()
+            .and_then(|question| loaded.reports.get(question, today))
+        {
+            return Ok(report);
+        }
         let indicator = Indicator::parse_as(kind, input)?;
-        self.analyze_indicator(input, &indicator, lang)
+        let report = self.analyze_indicator(input, &indicator, lang)?;
+        // A report made just after midnight has aged one day more than `today` implies.
+        let same_day = time::OffsetDateTime::now_utc().date() == today;
+        if let Some(question) = question.filter(|_| same_day) {
+            loaded.reports.offer(&question, today, &report);
+        }
+        Ok(report)
     }
 
     /// Returns the report for an already parsed indicator.

@@ -1,5 +1,6 @@
 //! Data the engine keeps in memory: geolocation databases, pattern allow-lists, the IP
-//! index and the source list, read at open and again by every reload.
+//! index, the source list and a memo of recent reports, read at open and again by every
+//! reload.
 
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
@@ -9,6 +10,7 @@ use std::time::Instant;
 use tiq_store::{ScanScope, SourceRow, Store, StoreError};
 
 use crate::ip_index::IpIndex;
+use crate::memo::ReportMemo;
 use crate::{OpenError, geo, knowledge, lookup, vuln};
 
 /// One load of the data directory.
@@ -32,6 +34,8 @@ pub(crate) struct Loaded {
     /// Indicators, actors and families that name a CVE, built on the first vulnerability
     /// search.
     mentions: OnceLock<Arc<vuln::CveMentions>>,
+    /// Recent reports, which are valid as long as this copy of the data is current.
+    pub reports: ReportMemo,
 }
 
 /// Name, import time, record count and weight of a source, which an import or a new
@@ -70,6 +74,7 @@ impl Loaded {
             knowledge: OnceLock::new(),
             families: OnceLock::new(),
             mentions: OnceLock::new(),
+            reports: ReportMemo::new(),
         };
         Ok((loaded, count))
     }

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use tiq_engine::{AnalyzeError, Engine, FileStatus, ImportOptions, IpIndexing, import};
-use tiq_model::{AllowCategory, IndicatorKind, Lang, Report, Verdict};
+use tiq_model::{AllowCategory, Indicator, IndicatorKind, Lang, Report, Verdict};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/feeds")
@@ -574,4 +574,68 @@ fn evaluation_samples_feeds_and_benign_lists_repeatably() {
         serde_json::to_string(&second).unwrap(),
         "the same seed samples the same indicators"
     );
+}
+
+#[test]
+fn memo_answers_like_a_fresh_analysis() {
+    let (_dir, engine) = imported();
+    let cases = [
+        (IndicatorKind::Ip, "198.51.100.10"),
+        (IndicatorKind::Ip, "198.51.100[.]10"),
+        (IndicatorKind::Domain, "WWW.Example.ORG."),
+        (IndicatorKind::Url, "http://198.51.100.10/x"),
+    ];
+    for (kind, input) in cases {
+        for lang in [Lang::En, Lang::ZhCn] {
+            let first = engine.analyze(kind, input, lang).unwrap();
+            // The memo keeps a report the second time it is asked for.
+            engine.analyze(kind, input, lang).unwrap();
+            let repeated = engine.analyze(kind, input, lang).unwrap();
+            let indicator = Indicator::parse_as(kind, input).unwrap();
+            let fresh = engine.analyze_indicator(input, &indicator, lang).unwrap();
+            assert_eq!(repeated, first, "{input} {lang:?}");
+            assert_eq!(repeated, fresh, "{input} {lang:?}");
+            assert_eq!(repeated.input, input);
+        }
+    }
+}
+
+#[test]
+fn memo_keeps_languages_apart() {
+    let (_dir, engine) = imported();
+    let english = analyze(&engine, IndicatorKind::Ip, "198.51.100.10");
+    let chinese = engine
+        .analyze(IndicatorKind::Ip, "198.51.100.10", Lang::ZhCn)
+        .unwrap();
+    assert_eq!(chinese.lang, Lang::ZhCn);
+    assert_ne!(chinese.summary, english.summary);
+}
+
+#[test]
+fn repeated_reports_change_at_reload() {
+    let (dir, engine) = imported();
+    let before = analyze(&engine, IndicatorKind::Domain, "listed.example.net");
+    assert_eq!(before.verdict, Verdict::Unknown);
+    analyze(&engine, IndicatorKind::Domain, "listed.example.net");
+    let update = tempfile::tempdir().unwrap();
+    let trails = update.path().join("maltrail/malware");
+    std::fs::create_dir_all(&trails).unwrap();
+    std::fs::write(
+        trails.join("example_loader.txt"),
+        "# Copyright (c) Maltrail developers, trail format; test fixture\n\nlisted.example.net\n",
+    )
+    .unwrap();
+    let summary = import::import(
+        dir.path(),
+        &[update.path().join("maltrail")],
+        &ImportOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(summary.files[0].status, FileStatus::Imported, "{summary:?}");
+    // Until the reload, the memo repeats the report it kept.
+    let repeated = analyze(&engine, IndicatorKind::Domain, "listed.example.net");
+    assert_eq!(repeated.verdict, Verdict::Unknown);
+    assert!(engine.reload_if_changed().unwrap());
+    let after = analyze(&engine, IndicatorKind::Domain, "listed.example.net");
+    assert_ne!(after.verdict, Verdict::Unknown, "{after:?}");
 }
