@@ -15,8 +15,8 @@ pub(crate) const ENTRIES: usize = 4096;
 /// fill it.
 const MAX_INPUT: usize = 512;
 
-/// Hashes of recently missed questions. Twice as many as the memo's entries, so a question
-/// asked again within a few thousand others is found.
+/// Number of slots for the hashes of recently missed questions: twice the memo's entries,
+/// so a question asked again within a few thousand others is found.
 const SEEN_SLOTS: usize = 2 * ENTRIES;
 
 /// Reports by indicator type, language and input as the caller wrote it. Each report
