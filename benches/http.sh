@@ -89,7 +89,7 @@ EOF
 sed "s/^wrk.body/wrk.headers[\"Mcp-Session-Id\"] = \"$session\"\nwrk.body/" "$work/call.lua" >"$work/session.lua"
 
 # Distinct lookups: each request names another listed address, 20,000 in turn, so the
-# engine's memo of recent reports (4,096 entries) answers none of them. The two wrk threads
+# engine's memo of recent reports (4,096 entries) serves none of them. The two wrk threads
 # start half the list apart.
 awk '!/^#/ && NF >= 2 && count < 20000 { print $1; count++ }' "$feeds/01-malicious-ip/ipsum/ipsum.txt" \
     >"$work/addresses.txt"

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use quick_cache::Equivalent;
 use tiq_model::{IndicatorKind, Lang, Report};
 
-/// Most reports the memo keeps. A report with its evidence takes a few kilobytes, so a
-/// full memo takes some megabytes.
+/// Maximum number of reports the memo keeps. A report with its evidence takes a few
+/// kilobytes (an estimate), so a full memo takes some megabytes.
 pub(crate) const ENTRIES: usize = 4096;
 
 /// Maximum input length, in bytes, whose report the memo keeps, so a few long URLs cannot
@@ -21,7 +21,7 @@ const SEEN_SLOTS: usize = 2 * ENTRIES;
 
 /// Reports by indicator type, language and input as the caller wrote it. Each report
 /// carries the day it was made on, because claims age by day. A report is kept only when
-/// its question was asked before, so a stream of distinct questions does not pay for
+/// its question was requested before, so a stream of distinct questions does not pay for
 /// copying reports that are not requested again.
 pub(crate) struct ReportMemo {
     reports: quick_cache::sync::Cache<Key, Arc<(time::Date, Report)>>,
@@ -58,6 +58,7 @@ impl<'a> Question<'a> {
 }
 
 impl ReportMemo {
+    /// Creates an empty memo.
     pub(crate) fn new() -> ReportMemo {
         ReportMemo {
             reports: quick_cache::sync::Cache::new(ENTRIES),

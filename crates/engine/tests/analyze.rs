@@ -577,7 +577,7 @@ fn evaluation_samples_feeds_and_benign_lists_repeatably() {
 }
 
 #[test]
-fn memo_answers_like_a_fresh_analysis() {
+fn memo_matches_fresh_analysis() {
     let (_dir, engine) = imported();
     let cases = [
         (IndicatorKind::Ip, "198.51.100.10"),
@@ -588,7 +588,7 @@ fn memo_answers_like_a_fresh_analysis() {
     for (kind, input) in cases {
         for lang in [Lang::En, Lang::ZhCn] {
             let first = engine.analyze(kind, input, lang).unwrap();
-            // The memo keeps a report the second time it is asked for.
+            // The memo keeps a report the second time it is requested.
             engine.analyze(kind, input, lang).unwrap();
             let repeated = engine.analyze(kind, input, lang).unwrap();
             let indicator = Indicator::parse_as(kind, input).unwrap();
